@@ -1,0 +1,73 @@
+"""Domain exceptions, shared by the face engine, services, web views and CLI.
+
+Plain Python: nothing here imports Flask. ``phopy.web.errors`` turns these into
+JSON for the API and into ``templates/errors/<code>.html`` for pages.
+"""
+
+
+class PhopyError(Exception):
+    """Base class: a problem we can explain to the user."""
+
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, message=None, **details):
+        super().__init__(message or self.__doc__)
+        self.message = message or (self.__doc__ or "").strip()
+        self.details = details
+
+
+class NotFound(PhopyError):
+    """The thing you asked for does not exist."""
+
+    status_code = 404
+    code = "not_found"
+
+
+class Forbidden(PhopyError):
+    """You are not allowed to do that."""
+
+    status_code = 403
+    code = "forbidden"
+
+
+class ValidationError(PhopyError):
+    """The input is not valid."""
+
+    status_code = 400
+    code = "invalid_input"
+
+
+class FileTooLarge(PhopyError):
+    """The file is too large."""
+
+    status_code = 413
+    code = "file_too_large"
+
+
+class UnsupportedFile(PhopyError):
+    """This file type is not supported."""
+
+    status_code = 415
+    code = "unsupported_file"
+
+
+class ImageDecodeError(PhopyError):
+    """The file could not be read as an image."""
+
+    status_code = 422
+    code = "unreadable_image"
+
+
+class NoFaceFound(PhopyError):
+    """No face was found in the photo."""
+
+    status_code = 422
+    code = "no_face"
+
+
+class Conflict(PhopyError):
+    """That conflicts with what is already stored."""
+
+    status_code = 409
+    code = "conflict"
