@@ -1,0 +1,42 @@
+"""Phopy: event photos to the people in them.
+
+``create_app`` builds the Flask app; importing this package connects to
+nothing and loads no face model.
+"""
+from flask import Flask
+
+from phopy.config import REPO_ROOT, load_config
+
+
+def create_app(config=None):
+    """Build the app: config, logging, database, i18n, blueprints, errors, CLI."""
+    app = Flask(__name__, instance_path=None,
+                template_folder=str(REPO_ROOT / "templates"),
+                static_folder=str(REPO_ROOT / "static"))
+    load_config(app, config)
+    register_extensions(app)
+    register_web(app)
+    return app
+
+
+def register_extensions(app):
+    """Logging, database, CSRF, translations and job commands."""
+    from phopy import cli, data, jobs
+    from phopy.logging_setup import init_logging
+    from phopy.web import i18n, security
+
+    init_logging(app)
+    data.init_app(app)
+    security.init_app(app)
+    i18n.init_app(app)
+    jobs.init_app(app)
+    cli.init_app(app)
+
+
+def register_web(app):
+    """Blueprints and error pages."""
+    from phopy.web import register_blueprints
+    from phopy.web.errors import register_error_handlers
+
+    register_blueprints(app)
+    register_error_handlers(app)

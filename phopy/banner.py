@@ -1,0 +1,37 @@
+"""The start-up banner: where data lives and how faces are found."""
+import logging
+
+log = logging.getLogger(__name__)
+
+
+def banner_lines(app):
+    """The banner's lines for this app's configuration."""
+    from phopy.extensions import get_engine_settings
+    from phopy.faces.device import describe
+
+    info = describe(get_engine_settings(app))
+    return [
+        "=" * 60,
+        "  PHOPY — event photos to the people in them",
+        "=" * 60,
+        f"  Device:      {info['device']}",
+        f"  Model:       {info['model']}",
+        f"  Tolerance:   {info['tolerance']}",
+        f"  Upsample:    {info['upsample']}  (detect at <= {info['detect_max_side']} px)",
+        f"  Jitters:     {info['jitters']}",
+        f"  Batch size:  {app.config['INDEX_BATCH_SIZE']}",
+        f"  Workers:     {app.config['INDEX_WORKERS'] or 'one per CPU core'}",
+        f"  Job runner:  {app.config['JOB_RUNNER']}",
+        f"  Data folder: {app.config['DATA_DIR']}",
+        f"  Database:    {app.config['DATABASE_URL'].split('@')[-1]}",
+        f"  Public URL:  {app.config['PUBLIC_BASE_URL']}",
+        "=" * 60,
+    ]
+
+
+def print_banner(app):
+    """Print the banner and log it."""
+    lines = banner_lines(app)
+    print("\n".join(lines), flush=True)
+    for line in lines:
+        log.info(line)

@@ -1,0 +1,94 @@
+"""Configuration read from the environment (``.env`` via python-dotenv)."""
+import os
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+load_dotenv(REPO_ROOT / ".env")
+
+MB = 1024 * 1024
+
+
+def _bool(name, default=False):
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name, default):
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+class Config:
+    """Settings for a running Phopy; every value can come from the environment."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    DEBUG = _bool("FLASK_DEBUG") or _bool("DEBUG")
+    DATA_DIR = os.environ.get("PHOPY_DATA_DIR") or str(REPO_ROOT / "instance")
+    DATABASE_URL = os.environ.get("DATABASE_URL")  # default: sqlite file in DATA_DIR
+    LOG_DIR = os.environ.get("LOG_DIR") or str(REPO_ROOT / "logs")
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+
+    # Uploads: each photo or selfie at most 10 MB. A request carries up to 3
+    # selfies; the dashboard's upload endpoint raises the request limit itself.
+    MAX_PHOTO_BYTES = _int("MAX_PHOTO_MB", 10) * MB
+    MAX_CONTENT_LENGTH = 3 * MAX_PHOTO_BYTES + MB
+    MAX_UPLOAD_REQUEST_BYTES = _int("MAX_UPLOAD_REQUEST_MB", 300) * MB
+    MAX_SELFIES = 3
+    THUMBNAIL_MAX_SIDE = _int("THUMBNAIL_MAX_SIDE", 480)
+
+    # Face engine (read by phopy.faces.EngineSettings.from_mapping).
+    FACE_MODEL = os.environ.get("FACE_MODEL", "auto")
+    FACE_UPSAMPLE = os.environ.get("FACE_UPSAMPLE")
+    FACE_DETECT_MAX_SIDE = os.environ.get("FACE_DETECT_MAX_SIDE")
+    FACE_JITTERS = os.environ.get("FACE_JITTERS")
+    FACE_ENCODING_MODEL = os.environ.get("FACE_ENCODING_MODEL")
+    FACE_TOLERANCE = os.environ.get("FACE_TOLERANCE")
+
+    # Background indexing.
+    JOB_RUNNER = os.environ.get("JOB_RUNNER", "thread")  # thread | none
+    INDEX_WORKERS = _int("INDEX_WORKERS", 0)  # 0: one per CPU core
+    INDEX_BATCH_SIZE = _int("INDEX_BATCH_SIZE", 32)
+    AUTO_INDEX = _bool("AUTO_INDEX", True)
+    TASK_POLL_SECONDS = float(os.environ.get("TASK_POLL_SECONDS", "1.0"))
+    TASK_STALE_SECONDS = float(os.environ.get("TASK_STALE_SECONDS", "60"))
+
+    # Signed photo links handed to attendees expire after this many seconds.
+    PHOTO_LINK_MAX_AGE = _int("PHOTO_LINK_MAX_AGE", 7 * 24 * 3600)
+
+    LANGUAGES = ("en", "th")
+    BABEL_DEFAULT_LOCALE = "en"
+    WTF_CSRF_TIME_LIMIT = None
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    LOCALTUNNEL = _bool("LOCALTUNNEL")
+
+
+class TestingConfig(Config):
+    """A config for tests: no CSRF, no background thread unless asked."""
+
+    TESTING = True
+    SECRET_KEY = "test-secret"
+    WTF_CSRF_ENABLED = False
+    JOB_RUNNER = "none"
+    INDEX_WORKERS = 1
+    TASK_STALE_SECONDS = 5
+
+
+def load_config(app, config=None):
+    """Fill ``app.config`` from Config, then from the ``config`` mapping."""
+    app.config.from_object(Config)
+    if config:
+        app.config.update(config)
+    data_dir = Path(app.config["DATA_DIR"]).resolve()
+    app.config["DATA_DIR"] = str(data_dir)
+    if not app.config.get("DATABASE_URL"):
+        app.config["DATABASE_URL"] = f"sqlite:///{data_dir / 'phopy.db'}"
+    if not app.config.get("SECRET_KEY"):
+        if not (app.config.get("DEBUG") or app.config.get("TESTING")):
+            raise RuntimeError(
+                "SECRET_KEY is not set: put one in .env (./start.sh writes one for you)")
+        app.config["SECRET_KEY"] = "dev-only-insecure-key"

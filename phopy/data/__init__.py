@@ -1,0 +1,52 @@
+"""The data-access layer: every SQL statement Phopy runs lives in this package.
+
+``init_app`` gives each request one connection (``get_db``), closed at
+teardown, and registers the ``init-db`` command.
+"""
+import click
+from flask.cli import with_appcontext
+from flask import current_app, g
+
+from phopy.data.connection import Connection, Database
+
+
+def get_database(app=None):
+    """The app's :class:`Database` (connection factory)."""
+    app = app or current_app
+    return app.extensions["phopy_db"]
+
+
+def get_db():
+    """This request's connection, opened on first use."""
+    if "db" not in g:
+        g.db = get_database().connect()
+    return g.db
+
+
+def close_db(_exc=None):
+    """Close this request's connection, if one was opened."""
+    db = g.pop("db", None)
+    if db is not None:
+        db.close()
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db_command():
+    """Create the database tables (safe to run again)."""
+    database = get_database()
+    database.init_schema()
+    click.echo(f"Database ready: {database.url}")
+
+
+def init_app(app):
+    """Attach the database to the app and register its CLI command."""
+    database = Database(app.config["DATABASE_URL"])
+    app.extensions["phopy_db"] = database
+    app.teardown_appcontext(close_db)
+    app.cli.add_command(init_db_command)
+    if database.dialect == "sqlite" and app.config.get("AUTO_INIT_DB", True):
+        database.init_schema()
+
+
+__all__ = ["Connection", "Database", "get_db", "get_database", "init_app"]

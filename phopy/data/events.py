@@ -1,0 +1,73 @@
+"""SQL for events."""
+from phopy.data.timeutil import utc_now_iso
+
+_COUNTS = """
+    (SELECT COUNT(*) FROM photos p WHERE p.event_id = e.id) AS photo_count,
+    (SELECT COUNT(*) FROM photo_checkpoints c WHERE c.event_id = e.id) AS scanned_count,
+    (SELECT COUNT(*) FROM photo_checkpoints c WHERE c.event_id = e.id
+        AND c.status = 'error') AS error_count,
+    (SELECT COUNT(*) FROM faces f WHERE f.event_id = e.id) AS face_count
+"""
+
+
+def insert(conn, event):
+    """Store a new event (a dict with the table's columns)."""
+    conn.execute(
+        "INSERT INTO events (id, code, owner_id, name, event_date, location, description, "
+        "is_listed, auto_index, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (event["id"], event["code"], event["owner_id"], event["name"], event.get("event_date"),
+         event.get("location"), event.get("description"), int(bool(event.get("is_listed"))),
+         int(bool(event.get("auto_index", True))), utc_now_iso()))
+
+
+def code_exists(conn, code):
+    """Whether an event already uses this attendee code."""
+    return conn.scalar("SELECT 1 FROM events WHERE code = ?", (code,)) is not None
+
+
+def get(conn, event_id):
+    """One event with its photo, scan and face counts, or None."""
+    return conn.one(f"SELECT e.*, {_COUNTS} FROM events e WHERE e.id = ?", (event_id,))
+
+
+def get_by_code(conn, code):
+    """The event with this attendee code, or None."""
+    return conn.one(f"SELECT e.*, {_COUNTS} FROM events e WHERE e.code = ?", (code,))
+
+
+def list_for_owner(conn, owner_id):
+    """The photographer's events, newest first, with counts."""
+    return conn.all(f"SELECT e.*, {_COUNTS} FROM events e WHERE e.owner_id = ? "
+                    "ORDER BY e.created_at DESC, e.name", (owner_id,))
+
+
+def list_public(conn):
+    """Events their photographers chose to list, newest first."""
+    return conn.all(f"SELECT e.*, {_COUNTS} FROM events e WHERE e.is_listed = 1 "
+                    "ORDER BY COALESCE(e.event_date, e.created_at) DESC")
+
+
+def update_settings(conn, event_id, *, is_listed=None, auto_index=None):
+    """Change an event's listing or auto-index switch."""
+    if is_listed is not None:
+        conn.execute("UPDATE events SET is_listed = ? WHERE id = ?", (int(is_listed), event_id))
+    if auto_index is not None:
+        conn.execute("UPDATE events SET auto_index = ? WHERE id = ?", (int(auto_index), event_id))
+
+
+def faces_version(conn, event_id):
+    """The counter bumped whenever the event's faces change (None: no event)."""
+    return conn.scalar("SELECT faces_version FROM events WHERE id = ?", (event_id,))
+
+
+def bump_faces_version(conn, event_id):
+    """Mark the event's faces as changed, so search caches reload."""
+    conn.execute("UPDATE events SET faces_version = faces_version + 1 WHERE id = ?", (event_id,))
+
+
+def delete(conn, event_id):
+    """Delete an event; photos, faces, checkpoints and tasks go with it."""
+    with conn.transaction():
+        for table in ("faces", "photo_checkpoints", "tasks", "photos"):
+            conn.execute(f"DELETE FROM {table} WHERE event_id = ?", (event_id,))
+        conn.execute("DELETE FROM events WHERE id = ?", (event_id,))

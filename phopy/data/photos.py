@@ -1,0 +1,143 @@
+"""SQL for photos and their indexing checkpoints."""
+from phopy.data.timeutil import utc_now_iso
+
+
+def find_by_hash(conn, event_id, content_hash):
+    """The event's photo with this content hash, or None."""
+    return conn.one("SELECT * FROM photos WHERE event_id = ? AND content_hash = ?",
+                    (event_id, content_hash))
+
+
+def insert(conn, photo):
+    """Store a photo row and return its id (None if the content is already there)."""
+    try:
+        with conn.transaction():
+            return conn.scalar(
+                "INSERT INTO photos (event_id, filename, content_hash, storage_key, thumb_key, "
+                "width, height, size_bytes, source, source_ref, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (photo["event_id"], photo["filename"], photo["content_hash"],
+                 photo["storage_key"], photo.get("thumb_key"), photo.get("width"),
+                 photo.get("height"), photo["size_bytes"], photo.get("source", "upload"),
+                 photo.get("source_ref"), utc_now_iso()))
+    except conn.integrity_errors:
+        return None
+
+
+def get(conn, photo_id):
+    """One photo, or None."""
+    return conn.one("SELECT * FROM photos WHERE id = ?", (photo_id,))
+
+
+def get_many(conn, photo_ids):
+    """Photos by id, as a dict id -> row."""
+    ids = [int(i) for i in photo_ids]
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    rows = conn.all(f"SELECT * FROM photos WHERE id IN ({marks})", ids)
+    return {row["id"]: row for row in rows}
+
+
+def list_for_event(conn, event_id, limit=200, offset=0):
+    """An event's photos with their checkpoint status, newest first."""
+    return conn.all(
+        "SELECT p.*, c.status AS scan_status, c.faces_count, c.error AS scan_error "
+        "FROM photos p LEFT JOIN photo_checkpoints c ON c.photo_id = p.id "
+        "WHERE p.event_id = ? ORDER BY p.id DESC LIMIT ? OFFSET ?", (event_id, limit, offset))
+
+
+def set_thumbnail(conn, photo_id, thumb_key, width, height):
+    """Record a photo's thumbnail and oriented size."""
+    conn.execute("UPDATE photos SET thumb_key = ?, width = ?, height = ? WHERE id = ?",
+                 (thumb_key, width, height, photo_id))
+
+
+def list_unscanned(conn, event_id, limit):
+    """Photos of the event that have no checkpoint yet, oldest first."""
+    return conn.all(
+        "SELECT p.* FROM photos p LEFT JOIN photo_checkpoints c ON c.photo_id = p.id "
+        "WHERE p.event_id = ? AND c.photo_id IS NULL ORDER BY p.id LIMIT ?",
+        (event_id, limit))
+
+
+def count_unscanned(conn, event_id):
+    """How many photos of the event are still to be scanned."""
+    return conn.scalar(
+        "SELECT COUNT(*) FROM photos p LEFT JOIN photo_checkpoints c ON c.photo_id = p.id "
+        "WHERE p.event_id = ? AND c.photo_id IS NULL", (event_id,))
+
+
+def count_for_event(conn, event_id):
+    """How many photos the event has."""
+    return conn.scalar("SELECT COUNT(*) FROM photos WHERE event_id = ?", (event_id,))
+
+
+def count_scanned(conn, event_id):
+    """How many photos of the event have a checkpoint."""
+    return conn.scalar("SELECT COUNT(*) FROM photo_checkpoints WHERE event_id = ?", (event_id,))
+
+
+def checkpoint_summary(conn, event_id):
+    """Counts of the event's photos by checkpoint status, plus the total."""
+    rows = conn.all("SELECT status, COUNT(*) AS n, SUM(faces_count) AS faces "
+                    "FROM photo_checkpoints WHERE event_id = ? GROUP BY status", (event_id,))
+    total = conn.scalar("SELECT COUNT(*) FROM photos WHERE event_id = ?", (event_id,))
+    summary = {"total_photos": total, "indexed": 0, "no_faces": 0, "error": 0, "faces": 0}
+    for row in rows:
+        summary[row["status"]] = row["n"]
+        summary["faces"] += row["faces"] or 0
+    summary["scanned"] = summary["indexed"] + summary["no_faces"] + summary["error"]
+    summary["remaining"] = total - summary["scanned"]
+    return summary
+
+
+def list_errors(conn, event_id, limit=50):
+    """Photos that could not be read, with their error."""
+    return conn.all(
+        "SELECT p.id, p.filename, c.error FROM photo_checkpoints c JOIN photos p "
+        "ON p.id = c.photo_id WHERE c.event_id = ? AND c.status = 'error' ORDER BY p.id "
+        "LIMIT ?", (event_id, limit))
+
+
+def delete(conn, photo_id):
+    """Delete one photo with its faces and checkpoint."""
+    with conn.transaction():
+        conn.execute("DELETE FROM faces WHERE photo_id = ?", (photo_id,))
+        conn.execute("DELETE FROM photo_checkpoints WHERE photo_id = ?", (photo_id,))
+        conn.execute("DELETE FROM photos WHERE id = ?", (photo_id,))
+
+
+def record_scan(conn, photo, task_id, status, faces, error=None):
+    """Store a photo's faces and its checkpoint in one transaction.
+
+    Returns False (and stores nothing) if the photo was already scanned or has
+    been deleted meanwhile, so a photo's faces are never stored twice.
+    """
+    try:
+        with conn.transaction():
+            conn.execute(
+                "INSERT INTO photo_checkpoints (photo_id, event_id, task_id, status, "
+                "faces_count, error, processed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (photo["id"], photo["event_id"], task_id, status, len(faces), error,
+                 utc_now_iso()))
+            if faces:
+                conn.executemany(
+                    "INSERT INTO faces (photo_id, event_id, box_top, box_right, box_bottom, "
+                    "box_left, encoding) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [(photo["id"], photo["event_id"], *box, conn.blob(blob))
+                     for box, blob in faces])
+                conn.execute("UPDATE events SET faces_version = faces_version + 1 "
+                             "WHERE id = ?", (photo["event_id"],))
+    except conn.integrity_errors:
+        return False
+    return True
+
+
+def reset_scans(conn, event_id):
+    """Forget the event's faces and checkpoints so it is indexed from scratch."""
+    with conn.transaction():
+        conn.execute("DELETE FROM faces WHERE event_id = ?", (event_id,))
+        conn.execute("DELETE FROM photo_checkpoints WHERE event_id = ?", (event_id,))
+        conn.execute("UPDATE events SET faces_version = faces_version + 1 WHERE id = ?",
+                     (event_id,))

@@ -1,0 +1,54 @@
+"""Per-app singletons: file storage, face engine, search cache, link signer.
+
+The face engine is created on first use (models load lazily), one per process.
+"""
+import threading
+
+from flask import current_app
+from itsdangerous import URLSafeTimedSerializer
+
+from phopy.storage import FileStorage
+
+_lock = threading.Lock()
+
+
+def _get(app, name, factory):
+    app = app or current_app
+    value = app.extensions.get(name)
+    if value is None:
+        with _lock:
+            value = app.extensions.get(name)
+            if value is None:
+                value = app.extensions[name] = factory(app)
+    return value
+
+
+def get_storage(app=None):
+    """The app's FileStorage under DATA_DIR."""
+    return _get(app, "phopy_storage", lambda a: FileStorage(a.config["DATA_DIR"]))
+
+
+def get_engine_settings(app=None):
+    """EngineSettings from the app's FACE_* config."""
+    from phopy.faces import EngineSettings
+    return _get(app, "phopy_engine_settings",
+                lambda a: EngineSettings.from_mapping(
+                    {k: v for k, v in a.config.items() if k.startswith("FACE_") and v is not None}))
+
+
+def get_engine(app=None):
+    """This process's FaceEngine (for selfies); models load on first analysis."""
+    from phopy.faces import FaceEngine
+    return _get(app, "phopy_engine", lambda a: FaceEngine(get_engine_settings(a)))
+
+
+def get_search_cache(app=None):
+    """This process's cache of per-event face matrices."""
+    from phopy.services.search import SearchCache
+    return _get(app, "phopy_search_cache", lambda a: SearchCache())
+
+
+def get_link_signer(app=None):
+    """Signs the photo links handed to attendees."""
+    return _get(app, "phopy_signer",
+                lambda a: URLSafeTimedSerializer(a.config["SECRET_KEY"], salt="phopy-photo"))

@@ -1,0 +1,148 @@
+"""Events: create with code and QR, look up, list, delete."""
+import io
+import re
+import secrets
+import unicodedata
+import uuid
+from datetime import date
+
+import qrcode
+
+from phopy import storage as keys
+from phopy.data import events as events_db
+from phopy.errors import NotFound, ValidationError
+
+# No look-alikes: no 0/O, 1/I/L, 5/S, 2/Z, 8/B.
+CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
+CODE_LENGTH = 6
+NAME_MIN, NAME_MAX = 3, 100
+_TAGS = re.compile(r"<[^>]*>")
+_SPACES = re.compile(r"\s+")
+
+
+def clean_text(value, max_length):
+    """Strip tags and control characters, collapse whitespace, trim."""
+    value = _TAGS.sub("", value or "")
+    value = "".join(ch for ch in value if unicodedata.category(ch)[0] != "C" or ch in "\n\t")
+    value = _SPACES.sub(" ", value).strip()
+    return value[:max_length]
+
+
+def clean_name(name):
+    """A valid event name (3–100 characters after cleaning) or ValidationError."""
+    cleaned = clean_text(name, 1000)
+    if not NAME_MIN <= len(cleaned) <= NAME_MAX:
+        raise ValidationError("The event name must be 3 to 100 characters.", field="name")
+    return cleaned
+
+
+def clean_date(value):
+    """An ISO date string, None for empty, or ValidationError."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise ValidationError("The date must look like 2026-12-31.", field="event_date")
+
+
+def normalize_code(code):
+    """Upper-case a typed attendee code and drop spaces and dashes."""
+    return re.sub(r"[\s-]", "", code or "").upper()
+
+
+def new_code(conn):
+    """A fresh, unused attendee code."""
+    for _ in range(50):
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        if not events_db.code_exists(conn, code):
+            return code
+    raise RuntimeError("could not find a free event code")
+
+
+def public_url(base_url, code):
+    """The attendee page address printed in the QR code."""
+    return f"{base_url.rstrip('/')}/e/{code}"
+
+
+def make_qr_png(url):
+    """A QR code PNG (bytes) for the URL."""
+    img = qrcode.make(url, box_size=10, border=2)
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def create_event(conn, storage, owner_id, name, *, base_url, event_date=None, location=None,
+                 description=None, is_listed=False):
+    """Create an event with its code and QR code; return the stored event."""
+    event = {
+        "id": str(uuid.uuid4()),
+        "owner_id": owner_id,
+        "name": clean_name(name),
+        "event_date": clean_date(event_date),
+        "location": clean_text(location, 200) or None,
+        "description": clean_text(description, 2000) or None,
+        "is_listed": bool(is_listed),
+    }
+    with conn.transaction():
+        event["code"] = new_code(conn)
+        events_db.insert(conn, event)
+    storage.save(keys.qr_key(event["id"]), make_qr_png(public_url(base_url, event["code"])))
+    return events_db.get(conn, event["id"])
+
+
+def get_event(conn, event_id):
+    """The event, or NotFound."""
+    event = events_db.get(conn, event_id) if event_id else None
+    if not event:
+        raise NotFound("This event does not exist.")
+    return event
+
+
+def get_event_by_code(conn, code):
+    """The event with this attendee code, or NotFound."""
+    event = events_db.get_by_code(conn, normalize_code(code))
+    if not event:
+        raise NotFound("No event has this code. Check the code and try again.")
+    return event
+
+
+def get_owned_event(conn, event_id, owner_id):
+    """The event if it belongs to this photographer; NotFound otherwise."""
+    event = events_db.get(conn, event_id) if event_id else None
+    if not event or event["owner_id"] != owner_id:
+        raise NotFound("This event does not exist.")
+    return event
+
+
+def list_owner_events(conn, owner_id):
+    """The photographer's events with counts."""
+    return events_db.list_for_owner(conn, owner_id)
+
+
+def list_public_events(conn):
+    """Events listed on /events."""
+    return events_db.list_public(conn)
+
+
+def set_listed(conn, event_id, owner_id, listed):
+    """List or unlist an event on /events."""
+    get_owned_event(conn, event_id, owner_id)
+    events_db.update_settings(conn, event_id, is_listed=listed)
+
+
+def set_auto_index(conn, event_id, owner_id, enabled):
+    """Turn indexing after upload on or off for an event."""
+    get_owned_event(conn, event_id, owner_id)
+    events_db.update_settings(conn, event_id, auto_index=enabled)
+
+
+def delete_event(conn, storage, event_id, owner_id):
+    """Delete the photographer's event with its photos, faces and files."""
+    get_owned_event(conn, event_id, owner_id)
+    events_db.delete(conn, event_id)
+    for prefix in keys.event_prefixes(event_id):
+        storage.delete_prefix(prefix)
+    storage.delete(keys.qr_key(event_id))

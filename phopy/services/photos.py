@@ -1,0 +1,137 @@
+"""Bringing photos into an event: validate, de-duplicate, store, thumbnail."""
+import hashlib
+import logging
+import os
+from dataclasses import dataclass, field
+
+from phopy import storage as keys
+from phopy.data import events as events_db
+from phopy.data import photos as photos_db
+from phopy.errors import FileTooLarge, ImageDecodeError, NotFound, UnsupportedFile
+from phopy.faces.images import image_size, make_thumbnail, open_image, sniff_format
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = {"jpeg": "jpg", "png": "png", "gif": "gif", "webp": "webp", "heic": "heic"}
+ACCEPTED_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".heic", ".heif")
+
+
+@dataclass
+class ImportSummary:
+    """What an import did, file by file."""
+
+    added: list = field(default_factory=list)
+    duplicates: list = field(default_factory=list)
+    rejected: list = field(default_factory=list)
+
+    def as_dict(self):
+        """JSON-ready counts and details."""
+        return {"added": len(self.added), "duplicates": len(self.duplicates),
+                "rejected": self.rejected, "photo_ids": self.added}
+
+
+def check_image_bytes(data, max_bytes, filename=""):
+    """Return the image format of an upload, or raise a friendly error."""
+    if len(data) > max_bytes:
+        raise FileTooLarge(f"{filename or 'The file'} is larger than "
+                           f"{max_bytes // (1024 * 1024)} MB.", filename=filename)
+    if not data:
+        raise UnsupportedFile(f"{filename or 'The file'} is empty.", filename=filename)
+    fmt = sniff_format(data)
+    if fmt is None:
+        raise UnsupportedFile(f"{filename or 'The file'} is not a JPEG, PNG, GIF, WebP or "
+                              "HEIC photo.", filename=filename)
+    return fmt
+
+
+def clean_filename(filename):
+    """The base name of an uploaded file, without folders, at most 200 characters."""
+    name = os.path.basename((filename or "").replace("\\", "/")).strip()
+    return (name or "photo")[:200]
+
+
+def add_photo(conn, storage, event_id, filename, data, *, max_bytes, thumb_side=480,
+              source="upload", source_ref=None):
+    """Store one photo in the event. Returns (photo_id, is_new).
+
+    The same content twice is stored once. A photo that cannot be decoded is
+    still stored (if its bytes look like an image) and later recorded by the
+    indexer with its error; no thumbnail is made for it.
+    """
+    filename = clean_filename(filename)
+    fmt = check_image_bytes(data, max_bytes, filename)
+    content_hash = hashlib.sha256(data).hexdigest()
+    existing = photos_db.find_by_hash(conn, event_id, content_hash)
+    if existing:
+        return existing["id"], False
+    key = storage.save(keys.original_key(event_id, content_hash, EXTENSIONS[fmt]), data)
+    thumb_key, width, height = None, None, None
+    try:
+        image = open_image(data, max_side=thumb_side * 2)
+        thumb_key = storage.save(keys.thumbnail_key(event_id, content_hash),
+                                 make_thumbnail(image, thumb_side))
+        width, height = image_size(data)
+    except ImageDecodeError as exc:
+        log.warning("photo %s of event %s is unreadable: %s", filename, event_id, exc)
+    photo_id = photos_db.insert(conn, {
+        "event_id": event_id, "filename": filename, "content_hash": content_hash,
+        "storage_key": key, "thumb_key": thumb_key, "width": width, "height": height,
+        "size_bytes": len(data), "source": source, "source_ref": source_ref})
+    if photo_id is None:  # the same bytes arrived twice at once
+        return photos_db.find_by_hash(conn, event_id, content_hash)["id"], False
+    return photo_id, True
+
+
+def import_items(conn, storage, event_id, items, *, max_bytes, thumb_side=480, source="upload"):
+    """Add photos from (filename, bytes-or-loader, ref) items; return an ImportSummary."""
+    summary = ImportSummary()
+    for filename, payload, ref in items:
+        try:
+            data = payload() if callable(payload) else payload
+            photo_id, is_new = add_photo(conn, storage, event_id, filename, data,
+                                         max_bytes=max_bytes, thumb_side=thumb_side,
+                                         source=source, source_ref=ref)
+        except (FileTooLarge, UnsupportedFile) as exc:
+            summary.rejected.append({"filename": clean_filename(filename),
+                                     "error": exc.message, "code": exc.code})
+            continue
+        (summary.added if is_new else summary.duplicates).append(photo_id)
+    return summary
+
+
+def get_event_photo(conn, event_id, photo_id):
+    """The photo if it belongs to the event; NotFound otherwise."""
+    photo = photos_db.get(conn, photo_id)
+    if not photo or photo["event_id"] != event_id:
+        raise NotFound("This photo does not exist.")
+    return photo
+
+
+def list_event_photos(conn, event_id, limit=200, offset=0):
+    """Photos of an event with their scan status."""
+    return photos_db.list_for_event(conn, event_id, limit, offset)
+
+
+def delete_photo(conn, storage, event_id, photo_id):
+    """Delete one photo of the event, with its faces and files."""
+    photo = get_event_photo(conn, event_id, photo_id)
+    photos_db.delete(conn, photo_id)
+    events_db.bump_faces_version(conn, event_id)
+    if not photos_db.find_by_hash(conn, event_id, photo["content_hash"]):
+        storage.delete(photo["storage_key"])
+        storage.delete(photo["thumb_key"])
+
+
+def ensure_thumbnail(conn, storage, photo, thumb_side=480):
+    """The photo's thumbnail key, made now if missing; None if unreadable."""
+    if photo["thumb_key"] and storage.exists(photo["thumb_key"]):
+        return photo["thumb_key"]
+    try:
+        image = open_image(storage.path(photo["storage_key"]), max_side=thumb_side * 2)
+    except ImageDecodeError:
+        return None
+    key = storage.save(keys.thumbnail_key(photo["event_id"], photo["content_hash"]),
+                       make_thumbnail(image, thumb_side))
+    photos_db.set_thumbnail(conn, photo["id"], key, photo["width"] or image.width,
+                            photo["height"] or image.height)
+    return key

@@ -1,0 +1,109 @@
+"""Selfie search: find an attendee's photos in an event.
+
+Each process keeps a float32 matrix of each searched event's encodings. It is
+rebuilt when the event's ``faces_version`` (stored in the database, bumped
+with every face change) differs, so it stays right with several web processes.
+Selfies are decoded in memory and never written to disk.
+"""
+import logging
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from phopy.data import events as events_db
+from phopy.data import faces as faces_db
+from phopy.data import photos as photos_db
+from phopy.errors import NoFaceFound, ValidationError
+from phopy.faces import FaceIndex, match_photos
+from phopy.services.photos import check_image_bytes
+
+log = logging.getLogger(__name__)
+
+
+class SearchCache:
+    """event_id -> (faces_version, FaceIndex), safe across threads."""
+
+    def __init__(self):
+        self._items = {}
+        self._lock = threading.Lock()
+
+    def get_index(self, conn, event_id):
+        """The event's FaceIndex, reloaded if its faces changed."""
+        version = events_db.faces_version(conn, event_id)
+        cached = self._items.get(event_id)
+        if cached and cached[0] == version:
+            return cached[1]
+        with self._lock:
+            cached = self._items.get(event_id)
+            if cached and cached[0] == version:
+                return cached[1]
+            face_ids, photo_ids, blobs = faces_db.load_event_encodings(conn, event_id)
+            matrix = (np.frombuffer(b"".join(blobs), dtype="<f4").reshape(-1, 128)
+                      if blobs else np.zeros((0, 128), dtype=np.float32))
+            index = FaceIndex(np.asarray(face_ids, dtype=np.int64),
+                              np.asarray(photo_ids, dtype=np.int64), matrix)
+            self._items[event_id] = (version, index)
+            log.debug("loaded %d faces of event %s (version %s)", len(face_ids), event_id,
+                      version)
+            return index
+
+    def drop(self, event_id):
+        """Forget an event's matrix."""
+        self._items.pop(event_id, None)
+
+
+@dataclass
+class SearchResult:
+    """What a selfie search found, ready for a page or JSON."""
+
+    event_id: str
+    matches: list
+    faces_in_selfies: list
+    indexed_photos: int
+    total_photos: int
+    indexing_complete: bool
+    notices: list = field(default_factory=list)
+
+
+def read_selfies(engine, selfies, max_bytes, max_selfies=3):
+    """Encodings of the largest face in each selfie, with notices.
+
+    ``selfies`` is a list of (filename, bytes). Raises ValidationError for a
+    wrong count and NoFaceFound when no selfie shows a face.
+    """
+    selfies = [(name, data) for name, data in selfies if data]
+    if not 1 <= len(selfies) <= max_selfies:
+        raise ValidationError(f"Please choose 1 to {max_selfies} selfies.", field="selfies")
+    encodings, counts, notices = [], [], []
+    for name, data in selfies:
+        check_image_bytes(data, max_bytes, name)
+        faces = engine.analyze_selfie(data)
+        counts.append(len(faces))
+        if not faces:
+            notices.append({"code": "no_face", "filename": name})
+            continue
+        if len(faces) > 1:
+            notices.append({"code": "several_faces", "filename": name, "faces": len(faces)})
+        encodings.append(faces[0].encoding)
+    if not encodings:
+        raise NoFaceFound("We could not find a face in your selfie. Try a clear, well-lit "
+                          "photo of your face, looking at the camera.", faces_in_selfies=counts)
+    return encodings, counts, notices
+
+
+def search_event(conn, engine, cache, event, selfies, *, tolerance, max_bytes, max_selfies=3):
+    """Search one event with 1–3 selfies; return a SearchResult, best match first."""
+    encodings, counts, notices = read_selfies(engine, selfies, max_bytes, max_selfies)
+    index = cache.get_index(conn, event["id"])
+    matches = match_photos(index, encodings, tolerance)
+    photos = photos_db.get_many(conn, [m.photo_id for m in matches])
+    summary = photos_db.checkpoint_summary(conn, event["id"])
+    complete = summary["remaining"] == 0
+    if not complete:
+        notices.append({"code": "still_indexing", "indexed": summary["scanned"],
+                        "total": summary["total_photos"]})
+    rows = [{"photo": photos[m.photo_id], "distance": round(float(m.distance), 4)}
+            for m in matches if m.photo_id in photos]
+    return SearchResult(event["id"], rows, counts, summary["scanned"], summary["total_photos"],
+                        complete, notices)

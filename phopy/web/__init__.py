@@ -1,0 +1,9 @@
+"""The web layer: one blueprint per area, thin views over services."""
+
+
+def register_blueprints(app):
+    """Register every area's blueprint."""
+    from phopy.web import api, auth, dashboard, i18n, public
+
+    for module in (public, auth, dashboard, api, i18n):
+        app.register_blueprint(module.bp)

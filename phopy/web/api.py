@@ -1,0 +1,67 @@
+"""The JSON API: selfie search and indexing progress."""
+from flask import Blueprint, current_app, g, jsonify, request
+
+from phopy.data import get_db
+from phopy.services import events, indexing
+from phopy.web.auth import login_required
+from phopy.web.public import read_uploads, run_search
+from phopy.web.security import csrf
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+def _stale():
+    return current_app.config["TASK_STALE_SECONDS"]
+
+
+def search_json(result, rows):
+    """The search answer as the API and CLI return it."""
+    return {"event_id": result.event_id,
+            "photos": [{k: r[k] for k in ("photo_id", "filename", "distance", "thumbnail_url",
+                                          "download_url")} for r in rows],
+            "faces_in_selfies": result.faces_in_selfies,
+            "indexed_photos": result.indexed_photos,
+            "total_photos": result.total_photos,
+            "indexing_complete": result.indexing_complete,
+            "notices": result.notices}
+
+
+@bp.route("/events/<event_id>/search", methods=("POST",))
+@csrf.exempt
+def search(event_id):
+    """Search an event with 1–3 selfies (multipart field ``selfies``)."""
+    event = events.get_event(get_db(), event_id)
+    result, rows = run_search(event, read_uploads(request.files.getlist("selfies")))
+    return jsonify(search_json(result, rows))
+
+
+def _owned_task(task_id):
+    task = indexing.get_task(get_db(), task_id)
+    events.get_owned_event(get_db(), task["event_id"], g.photographer["id"])
+    return task
+
+
+@bp.route("/task/<task_id>")
+@login_required
+def task(task_id):
+    """One task's progress."""
+    return jsonify(indexing.task_json(_owned_task(task_id), _stale()))
+
+
+@bp.route("/event/<event_id>/task")
+@login_required
+def event_task(event_id):
+    """The event's latest task (404 when it never had one)."""
+    events.get_owned_event(get_db(), event_id, g.photographer["id"])
+    latest = indexing.latest_task(get_db(), event_id)
+    if latest is None:
+        return jsonify({"error": "not_found", "message": "This event has no task yet."}), 404
+    return jsonify(indexing.task_json(latest, _stale()))
+
+
+@bp.route("/event/<event_id>/checkpoint/status")
+@login_required
+def checkpoint_status(event_id):
+    """How many photos are scanned, without faces or unreadable, and what is left."""
+    events.get_owned_event(get_db(), event_id, g.photographer["id"])
+    return jsonify(indexing.checkpoint_status(get_db(), event_id))

@@ -1,0 +1,83 @@
+"""Photographer sign-up, log-in and log-out (email + hashed password)."""
+import functools
+
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+
+from phopy.data import get_db
+from phopy.errors import PhopyError
+from phopy.services import accounts
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+
+@bp.before_app_request
+def load_photographer():
+    """Put the signed-in photographer (or None) on ``g``."""
+    photographer_id = session.get("photographer_id")
+    g.photographer = (accounts.get_photographer(get_db(), photographer_id)
+                      if photographer_id else None)
+
+
+def login_required(view):
+    """Send anonymous visitors to the log-in page (JSON 401 for the API)."""
+    @functools.wraps(view)
+    def wrapped(**kwargs):
+        if g.photographer is None:
+            from phopy.web.errors import wants_json
+            if wants_json():
+                from flask import jsonify
+                return jsonify({"error": "login_required",
+                                "message": _("Please log in first.")}), 401
+            return redirect(url_for("auth.login", next=request.path))
+        return view(**kwargs)
+    return wrapped
+
+
+def _safe_next(target):
+    return target if target and target.startswith("/") and not target.startswith("//") \
+        else url_for("dashboard.index")
+
+
+@bp.route("/signup", methods=("GET", "POST"))
+def signup():
+    """Create a photographer account."""
+    error = None
+    if request.method == "POST":
+        try:
+            user = accounts.register(get_db(), request.form.get("email"),
+                                     request.form.get("password"),
+                                     request.form.get("display_name"))
+        except PhopyError as exc:
+            error = _(exc.message)
+        else:
+            session.clear()
+            session["photographer_id"] = user["id"]
+            flash(_("Welcome to Phopy! Create your first event."), "success")
+            return redirect(url_for("dashboard.index"))
+    return render_template("auth/signup.html", error=error), (400 if error else 200)
+
+
+@bp.route("/login", methods=("GET", "POST"))
+def login():
+    """Log in with email and password."""
+    error = None
+    if request.method == "POST":
+        try:
+            user = accounts.authenticate(get_db(), request.form.get("email"),
+                                         request.form.get("password"))
+        except PhopyError as exc:
+            error = _(exc.message)
+        else:
+            session.clear()
+            session["photographer_id"] = user["id"]
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("auth/login.html", error=error), (401 if error else 200)
+
+
+@bp.route("/logout", methods=("POST",))
+def logout():
+    """Log out."""
+    session.clear()
+    flash(_("You are logged out."), "success")
+    return redirect(url_for("public.landing"))

@@ -1,0 +1,191 @@
+"""The photographer's dashboard: events, photos, indexing."""
+from flask import (Blueprint, current_app, flash, g, jsonify, redirect, render_template,
+                   request, send_file, url_for)
+from flask_babel import gettext as _
+
+from phopy import storage as keys
+from phopy.data import get_db
+from phopy.errors import NotFound, PhopyError
+from phopy.extensions import get_search_cache, get_storage
+from phopy.services import events, indexing, photos
+from phopy.sources import UploadSource
+from phopy.web.auth import login_required
+from phopy.web.errors import wants_json
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+
+
+def _owned(event_id):
+    return events.get_owned_event(get_db(), event_id, g.photographer["id"])
+
+
+def _stale():
+    return current_app.config["TASK_STALE_SECONDS"]
+
+
+@bp.route("/")
+@login_required
+def index():
+    """The photographer's events with status and counts."""
+    conn = get_db()
+    rows = []
+    for event in events.list_owner_events(conn, g.photographer["id"]):
+        task = indexing.latest_task(conn, event["id"])
+        rows.append({"event": event, "task": indexing.task_json(task, _stale()) if task else None})
+    return render_template("dashboard/index.html", rows=rows)
+
+
+@bp.route("/events/new", methods=("GET", "POST"))
+@login_required
+def new_event():
+    """Create an event."""
+    form, error = {}, None
+    if request.method == "POST":
+        form = request.form
+        try:
+            event = events.create_event(
+                get_db(), get_storage(), g.photographer["id"], form.get("name"),
+                base_url=current_app.config["PUBLIC_BASE_URL"],
+                event_date=form.get("event_date"), location=form.get("location"),
+                description=form.get("description"), is_listed=bool(form.get("is_listed")))
+        except PhopyError as exc:
+            error = _(exc.message)
+        else:
+            flash(_("Event created. Add its photos below."), "success")
+            return redirect(url_for("dashboard.event", event_id=event["id"]))
+    return render_template("dashboard/new_event.html", form=form, error=error), \
+        (400 if error else 200)
+
+
+@bp.route("/events/<event_id>")
+@login_required
+def event(event_id):
+    """One event: code, QR, photos, indexing progress."""
+    conn = get_db()
+    ev = _owned(event_id)
+    task = indexing.latest_task(conn, event_id)
+    return render_template(
+        "dashboard/event.html", event=ev,
+        public_url=events.public_url(current_app.config["PUBLIC_BASE_URL"], ev["code"]),
+        task=indexing.task_json(task, _stale()) if task else None,
+        status=indexing.checkpoint_status(conn, event_id),
+        photos=photos.list_event_photos(conn, event_id, limit=120))
+
+
+@bp.route("/events/<event_id>/photos", methods=("POST",))
+@login_required
+def upload(event_id):
+    """Add uploaded photos; start indexing unless the event turned that off."""
+    request.max_content_length = current_app.config["MAX_UPLOAD_REQUEST_BYTES"]
+    conn = get_db()
+    ev = _owned(event_id)
+    files = [(f.filename, f.read()) for f in request.files.getlist("photos") if f.filename]
+    if not files:
+        raise PhopyError(_("Please choose at least one photo."))
+    summary = photos.import_items(conn, get_storage(), event_id, UploadSource(files).items(),
+                                  max_bytes=current_app.config["MAX_PHOTO_BYTES"],
+                                  thumb_side=current_app.config["THUMBNAIL_MAX_SIDE"])
+    task = None
+    if summary.added and ev["auto_index"] and current_app.config["AUTO_INDEX"]:
+        task = indexing.enqueue_indexing(conn, event_id)
+    body = summary.as_dict()
+    body["task_id"] = task["id"] if task else None
+    status = 200
+    if not summary.added and not summary.duplicates and summary.rejected:
+        status = 413 if summary.rejected[0]["code"] == "file_too_large" else 415
+    if wants_json():
+        body["error"] = None if status == 200 else summary.rejected[0]["code"]
+        body["message"] = (_("%(n)d photo(s) added.", n=len(summary.added)) if status == 200
+                           else summary.rejected[0]["error"])
+        return jsonify(body), status
+    if summary.added:
+        flash(_("%(n)d photo(s) added.", n=len(summary.added)), "success")
+    if summary.duplicates:
+        flash(_("%(n)d photo(s) were already in this event.", n=len(summary.duplicates)), "info")
+    for rejected in summary.rejected:
+        flash(rejected["error"], "error")
+    return redirect(url_for("dashboard.event", event_id=event_id), 303)
+
+
+@bp.route("/events/<event_id>/index", methods=("POST",))
+@login_required
+def start_indexing(event_id):
+    """Queue indexing of the event's new photos."""
+    _owned(event_id)
+    task = indexing.enqueue_indexing(get_db(), event_id)
+    if wants_json():
+        return jsonify(indexing.task_json(task, _stale())), 202
+    flash(_("Indexing started."), "success")
+    return redirect(url_for("dashboard.event", event_id=event_id))
+
+
+@bp.route("/events/<event_id>/tasks/<task_id>/resume", methods=("POST",))
+@login_required
+def resume(event_id, task_id):
+    """Resume an interrupted indexing task."""
+    _owned(event_id)
+    task = indexing.get_task(get_db(), task_id)
+    if task["event_id"] != event_id:
+        raise NotFound()
+    indexing.resume_task(get_db(), task_id, _stale())
+    flash(_("Indexing resumed."), "success")
+    return redirect(url_for("dashboard.event", event_id=event_id))
+
+
+@bp.route("/events/<event_id>/settings", methods=("POST",))
+@login_required
+def settings(event_id):
+    """List/unlist the event and switch indexing after upload."""
+    conn, owner = get_db(), g.photographer["id"]
+    events.set_listed(conn, event_id, owner, bool(request.form.get("is_listed")))
+    events.set_auto_index(conn, event_id, owner, bool(request.form.get("auto_index")))
+    flash(_("Settings saved."), "success")
+    return redirect(url_for("dashboard.event", event_id=event_id))
+
+
+@bp.route("/events/<event_id>/delete", methods=("POST",))
+@login_required
+def delete_event(event_id):
+    """Delete the event with all its photos and faces."""
+    events.delete_event(get_db(), get_storage(), event_id, g.photographer["id"])
+    get_search_cache().drop(event_id)
+    flash(_("The event and its photos were deleted."), "success")
+    return redirect(url_for("dashboard.index"))
+
+
+@bp.route("/events/<event_id>/photos/<int:photo_id>/delete", methods=("POST",))
+@login_required
+def delete_photo(event_id, photo_id):
+    """Delete one photo."""
+    _owned(event_id)
+    photos.delete_photo(get_db(), get_storage(), event_id, photo_id)
+    flash(_("Photo deleted."), "success")
+    return redirect(url_for("dashboard.event", event_id=event_id))
+
+
+@bp.route("/events/<event_id>/photos/<int:photo_id>/<kind>")
+@login_required
+def photo_file(event_id, photo_id, kind):
+    """The owner's view of a photo: ``thumb`` or ``original``."""
+    _owned(event_id)
+    conn, store = get_db(), get_storage()
+    photo = photos.get_event_photo(conn, event_id, photo_id)
+    if kind == "thumb":
+        key = photos.ensure_thumbnail(conn, store, photo, current_app.config["THUMBNAIL_MAX_SIDE"])
+        if key is None:
+            raise NotFound("This photo could not be read.")
+        return send_file(store.path(key), mimetype="image/jpeg", max_age=3600)
+    if kind != "original":
+        raise NotFound()
+    return send_file(store.path(photo["storage_key"]), download_name=photo["filename"])
+
+
+@bp.route("/events/<event_id>/qr.png")
+@login_required
+def qr(event_id):
+    """The event's QR code, to print or download."""
+    ev = _owned(event_id)
+    return send_file(get_storage().path(keys.qr_key(event_id)), mimetype="image/png",
+                     download_name=f"phopy-{ev['code']}.png",
+                     as_attachment=bool(request.args.get("download")))
+

@@ -1,0 +1,67 @@
+"""One place that turns errors into JSON (API, webhook) or friendly pages."""
+import logging
+
+from flask import jsonify, render_template, request
+from flask_babel import gettext
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from phopy.errors import PhopyError
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: "Something in the request was not right.",
+    403: "You are not allowed to do that.",
+    404: "We could not find that page.",
+    405: "That action is not allowed here.",
+    413: "The file is too large. Each photo can be at most 10 MB.",
+    429: "Too many requests. Please wait a moment and try again.",
+    500: "Something went wrong on our side. Please try again.",
+}
+CODES = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+         413: "file_too_large", 429: "too_many_requests", 500: "server_error"}
+
+
+def wants_json():
+    """True for the API, the LINE webhook and clients that ask for JSON."""
+    if request.path.startswith(("/api/", "/line/")):
+        return True
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "application/json" and \
+        request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def render_error(status, code, message, **details):
+    """The error as JSON ``{error, message}`` or as ``errors/<status>.html``."""
+    message = gettext(message)
+    if wants_json():
+        body = {"error": code, "message": message}
+        body.update({k: v for k, v in details.items() if k != "message"})
+        return jsonify(body), status
+    template = f"errors/{status}.html" if status in (404, 413, 500) else "errors/error.html"
+    return render_template(template, status=status, message=message), status
+
+
+def register_error_handlers(app):
+    """Install handlers for domain errors, HTTP errors and crashes."""
+
+    @app.errorhandler(PhopyError)
+    def handle_domain_error(exc):
+        return render_error(exc.status_code, exc.code, exc.message, **exc.details)
+
+    @app.errorhandler(CSRFError)
+    def handle_csrf(exc):
+        return render_error(400, "csrf", "Your session expired. Please reload the page "
+                                         "and try again.")
+
+    @app.errorhandler(HTTPException)
+    def handle_http(exc):
+        status = exc.code or 500
+        return render_error(status, CODES.get(status, "error"),
+                            MESSAGES.get(status, exc.description or "Error"))
+
+    @app.errorhandler(Exception)
+    def handle_crash(exc):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return render_error(500, "server_error", MESSAGES[500])

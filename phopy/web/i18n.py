@@ -1,0 +1,37 @@
+"""Thai and English: Flask-Babel, chosen by cookie, else Accept-Language."""
+from flask import Blueprint, current_app, redirect, request, url_for
+from flask_babel import Babel, get_locale
+
+from phopy.config import REPO_ROOT
+
+bp = Blueprint("i18n", __name__)
+COOKIE = "phopy_lang"
+
+
+def select_locale():
+    """The user's chosen language (cookie), else the browser's best match."""
+    languages = current_app.config["LANGUAGES"]
+    chosen = request.cookies.get(COOKIE)
+    if chosen in languages:
+        return chosen
+    return request.accept_languages.best_match(languages) or languages[0]
+
+
+@bp.route("/lang/<code>")
+def set_language(code):
+    """Remember a language choice and go back."""
+    if code not in current_app.config["LANGUAGES"]:
+        code = current_app.config["BABEL_DEFAULT_LOCALE"]
+    target = request.args.get("next") or request.referrer or url_for("public.landing")
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("public.landing")
+    response = redirect(target)
+    response.set_cookie(COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax")
+    return response
+
+
+def init_app(app):
+    """Set up Flask-Babel with our translations folder."""
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(REPO_ROOT / "translations"))
+    Babel(app, locale_selector=select_locale)
+    app.jinja_env.globals["get_locale"] = get_locale

@@ -1,0 +1,113 @@
+"""Public pages: landing, listed events, the attendee's event page and photos."""
+import tempfile
+
+from flask import (Blueprint, current_app, redirect, render_template, request, send_file,
+                   url_for)
+
+from phopy.data import get_db
+from phopy.errors import NotFound, PhopyError
+from phopy.extensions import get_engine, get_link_signer, get_search_cache, get_storage
+from phopy.services import events, links, photos, search
+
+bp = Blueprint("public", __name__)
+
+
+@bp.route("/")
+def landing():
+    """What Phopy is, and a box to type an event code."""
+    return render_template("public/landing.html")
+
+
+@bp.route("/go")
+def go():
+    """Jump to the event whose code was typed."""
+    code = events.normalize_code(request.args.get("code"))
+    if not code:
+        return redirect(url_for("public.landing"))
+    event = events.get_event_by_code(get_db(), code)
+    return redirect(url_for("public.event_page", code=event["code"]))
+
+
+@bp.route("/events")
+def event_list():
+    """Events their photographers chose to list."""
+    return render_template("public/events.html", events=events.list_public_events(get_db()))
+
+
+def photo_links(event_id, photo_id):
+    """Thumbnail, view and download URLs (signed) for one photo."""
+    token = links.sign_photo(get_link_signer(), event_id, photo_id)
+    return {"thumbnail_url": url_for("public.photo", token=token, kind="thumb"),
+            "view_url": url_for("public.photo", token=token, kind="view"),
+            "download_url": url_for("public.photo", token=token, kind="download")}
+
+
+def read_uploads(uploads):
+    """(filename, bytes) pairs of the uploaded files that were chosen."""
+    return [(f.filename, f.read()) for f in uploads if f and f.filename]
+
+
+def run_search(event, selfies):
+    """Run a selfie search on (filename, bytes) pairs; return (SearchResult, photo rows)."""
+    cfg = current_app.config
+    result = search.search_event(get_db(), get_engine(), get_search_cache(), event, selfies,
+                                 tolerance=get_engine().settings.tolerance,
+                                 max_bytes=cfg["MAX_PHOTO_BYTES"], max_selfies=cfg["MAX_SELFIES"])
+    rows = []
+    for match in result.matches:
+        photo = match["photo"]
+        rows.append({"photo_id": photo["id"], "filename": photo["filename"],
+                     "distance": match["distance"], "width": photo["width"],
+                     "height": photo["height"], **photo_links(event["id"], photo["id"])})
+    return result, rows
+
+
+@bp.route("/e/<code>", methods=("GET", "POST"))
+def event_page(code):
+    """The attendee page: upload selfies, see your photos."""
+    event = events.get_event_by_code(get_db(), code)
+    if request.method == "GET":
+        return render_template("public/event.html", event=event)
+    try:
+        result, rows = run_search(event, read_uploads(request.files.getlist("selfies")))
+    except PhopyError as exc:
+        return render_template("public/event.html", event=event, error=exc.message,
+                               error_code=exc.code), exc.status_code
+    zip_token = links.sign_photo_set(get_link_signer(), event["id"],
+                                     [r["photo_id"] for r in rows]) if rows else None
+    return render_template("public/results.html", event=event, result=result, rows=rows,
+                           zip_url=url_for("public.zip_download", code=event["code"],
+                                           t=zip_token) if zip_token else None)
+
+
+@bp.route("/p/<token>/<kind>")
+def photo(token, kind):
+    """A photo from a search result: ``thumb``, ``view`` (full size) or ``download``."""
+    payload = links.read_token(get_link_signer(), token, current_app.config["PHOTO_LINK_MAX_AGE"])
+    if "p" not in payload or kind not in ("thumb", "view", "download"):
+        raise NotFound()
+    conn, store = get_db(), get_storage()
+    photo_row = photos.get_event_photo(conn, payload["e"], payload["p"])
+    if kind == "thumb":
+        key = photos.ensure_thumbnail(conn, store, photo_row,
+                                      current_app.config["THUMBNAIL_MAX_SIDE"])
+        if key is None:
+            raise NotFound("This photo could not be read.")
+        return send_file(store.path(key), mimetype="image/jpeg", max_age=86400)
+    return send_file(store.path(photo_row["storage_key"]), download_name=photo_row["filename"],
+                     as_attachment=(kind == "download"), max_age=86400)
+
+
+@bp.route("/e/<code>/photos.zip")
+def zip_download(code):
+    """All photos of a search result as one ZIP."""
+    event = events.get_event_by_code(get_db(), code)
+    payload = links.read_token(get_link_signer(), request.args.get("t", ""),
+                               current_app.config["PHOTO_LINK_MAX_AGE"])
+    if payload.get("e") != event["id"] or not payload.get("ps"):
+        raise NotFound("This link is not valid.")
+    conn = get_db()
+    rows = [photos.get_event_photo(conn, event["id"], pid) for pid in payload["ps"]]
+    archive = links.write_zip(get_storage(), rows, tempfile.TemporaryFile())
+    return send_file(archive, mimetype="application/zip", as_attachment=True,
+                     download_name=f"phopy-{event['code']}.zip")

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Run the whole test suite: ./test.sh [pytest args]
+# Sets up .venv with the test packages, installs Debian's chromium for the browser
+# tests when it is missing, then runs pytest.
+set -euo pipefail
+cd "$(dirname "$0")"
+scripts/bootstrap.sh requirements-dev.txt
+
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = "0" ]; then
+    echo "==> Installing Debian's chromium for the browser tests"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+      || echo "Could not install chromium: browser tests will skip." >&2
+  elif command -v sudo >/dev/null; then
+    (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+      || echo "Could not install chromium: browser tests will skip." >&2
+  fi
+fi
+
+exec .venv/bin/python -m pytest "$@"
