@@ -2,7 +2,26 @@
 
 Plain Python: nothing here imports Flask. ``phopy.web.errors`` turns these into
 JSON for the API and into ``templates/errors/<code>.html`` for pages.
+
+Messages are English. ``N_`` marks a literal for translation (pybabel extracts
+it; it returns the string unchanged) and ``Message`` is an English string that
+remembers its template and values, so the web layer can show it in Thai.
 """
+
+
+def N_(text):
+    """Mark ``text`` for translation without translating it (no Flask needed)."""
+    return text
+
+
+class Message(str):
+    """``template % params`` as a plain string that keeps ``template`` and ``params``."""
+
+    def __new__(cls, template, **params):
+        message = super().__new__(cls, template % params if params else template)
+        message.template = template
+        message.params = params
+        return message
 
 
 class PhopyError(Exception):
@@ -71,3 +90,17 @@ class Conflict(PhopyError):
 
     status_code = 409
     code = "conflict"
+
+
+# The default messages above (the classes' docstrings), marked for pybabel.
+DEFAULT_MESSAGES = (
+    N_("Base class: a problem we can explain to the user."),
+    N_("The thing you asked for does not exist."),
+    N_("You are not allowed to do that."),
+    N_("The input is not valid."),
+    N_("The file is too large."),
+    N_("This file type is not supported."),
+    N_("The file could not be read as an image."),
+    N_("No face was found in the photo."),
+    N_("That conflicts with what is already stored."),
+)

@@ -12,7 +12,7 @@ from tests.face_data import require_faces_dir
 PASSWORD = "correct-horse-9"
 
 
-def testing_config(tmp_path, **overrides):
+def make_test_config(tmp_path, **overrides):
     """TestingConfig as a dict, with all state under tmp_path."""
     cfg = {k: getattr(TestingConfig, k) for k in dir(TestingConfig) if k.isupper()}
     cfg.update(DATA_DIR=str(tmp_path / "data"), LOG_DIR=str(tmp_path / "logs"),
@@ -58,7 +58,7 @@ def shared_pool():
 @pytest.fixture
 def app(tmp_path):
     """A fresh app on its own temp data folder."""
-    application = create_app(testing_config(tmp_path))
+    application = create_app(make_test_config(tmp_path))
     yield application
 
 

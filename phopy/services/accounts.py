@@ -4,7 +4,7 @@ import re
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from phopy.data import photographers
-from phopy.errors import Conflict, ValidationError
+from phopy.errors import N_, Conflict, ValidationError
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 8
@@ -14,7 +14,7 @@ def normalize_email(email):
     """Trim and lower-case an email address; raise ValidationError if it is not one."""
     email = (email or "").strip().lower()
     if not EMAIL_RE.match(email) or len(email) > 254:
-        raise ValidationError("Please enter a valid email address.", field="email")
+        raise ValidationError(N_("Please enter a valid email address."), field="email")
     return email
 
 
@@ -22,9 +22,9 @@ def register(conn, email, password, display_name=None):
     """Create a photographer account and return it."""
     email = normalize_email(email)
     if len(password or "") < MIN_PASSWORD:
-        raise ValidationError("The password must be at least 8 characters.", field="password")
+        raise ValidationError(N_("The password must be at least 8 characters."), field="password")
     if photographers.get_by_email(conn, email):
-        raise Conflict("An account with this email already exists.", field="email")
+        raise Conflict(N_("An account with this email already exists."), field="email")
     new_id = photographers.insert(conn, email, generate_password_hash(password),
                                   (display_name or "").strip()[:100] or None)
     return photographers.get(conn, new_id)
@@ -39,7 +39,7 @@ def authenticate(conn, email, password):
     user = photographers.get_by_email(conn, email) if email else None
     if not user or not user["password_hash"] or not check_password_hash(
             user["password_hash"], password or ""):
-        raise ValidationError("Wrong email or password.")
+        raise ValidationError(N_("Wrong email or password."))
     return user
 
 
