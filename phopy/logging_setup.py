@@ -1,5 +1,6 @@
 """Logging into logs/app.log (DEBUG) and logs/error.log (ERROR), rotating."""
 import logging
+import sys
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
@@ -8,7 +9,12 @@ DATEFMT = "%Y-%m-%d %H:%M:%S"
 
 
 def init_logging(app):
-    """Attach rotating file handlers to the ``phopy`` logger and ``app.logger``."""
+    """Rotating files for everything; the console shows warnings and errors only.
+
+    ``app.logger`` is the ``phopy`` logger (the app is named after the package),
+    so Flask's own stderr handler is swapped for a WARNING-level one.
+    """
+    from flask.logging import default_handler
     log_dir = Path(app.config["LOG_DIR"])
     log_dir.mkdir(parents=True, exist_ok=True)
     formatter = logging.Formatter(FORMAT, DATEFMT)
@@ -20,7 +26,13 @@ def init_logging(app):
         handler.setFormatter(formatter)
         handler._phopy = True  # so a second create_app does not add duplicates
         handlers.append(handler)
-    for logger in (logging.getLogger("phopy"), app.logger):
+    console = logging.StreamHandler(sys.stderr)
+    console.setLevel(logging.WARNING)
+    console.setFormatter(formatter)
+    console._phopy = True
+    handlers.append(console)
+    for logger in {id(lg): lg for lg in (logging.getLogger("phopy"), app.logger)}.values():
+        logger.removeHandler(default_handler)
         for old in [h for h in logger.handlers if getattr(h, "_phopy", False)]:
             logger.removeHandler(old)
             old.close()
