@@ -1,15 +1,17 @@
 """Phopy: event photos to the people in them.
 
 ``create_app`` builds the Flask app; importing this package connects to
-nothing and loads no face model.
+nothing, loads no face model and imports no Flask, so the face engine's worker
+processes (``phopy.faces``) start light.
 """
-from flask import Flask
-
-from phopy.config import REPO_ROOT, load_config
 
 
 def create_app(config=None):
     """Build the app: config, logging, database, i18n, blueprints, errors, CLI."""
+    from flask import Flask
+
+    from phopy.config import REPO_ROOT, load_config
+
     app = Flask(__name__, instance_path=None,
                 template_folder=str(REPO_ROOT / "templates"),
                 static_folder=str(REPO_ROOT / "static"))

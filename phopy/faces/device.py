@@ -1,0 +1,51 @@
+"""Which device and detector the face engine runs on (for the start-up banner).
+
+dlib is imported inside the functions, so importing this module is cheap.
+"""
+import logging
+from functools import lru_cache
+
+log = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=1)
+def cuda_device_count():
+    """Return how many CUDA devices dlib can use (0 for a CPU-only dlib build)."""
+    try:
+        import dlib
+    except ImportError:
+        return 0
+    # A CPU-only dlib still answers dlib.cuda.get_num_devices() with 1.
+    if not getattr(dlib, "DLIB_USE_CUDA", False):
+        return 0
+    try:
+        return int(dlib.cuda.get_num_devices())
+    except Exception:  # no driver, broken runtime: fall back to the CPU
+        log.warning("dlib was built with CUDA but no device could be queried", exc_info=True)
+        return 0
+
+
+def resolve_model(requested):
+    """Turn "auto"/"hog"/"cnn" into the detector to run: "hog" or "cnn"."""
+    requested = str(requested).strip().lower()
+    if requested == "auto":
+        return "cnn" if cuda_device_count() > 0 else "hog"
+    if requested not in ("hog", "cnn"):
+        raise ValueError(f"face model must be auto, hog or cnn, got {requested!r}")
+    if requested == "cnn" and cuda_device_count() == 0:
+        log.warning("FACE_MODEL=cnn without CUDA: detection will be very slow on the CPU")
+    return requested
+
+
+def describe(settings):
+    """Return a dict describing the device and settings, for a start-up banner."""
+    count = cuda_device_count()
+    return {
+        "device": f"cuda ({count} devices)" if count else "cpu",
+        "model": resolve_model(settings.model),
+        "tolerance": settings.tolerance,
+        "upsample": settings.upsample,
+        "detect_max_side": settings.detect_max_side,
+        "jitters": settings.num_jitters,
+        "encoding_model": settings.encoding_model,
+    }

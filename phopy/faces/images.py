@@ -1,0 +1,168 @@
+"""Decode photos safely: sniff the format, orient by EXIF, downscale cheaply.
+
+Only JPEG, PNG, GIF, WebP and HEIC/HEIF are decoded (Pillow is told so), so a
+stray EPS or TIFF never reaches a decoder we did not mean to expose. Every
+decoding problem becomes ``ImageDecodeError``; files are fully loaded here so a
+truncated upload fails at once, not later inside the face engine.
+"""
+import io
+import logging
+import math
+import threading
+from pathlib import Path
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from phopy.errors import ImageDecodeError, UnsupportedFile
+
+log = logging.getLogger(__name__)
+
+# Pillow openers we agree to use (phone "MPO" JPEGs open through "JPEG"); "HEIF"
+# joins once pillow_heif is registered.
+PIL_FORMATS = ("JPEG", "PNG", "GIF", "WEBP")
+HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs",
+               b"mif1", b"msf1", b"mif2"}
+EXIF_ORIENTATION = 0x0112
+
+_heif_lock = threading.Lock()
+_heif_registered = False
+
+
+def sniff_format(data):
+    """Return "jpeg", "png", "gif", "webp" or "heic" from the magic bytes, else None."""
+    head = bytes(data[:64])
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    if head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS:
+        return "heic"
+    return None
+
+
+def require_supported(data):
+    """Return the sniffed format of upload bytes, or raise UnsupportedFile."""
+    if not data:
+        raise ImageDecodeError("The file is empty.")
+    kind = sniff_format(data)
+    if kind is None:
+        raise UnsupportedFile("Only JPEG, PNG, GIF, WebP and HEIC photos are supported.")
+    return kind
+
+
+def read_bytes(source):
+    """Return the bytes of a source: bytes-like, or a path as str/Path."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source)
+    if isinstance(source, (str, Path)):
+        return Path(source).read_bytes()
+    raise TypeError(f"expected bytes or a path, got {type(source).__name__}")
+
+
+def open_image(source, max_side=None):
+    """Decode to an EXIF-oriented RGB image, longest side <= max_side if given."""
+    return decode_image(source, max_side)[0]
+
+
+def decode_image(source, max_side=None):
+    """Like open_image, but also return the oriented full-resolution (width, height)."""
+    data = read_bytes(source)
+    if not data:
+        raise ImageDecodeError("The file is empty.")
+    _prepare_opener(data)
+    try:
+        img = Image.open(io.BytesIO(data), formats=_formats())
+        full_size = _oriented_size(img)
+        if max_side and img.format in ("JPEG", "MPO"):
+            scale = max_side / max(img.size)
+            if scale < 1:  # let libjpeg decode at 1/2, 1/4 or 1/8 size
+                img.draft("RGB", (math.ceil(img.width * scale), math.ceil(img.height * scale)))
+        img.load()
+        image = _orient(img)
+        if image.mode != "RGB":
+            image = image.convert("RGB")
+    except UnidentifiedImageError as exc:
+        raise ImageDecodeError(f"The file could not be read as an image: {exc}") from exc
+    except Exception as exc:  # untrusted bytes: any decoder failure means unreadable
+        raise ImageDecodeError(f"The image is damaged or truncated: {exc}") from exc
+    if max_side:
+        image = downscale(image, max_side)
+    return image, full_size
+
+
+def downscale(image, max_side):
+    """Return image shrunk so its longest side is <= max_side (never upscaled)."""
+    width, height = image.size
+    longest = max(width, height)
+    if not max_side or longest <= max_side:
+        return image
+    scale = max_side / longest
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return image.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+
+
+def image_size(source):
+    """Return the oriented (width, height) without decoding the pixels."""
+    data = read_bytes(source)
+    if not data:
+        raise ImageDecodeError("The file is empty.")
+    _prepare_opener(data)
+    try:
+        with Image.open(io.BytesIO(data), formats=_formats()) as img:
+            return _oriented_size(img)
+    except Exception as exc:
+        raise ImageDecodeError(f"The file could not be read as an image: {exc}") from exc
+
+
+def make_thumbnail(image, max_side=480, quality=82):
+    """Return JPEG bytes of image shrunk to fit in max_side x max_side."""
+    width, height = image.size
+    scale = min(1.0, max_side / max(width, height))
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    thumb = image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0) if scale < 1 else image
+    if thumb.mode != "RGB":
+        thumb = thumb.convert("RGB")
+    out = io.BytesIO()
+    thumb.save(out, format="JPEG", quality=quality, optimize=True)
+    return out.getvalue()
+
+
+def _formats():
+    return PIL_FORMATS + ("HEIF",) if _heif_registered else PIL_FORMATS
+
+
+def _prepare_opener(data):
+    """Register the HEIF opener the first time a HEIC file shows up."""
+    global _heif_registered
+    if _heif_registered or sniff_format(data) != "heic":
+        return
+    with _heif_lock:
+        if not _heif_registered:
+            import pillow_heif
+            pillow_heif.register_heif_opener()
+            _heif_registered = True
+
+
+def _orientation(img):
+    try:
+        return int(img.getexif().get(EXIF_ORIENTATION) or 1)
+    except Exception:  # unreadable EXIF: treat as upright
+        return 1
+
+
+def _oriented_size(img):
+    width, height = img.size
+    return (height, width) if _orientation(img) in (5, 6, 7, 8) else (width, height)
+
+
+def _orient(img):
+    """Apply the EXIF orientation in place; a broken EXIF block leaves it as is."""
+    try:
+        ImageOps.exif_transpose(img, in_place=True)
+    except Exception:
+        log.warning("ignoring unreadable EXIF orientation", exc_info=True)
+    return img

@@ -1,0 +1,162 @@
+import csv
+import io
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from phopy.errors import ImageDecodeError, NoFaceFound
+from phopy.faces import EngineSettings, FaceEngine, FaceIndex, match_photos
+from tests.faces.helpers import jpeg_bytes, upright
+
+PASCAL = ["dlib_2007_007763.jpg", "dlib_2008_001009.jpg", "dlib_2008_001322.jpg",
+          "dlib_2008_002079.jpg", "dlib_2008_002470.jpg", "dlib_2008_002506.jpg",
+          "dlib_2008_004176.jpg", "dlib_2008_007676.jpg", "dlib_2009_004587.jpg"]
+NAMED = ["fr_two_people.jpg", "fr_obama_and_biden.jpg", "fr_kit_with_rose.jpg"]
+
+
+def overlap(a, b):
+    """Intersection over union of two (top, right, bottom, left) boxes."""
+    top, right = max(a[0], b[0]), min(a[1], b[1])
+    bottom, left = min(a[2], b[2]), max(a[3], b[3])
+    inter = max(0, bottom - top) * max(0, right - left)
+    area = lambda box: (box[2] - box[0]) * (box[1] - box[3])  # noqa: E731
+    return inter / (area(a) + area(b) - inter)
+
+
+def test_importing_the_package_loads_no_model():
+    code = ("import sys, phopy.faces, phopy.faces.engine, phopy.faces.pool; "
+            "e = phopy.faces.FaceEngine(); "
+            "print(sorted(m for m in ('dlib', 'face_recognition', 'face_recognition_models') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_engine_code_imports_nothing_from_flask():
+    from pathlib import Path
+    for path in Path(__file__).resolve().parents[2].joinpath("phopy", "faces").glob("*.py"):
+        text = path.read_text()
+        assert "import flask" not in text.lower() and "from flask" not in text.lower(), path
+
+
+def test_photo_analysis_shape(analyze, faces_dir):
+    result = analyze(faces_dir / "group_photos" / "fr_obama_and_biden.jpg")
+    assert (result.width, result.height) == (2000, 1428)
+    assert len(result.faces) == 3
+    for face in result.faces:
+        top, right, bottom, left = face.box
+        assert 0 <= top < bottom <= result.height and 0 <= left < right <= result.width
+        assert face.encoding.dtype == np.float32 and face.encoding.shape == (128,)
+        assert face.area == (bottom - top) * (right - left)
+
+
+@pytest.mark.parametrize("who", ["obama", "biden"])
+def test_selfie_matches_the_right_photos(analyze, selfie, faces_dir, who):
+    photos = {photo_id: analyze(faces_dir / "group_photos" / name)
+              for photo_id, name in enumerate(NAMED, start=1)}
+    rows = [(photo_id * 100 + n, photo_id, face.encoding)
+            for photo_id, result in photos.items() for n, face in enumerate(result.faces)]
+    index = FaceIndex.from_rows(rows)
+    me = selfie(faces_dir / "face_recognition_examples" / f"{who}.jpg")
+    matches = match_photos(index, [me.encoding], tolerance=0.5)
+    assert sorted(m.photo_id for m in matches) == [1, 2]  # never kit_with_rose
+    assert all(m.distance <= 0.5 for m in matches)
+    kit_and_rose = index.distances(me.encoding)[index.photo_ids == 3]
+    assert kit_and_rose.min() > 0.6
+
+
+def test_pascal_group_photos_find_every_face(analyze, faces_dir):
+    with open(faces_dir / "group_photos" / "manifest.csv", newline="") as f:
+        expected = {row["file"]: int(row["faces_hog_up1"]) for row in csv.DictReader(f)}
+    found = {name: len(analyze(faces_dir / "group_photos" / name).faces) for name in PASCAL}
+    assert found == {name: expected[name] for name in PASCAL}
+
+
+@pytest.mark.parametrize("name", ["dlib_dogs.jpg", "dlib_giraffe.jpg", "dlib_scream.jpg",
+                                  "insightface_no_face.png", "dlib_mmod_cars_test_image.jpg"])
+def test_no_faces(analyze, faces_dir, name):
+    result = analyze(faces_dir / "no_faces" / name)
+    assert result.faces == [] and result.width > 0
+
+
+@pytest.fixture(scope="module")
+def draft_engine():
+    """An engine whose detection copy is small enough to take the JPEG draft path."""
+    return FaceEngine(EngineSettings(detect_max_side=400))
+
+
+@pytest.mark.parametrize("orientation, stored", [(6, Image.Transpose.ROTATE_90),
+                                                 (8, Image.Transpose.ROTATE_270)])
+def test_exif_rotated_photo_is_analyzed_upright(engine, draft_engine, faces_dir, orientation,
+                                                stored):
+    path = faces_dir / "face_recognition_examples" / "obama.jpg"
+    reference = engine.analyze_photo(path).faces[0]
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    data = jpeg_bytes(upright(path).transpose(stored), exif=exif.tobytes())
+    # default settings decode in full; a small detect_max_side takes the draft path
+    for face_engine in (engine, draft_engine):
+        result = face_engine.analyze_photo(data)
+        assert (result.width, result.height) == (910, 1137)
+        assert len(result.faces) == 1
+        assert overlap(result.faces[0].box, reference.box) > 0.75
+        assert np.linalg.norm(result.faces[0].encoding - reference.encoding) < 0.1
+
+
+def test_heic_photo(engine, selfie, faces_dir):
+    import pillow_heif
+    path = faces_dir / "face_recognition_examples" / "obama.jpg"
+    out = io.BytesIO()
+    pillow_heif.from_pillow(upright(path).resize((455, 568))).save(out, quality=85)
+    faces = engine.analyze_selfie(out.getvalue())
+    assert len(faces) == 1
+    assert np.linalg.norm(faces[0].encoding - selfie(path).encoding) < 0.1
+
+
+def test_selfie_faces_largest_first(engine, faces_dir):
+    faces = engine.analyze_selfie(faces_dir / "group_photos" / "fr_obama_and_biden.jpg")
+    areas = [face.area for face in faces]
+    assert len(faces) == 3 and areas == sorted(areas, reverse=True)
+
+
+def test_big_phone_selfie_is_found_at_reduced_size(engine, faces_dir):
+    portrait = upright(faces_dir / "face_recognition_examples" / "obama.jpg")
+    phone = portrait.resize((3000, 3748), Image.Resampling.BICUBIC)
+    faces = engine.analyze_selfie(jpeg_bytes(phone))
+    assert len(faces) == 1 and faces[0].box[2] - faces[0].box[0] > 600
+
+
+def test_selfie_without_a_face(engine, faces_dir):
+    path = faces_dir / "no_faces" / "dlib_dog.jpg"
+    assert engine.analyze_selfie(path) == []
+    with pytest.raises(NoFaceFound):
+        engine.selfie_face(path)
+
+
+def test_unreadable_photo(engine, tmp_path):
+    bad = tmp_path / "bad.jpg"
+    bad.write_text("not a photo")
+    with pytest.raises(ImageDecodeError):
+        engine.analyze_photo(bad)
+
+
+def test_engine_is_safe_to_share_between_threads(engine, faces_dir):
+    from concurrent.futures import ThreadPoolExecutor
+    path = faces_dir / "group_photos" / "dlib_2008_001009.jpg"
+    with ThreadPoolExecutor(4) as threads:
+        results = list(threads.map(engine.analyze_photo, [path] * 4))
+    boxes = {tuple(face.box for face in result.faces) for result in results}
+    assert len(boxes) == 1
+
+
+def test_cnn_detector_path(selfie, faces_dir):
+    # The GPU production path, run small on the CPU: same face, same person.
+    path = faces_dir / "face_recognition_examples" / "obama.jpg"
+    cnn = FaceEngine(EngineSettings(model="cnn", upsample=0, detect_max_side=400))
+    faces = cnn.analyze_selfie(path)
+    assert cnn.model == "cnn" and len(faces) == 1
+    assert overlap(faces[0].box, selfie(path).box) > 0.5
+    assert np.linalg.norm(faces[0].encoding - selfie(path).encoding) < 0.15
