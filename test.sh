@@ -6,13 +6,14 @@ set -euo pipefail
 cd "$(dirname "$0")"
 scripts/bootstrap.sh requirements-dev.txt
 
-if [ ! -x /usr/bin/chromium ]; then
+# Thai font so Thai pages render in the screenshots (phones have their own).
+if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/fonts/truetype/tlwg ]; then
   if [ "$(id -u)" = "0" ]; then
     echo "==> Installing Debian's chromium for the browser tests"
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-thai-tlwg >/dev/null) \
       || echo "Could not install chromium: browser tests will skip." >&2
   elif command -v sudo >/dev/null; then
-    (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+    (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-thai-tlwg >/dev/null) \
       || echo "Could not install chromium: browser tests will skip." >&2
   fi
 fi

@@ -9,7 +9,7 @@ from itsdangerous import URLSafeTimedSerializer
 
 from phopy.storage import FileStorage
 
-_lock = threading.Lock()
+_lock = threading.RLock()  # get_engine builds the settings under the same lock
 
 
 def _get(app, name, factory):

@@ -27,10 +27,10 @@ def latest_for_event(conn, event_id):
                     (event_id,))
 
 
-def open_for_event(conn, event_id, kind="index"):
-    """The event's pending or running task of this kind, or None."""
-    return conn.one("SELECT * FROM tasks WHERE event_id = ? AND kind = ? AND status IN "
-                    "('pending', 'running') ORDER BY created_at LIMIT 1", (event_id, kind))
+def pending_for_event(conn, event_id, kind="index"):
+    """The event's queued (not yet claimed) task of this kind, or None."""
+    return conn.one("SELECT * FROM tasks WHERE event_id = ? AND kind = ? AND status = 'pending' "
+                    "ORDER BY created_at LIMIT 1", (event_id, kind))
 
 
 def list_running(conn):

@@ -11,7 +11,7 @@ import math
 import threading
 from pathlib import Path
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from phopy.errors import ImageDecodeError, UnsupportedFile
 
@@ -81,7 +81,7 @@ def decode_image(source, max_side=None):
             scale = max_side / max(img.size)
             if scale < 1:  # let libjpeg decode at 1/2, 1/4 or 1/8 size
                 img.draft("RGB", (math.ceil(img.width * scale), math.ceil(img.height * scale)))
-        img.load()
+        _load_strict(img)
         image = _orient(img)
         if image.mode != "RGB":
             image = image.convert("RGB")
@@ -92,6 +92,23 @@ def decode_image(source, max_side=None):
     if max_side:
         image = downscale(image, max_side)
     return image, full_size
+
+
+_strict_lock = threading.Lock()
+
+
+def _load_strict(img):
+    """Load the pixels, refusing truncated files even when another library
+    (face_recognition does, on import) set ``ImageFile.LOAD_TRUNCATED_IMAGES``."""
+    if not ImageFile.LOAD_TRUNCATED_IMAGES:
+        img.load()
+        return
+    with _strict_lock:
+        previous, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
+        try:
+            img.load()
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = previous
 
 
 def downscale(image, max_side):

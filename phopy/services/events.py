@@ -10,7 +10,7 @@ import qrcode
 
 from phopy import storage as keys
 from phopy.data import events as events_db
-from phopy.errors import NotFound, ValidationError
+from phopy.errors import N_, NotFound, ValidationError
 
 # No look-alikes: no 0/O, 1/I/L, 5/S, 2/Z, 8/B.
 CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
@@ -32,7 +32,7 @@ def clean_name(name):
     """A valid event name (3–100 characters after cleaning) or ValidationError."""
     cleaned = clean_text(name, 1000)
     if not NAME_MIN <= len(cleaned) <= NAME_MAX:
-        raise ValidationError("The event name must be 3 to 100 characters.", field="name")
+        raise ValidationError(N_("The event name must be 3 to 100 characters."), field="name")
     return cleaned
 
 
@@ -44,7 +44,7 @@ def clean_date(value):
     try:
         return date.fromisoformat(value).isoformat()
     except ValueError:
-        raise ValidationError("The date must look like 2026-12-31.", field="event_date")
+        raise ValidationError(N_("The date must look like 2026-12-31."), field="event_date")
 
 
 def normalize_code(code):
@@ -97,7 +97,7 @@ def get_event(conn, event_id):
     """The event, or NotFound."""
     event = events_db.get(conn, event_id) if event_id else None
     if not event:
-        raise NotFound("This event does not exist.")
+        raise NotFound(N_("This event does not exist."))
     return event
 
 
@@ -105,7 +105,7 @@ def get_event_by_code(conn, code):
     """The event with this attendee code, or NotFound."""
     event = events_db.get_by_code(conn, normalize_code(code))
     if not event:
-        raise NotFound("No event has this code. Check the code and try again.")
+        raise NotFound(N_("No event has this code. Check the code and try again."))
     return event
 
 
@@ -113,7 +113,7 @@ def get_owned_event(conn, event_id, owner_id):
     """The event if it belongs to this photographer; NotFound otherwise."""
     event = events_db.get(conn, event_id) if event_id else None
     if not event or event["owner_id"] != owner_id:
-        raise NotFound("This event does not exist.")
+        raise NotFound(N_("This event does not exist."))
     return event
 
 

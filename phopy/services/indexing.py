@@ -15,7 +15,7 @@ import numpy as np
 from phopy.data import photos as photos_db
 from phopy.data import tasks as tasks_db
 from phopy.data.timeutil import unix_now
-from phopy.errors import Conflict, NotFound
+from phopy.errors import N_, Conflict, NotFound
 
 log = logging.getLogger(__name__)
 HOST = socket.gethostname()
@@ -70,8 +70,8 @@ def enqueue_indexing(conn, event_id):
     photos added at the very end of a run are never left out.
     """
     with conn.transaction():
-        task = tasks_db.open_for_event(conn, event_id)
-        if task and task["status"] == "pending":
+        task = tasks_db.pending_for_event(conn, event_id)
+        if task:
             return task
         task_id = str(uuid.uuid4())
         tasks_db.insert(conn, task_id, event_id, total=photos_db.count_for_event(conn, event_id))
@@ -88,7 +88,7 @@ def get_task(conn, task_id):
     """The task, or NotFound."""
     task = tasks_db.get(conn, task_id)
     if not task:
-        raise NotFound("This task does not exist.")
+        raise NotFound(N_("This task does not exist."))
     return task
 
 
@@ -101,9 +101,9 @@ def resume_task(conn, task_id, stale_seconds):
     """Put an interrupted or failed task back in the queue."""
     task = get_task(conn, task_id)
     if task["status"] == "running" and not is_abandoned(task, stale_seconds):
-        raise Conflict("This task is still running.")
+        raise Conflict(N_("This task is still running."))
     if task["status"] not in ("running", "failed") or not tasks_db.requeue(conn, task_id):
-        raise Conflict("This task cannot be resumed.")
+        raise Conflict(N_("This task cannot be resumed."))
     return tasks_db.get(conn, task_id)
 
 

@@ -7,7 +7,7 @@ import zipfile
 
 from itsdangerous import BadSignature, SignatureExpired
 
-from phopy.errors import NotFound
+from phopy.errors import N_, NotFound
 
 
 def sign_photo(signer, event_id, photo_id):
@@ -25,9 +25,9 @@ def read_token(signer, token, max_age):
     try:
         return signer.loads(token, max_age=max_age)
     except SignatureExpired:
-        raise NotFound("This link has expired. Search again with your selfie.")
+        raise NotFound(N_("This link has expired. Search again with your selfie."))
     except BadSignature:
-        raise NotFound("This link is not valid.")
+        raise NotFound(N_("This link is not valid."))
 
 
 def write_zip(storage, photos, fileobj):

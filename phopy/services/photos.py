@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from phopy import storage as keys
 from phopy.data import events as events_db
 from phopy.data import photos as photos_db
-from phopy.errors import FileTooLarge, ImageDecodeError, NotFound, UnsupportedFile
+from phopy.errors import N_, FileTooLarge, ImageDecodeError, Message, NotFound, UnsupportedFile
 from phopy.faces.images import image_size, make_thumbnail, open_image, sniff_format
 
 log = logging.getLogger(__name__)
@@ -32,15 +32,16 @@ class ImportSummary:
 
 def check_image_bytes(data, max_bytes, filename=""):
     """Return the image format of an upload, or raise a friendly error."""
+    name = filename or "The file"
     if len(data) > max_bytes:
-        raise FileTooLarge(f"{filename or 'The file'} is larger than "
-                           f"{max_bytes // (1024 * 1024)} MB.", filename=filename)
+        raise FileTooLarge(Message(N_("%(name)s is larger than %(mb)d MB."), name=name,
+                                   mb=max_bytes // (1024 * 1024)), filename=filename)
     if not data:
-        raise UnsupportedFile(f"{filename or 'The file'} is empty.", filename=filename)
+        raise UnsupportedFile(Message(N_("%(name)s is empty."), name=name), filename=filename)
     fmt = sniff_format(data)
     if fmt is None:
-        raise UnsupportedFile(f"{filename or 'The file'} is not a JPEG, PNG, GIF, WebP or "
-                              "HEIC photo.", filename=filename)
+        raise UnsupportedFile(Message(N_("%(name)s is not a JPEG, PNG, GIF, WebP or HEIC photo."),
+                                      name=name), filename=filename)
     return fmt
 
 
@@ -103,7 +104,7 @@ def get_event_photo(conn, event_id, photo_id):
     """The photo if it belongs to the event; NotFound otherwise."""
     photo = photos_db.get(conn, photo_id)
     if not photo or photo["event_id"] != event_id:
-        raise NotFound("This photo does not exist.")
+        raise NotFound(N_("This photo does not exist."))
     return photo
 
 

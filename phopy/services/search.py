@@ -14,7 +14,7 @@ import numpy as np
 from phopy.data import events as events_db
 from phopy.data import faces as faces_db
 from phopy.data import photos as photos_db
-from phopy.errors import NoFaceFound, ValidationError
+from phopy.errors import N_, Message, NoFaceFound, ValidationError
 from phopy.faces import FaceIndex, match_photos
 from phopy.services.photos import check_image_bytes
 
@@ -74,7 +74,8 @@ def read_selfies(engine, selfies, max_bytes, max_selfies=3):
     """
     selfies = [(name, data) for name, data in selfies if data]
     if not 1 <= len(selfies) <= max_selfies:
-        raise ValidationError(f"Please choose 1 to {max_selfies} selfies.", field="selfies")
+        raise ValidationError(Message(N_("Please choose 1 to %(n)d selfies."), n=max_selfies),
+                              field="selfies")
     encodings, counts, notices = [], [], []
     for name, data in selfies:
         check_image_bytes(data, max_bytes, name)
@@ -87,8 +88,9 @@ def read_selfies(engine, selfies, max_bytes, max_selfies=3):
             notices.append({"code": "several_faces", "filename": name, "faces": len(faces)})
         encodings.append(faces[0].encoding)
     if not encodings:
-        raise NoFaceFound("We could not find a face in your selfie. Try a clear, well-lit "
-                          "photo of your face, looking at the camera.", faces_in_selfies=counts)
+        raise NoFaceFound(N_("We could not find a face in your selfie. Try a clear, well-lit "
+                             "photo of your face, looking at the camera."),
+                          faces_in_selfies=counts)
     return encodings, counts, notices
 
 

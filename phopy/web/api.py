@@ -1,5 +1,6 @@
 """The JSON API: selfie search and indexing progress."""
 from flask import Blueprint, current_app, g, jsonify, request
+from flask_babel import gettext as _
 
 from phopy.data import get_db
 from phopy.services import events, indexing
@@ -55,7 +56,7 @@ def event_task(event_id):
     events.get_owned_event(get_db(), event_id, g.photographer["id"])
     latest = indexing.latest_task(get_db(), event_id)
     if latest is None:
-        return jsonify({"error": "not_found", "message": "This event has no task yet."}), 404
+        return jsonify({"error": "not_found", "message": _("This event has no task yet.")}), 404
     return jsonify(indexing.task_json(latest, _stale()))
 
 

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from phopy.data import get_db
 from phopy.errors import PhopyError
 from phopy.services import accounts
+from phopy.web.i18n import translate
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -49,7 +50,7 @@ def signup():
                                      request.form.get("password"),
                                      request.form.get("display_name"))
         except PhopyError as exc:
-            error = _(exc.message)
+            error = translate(exc.message)
         else:
             session.clear()
             session["photographer_id"] = user["id"]
@@ -67,7 +68,7 @@ def login():
             user = accounts.authenticate(get_db(), request.form.get("email"),
                                          request.form.get("password"))
         except PhopyError as exc:
-            error = _(exc.message)
+            error = translate(exc.message)
         else:
             session.clear()
             session["photographer_id"] = user["id"]

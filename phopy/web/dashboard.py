@@ -2,15 +2,17 @@
 from flask import (Blueprint, current_app, flash, g, jsonify, redirect, render_template,
                    request, send_file, url_for)
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from phopy import storage as keys
 from phopy.data import get_db
-from phopy.errors import NotFound, PhopyError
+from phopy.errors import N_, NotFound, PhopyError
 from phopy.extensions import get_search_cache, get_storage
 from phopy.services import events, indexing, photos
 from phopy.sources import UploadSource
 from phopy.web.auth import login_required
 from phopy.web.errors import wants_json
+from phopy.web.i18n import translate
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -49,7 +51,7 @@ def new_event():
                 event_date=form.get("event_date"), location=form.get("location"),
                 description=form.get("description"), is_listed=bool(form.get("is_listed")))
         except PhopyError as exc:
-            error = _(exc.message)
+            error = translate(exc.message)
         else:
             flash(_("Event created. Add its photos below."), "success")
             return redirect(url_for("dashboard.event", event_id=event["id"]))
@@ -72,6 +74,11 @@ def event(event_id):
         photos=photos.list_event_photos(conn, event_id, limit=120))
 
 
+def added_message(count):
+    """"3 photos added." in the user's language."""
+    return ngettext("%(num)d photo added.", "%(num)d photos added.", count)
+
+
 @bp.route("/events/<event_id>/photos", methods=("POST",))
 @login_required
 def upload(event_id):
@@ -89,20 +96,23 @@ def upload(event_id):
     if summary.added and ev["auto_index"] and current_app.config["AUTO_INDEX"]:
         task = indexing.enqueue_indexing(conn, event_id)
     body = summary.as_dict()
+    body["rejected"] = [dict(r, error=translate(r["error"])) for r in summary.rejected]
     body["task_id"] = task["id"] if task else None
     status = 200
     if not summary.added and not summary.duplicates and summary.rejected:
         status = 413 if summary.rejected[0]["code"] == "file_too_large" else 415
     if wants_json():
         body["error"] = None if status == 200 else summary.rejected[0]["code"]
-        body["message"] = (_("%(n)d photo(s) added.", n=len(summary.added)) if status == 200
-                           else summary.rejected[0]["error"])
+        body["message"] = (added_message(len(summary.added)) if status == 200
+                           else body["rejected"][0]["error"])
         return jsonify(body), status
     if summary.added:
-        flash(_("%(n)d photo(s) added.", n=len(summary.added)), "success")
+        flash(added_message(len(summary.added)), "success")
     if summary.duplicates:
-        flash(_("%(n)d photo(s) were already in this event.", n=len(summary.duplicates)), "info")
-    for rejected in summary.rejected:
+        flash(ngettext("%(num)d photo was already in this event.",
+                       "%(num)d photos were already in this event.", len(summary.duplicates)),
+              "info")
+    for rejected in body["rejected"]:
         flash(rejected["error"], "error")
     return redirect(url_for("dashboard.event", event_id=event_id), 303)
 
@@ -173,7 +183,7 @@ def photo_file(event_id, photo_id, kind):
     if kind == "thumb":
         key = photos.ensure_thumbnail(conn, store, photo, current_app.config["THUMBNAIL_MAX_SIDE"])
         if key is None:
-            raise NotFound("This photo could not be read.")
+            raise NotFound(N_("This photo could not be read."))
         return send_file(store.path(key), mimetype="image/jpeg", max_age=3600)
     if kind != "original":
         raise NotFound()

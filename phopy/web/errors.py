@@ -2,22 +2,22 @@
 import logging
 
 from flask import jsonify, render_template, request
-from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from phopy.errors import PhopyError
+from phopy.errors import N_, PhopyError
+from phopy.web.i18n import translate
 
 log = logging.getLogger(__name__)
 
 MESSAGES = {
-    400: "Something in the request was not right.",
-    403: "You are not allowed to do that.",
-    404: "We could not find that page.",
-    405: "That action is not allowed here.",
-    413: "The file is too large. Each photo can be at most 10 MB.",
-    429: "Too many requests. Please wait a moment and try again.",
-    500: "Something went wrong on our side. Please try again.",
+    400: N_("Something in the request was not right."),
+    403: N_("You are not allowed to do that."),
+    404: N_("We could not find that page."),
+    405: N_("That action is not allowed here."),
+    413: N_("The file is too large. Each photo can be at most 10 MB."),
+    429: N_("Too many requests. Please wait a moment and try again."),
+    500: N_("Something went wrong on our side. Please try again."),
 }
 CODES = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
          413: "file_too_large", 429: "too_many_requests", 500: "server_error"}
@@ -34,7 +34,7 @@ def wants_json():
 
 def render_error(status, code, message, **details):
     """The error as JSON ``{error, message}`` or as ``errors/<status>.html``."""
-    message = gettext(message)
+    message = translate(message)
     if wants_json():
         body = {"error": code, "message": message}
         body.update({k: v for k, v in details.items() if k != "message"})
@@ -52,8 +52,8 @@ def register_error_handlers(app):
 
     @app.errorhandler(CSRFError)
     def handle_csrf(exc):
-        return render_error(400, "csrf", "Your session expired. Please reload the page "
-                                         "and try again.")
+        return render_error(400, "csrf", N_("Your session expired. Please reload the page "
+                                            "and try again."))
 
     @app.errorhandler(HTTPException)
     def handle_http(exc):

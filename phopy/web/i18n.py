@@ -1,11 +1,17 @@
-"""Thai and English: Flask-Babel, chosen by cookie, else Accept-Language."""
+"""Thai and English: Flask-Babel, chosen by cookie, else Accept-Language.
+
+Catalogs live in ``translations/<lang>/LC_MESSAGES/messages.po`` with their
+compiled ``.mo`` next to them (see ``babel.cfg``). ``translate`` shows a domain
+message (a plain string or a ``phopy.errors.Message``) in the user's language.
+"""
 from flask import Blueprint, current_app, redirect, request, url_for
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, gettext
 
 from phopy.config import REPO_ROOT
 
 bp = Blueprint("i18n", __name__)
 COOKIE = "phopy_lang"
+LANGUAGE_NAMES = {"en": "English", "th": "ไทย"}
 
 
 def select_locale():
@@ -15,6 +21,16 @@ def select_locale():
     if chosen in languages:
         return chosen
     return request.accept_languages.best_match(languages) or languages[0]
+
+
+def translate(message):
+    """A domain message in the user's language (unknown messages come back as they are)."""
+    if not message:
+        return message
+    template = getattr(message, "template", None)
+    if template is not None:
+        return gettext(template, **message.params)
+    return gettext(message)
 
 
 @bp.route("/lang/<code>")
@@ -35,3 +51,5 @@ def init_app(app):
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(REPO_ROOT / "translations"))
     Babel(app, locale_selector=select_locale)
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["language_names"] = LANGUAGE_NAMES
+    app.jinja_env.filters["translate"] = translate

@@ -5,9 +5,10 @@ from flask import (Blueprint, current_app, redirect, render_template, request, s
                    url_for)
 
 from phopy.data import get_db
-from phopy.errors import NotFound, PhopyError
+from phopy.errors import N_, NotFound, PhopyError
 from phopy.extensions import get_engine, get_link_signer, get_search_cache, get_storage
 from phopy.services import events, links, photos, search
+from phopy.web.i18n import translate
 
 bp = Blueprint("public", __name__)
 
@@ -71,7 +72,7 @@ def event_page(code):
     try:
         result, rows = run_search(event, read_uploads(request.files.getlist("selfies")))
     except PhopyError as exc:
-        return render_template("public/event.html", event=event, error=exc.message,
+        return render_template("public/event.html", event=event, error=translate(exc.message),
                                error_code=exc.code), exc.status_code
     zip_token = links.sign_photo_set(get_link_signer(), event["id"],
                                      [r["photo_id"] for r in rows]) if rows else None
@@ -92,7 +93,7 @@ def photo(token, kind):
         key = photos.ensure_thumbnail(conn, store, photo_row,
                                       current_app.config["THUMBNAIL_MAX_SIDE"])
         if key is None:
-            raise NotFound("This photo could not be read.")
+            raise NotFound(N_("This photo could not be read."))
         return send_file(store.path(key), mimetype="image/jpeg", max_age=86400)
     return send_file(store.path(photo_row["storage_key"]), download_name=photo_row["filename"],
                      as_attachment=(kind == "download"), max_age=86400)
@@ -105,7 +106,7 @@ def zip_download(code):
     payload = links.read_token(get_link_signer(), request.args.get("t", ""),
                                current_app.config["PHOTO_LINK_MAX_AGE"])
     if payload.get("e") != event["id"] or not payload.get("ps"):
-        raise NotFound("This link is not valid.")
+        raise NotFound(N_("This link is not valid."))
     conn = get_db()
     rows = [photos.get_event_photo(conn, event["id"], pid) for pid in payload["ps"]]
     archive = links.write_zip(get_storage(), rows, tempfile.TemporaryFile())

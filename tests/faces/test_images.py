@@ -154,3 +154,15 @@ def test_make_thumbnail(obama):
     thumb = Image.open(io.BytesIO(data))
     assert max(thumb.size) == 200 and thumb.height > thumb.width
     assert obama.size == (910, 1137)  # the original is left alone
+
+
+def test_truncated_jpeg_refused_even_after_face_recognition_import(tmp_path, faces_dir):
+    import face_recognition  # noqa: F401  (sets ImageFile.LOAD_TRUNCATED_IMAGES = True)
+    from PIL import ImageFile
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True
+    data = (faces_dir / "face_recognition_examples" / "obama.jpg").read_bytes()
+    truncated = tmp_path / "truncated.jpg"
+    truncated.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ImageDecodeError):
+        open_image(truncated)
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True  # left as face_recognition wants it
