@@ -35,6 +35,12 @@ def login_required(view):
     return wrapped
 
 
+def start_session(user):
+    """Sign the photographer in (a fresh session, so no fixation)."""
+    session.clear()
+    session["photographer_id"] = user["id"]
+
+
 def _safe_next(target):
     return target if target and target.startswith("/") and not target.startswith("//") \
         else url_for("dashboard.index")
@@ -52,8 +58,7 @@ def signup():
         except PhopyError as exc:
             error = translate(exc.message)
         else:
-            session.clear()
-            session["photographer_id"] = user["id"]
+            start_session(user)
             flash(_("Welcome to Phopy! Create your first event."), "success")
             return redirect(url_for("dashboard.index"))
     return render_template("auth/signup.html", error=error), (400 if error else 200)
@@ -70,8 +75,7 @@ def login():
         except PhopyError as exc:
             error = translate(exc.message)
         else:
-            session.clear()
-            session["photographer_id"] = user["id"]
+            start_session(user)
             return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", error=error), (401 if error else 200)
 
