@@ -12,6 +12,7 @@ PORT="${PORT:-5000}"
 if [ "${LOCALTUNNEL:-0}" = "1" ] || [ "${LOCALTUNNEL:-}" = "true" ]; then
   if command -v npx >/dev/null; then
     echo "==> Starting localtunnel for port $PORT"
+    export TRUST_PROXY_HEADERS=1
     npx --yes localtunnel --port "$PORT" ${LOCALTUNNEL_SUBDOMAIN:+--subdomain "$LOCALTUNNEL_SUBDOMAIN"} &
   else
     echo "LOCALTUNNEL is on but npx is missing: install Node.js to use it." >&2

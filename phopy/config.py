@@ -59,6 +59,15 @@ class Config:
     # Signed photo links handed to attendees expire after this many seconds.
     PHOTO_LINK_MAX_AGE = _int("PHOTO_LINK_MAX_AGE", 7 * 24 * 3600)
 
+    # Rate limits per client address (Flask-Limiter syntax). Memory storage is
+    # per process; RATELIMIT_STORAGE_URI=redis://… shares it between processes.
+    RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    SEARCH_RATE_LIMIT = os.environ.get("SEARCH_RATE_LIMIT", "60 per minute")
+    TRUST_PROXY_HEADERS = _bool("TRUST_PROXY_HEADERS")
+
     LANGUAGES = ("en", "th")
     BABEL_DEFAULT_LOCALE = "en"
     WTF_CSRF_TIME_LIMIT = None
@@ -73,6 +82,7 @@ class TestingConfig(Config):
     TESTING = True
     SECRET_KEY = "test-secret"
     WTF_CSRF_ENABLED = False
+    RATELIMIT_ENABLED = False
     JOB_RUNNER = "none"
     INDEX_WORKERS = 1
     TASK_STALE_SECONDS = 5

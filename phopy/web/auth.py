@@ -8,6 +8,7 @@ from phopy.data import get_db
 from phopy.errors import PhopyError
 from phopy.services import accounts
 from phopy.web.i18n import translate
+from phopy.web.security import limiter, login_limit
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -47,6 +48,7 @@ def _safe_next(target):
 
 
 @bp.route("/signup", methods=("GET", "POST"))
+@limiter.limit(login_limit, methods=["POST"])
 def signup():
     """Create a photographer account."""
     error = None
@@ -65,6 +67,7 @@ def signup():
 
 
 @bp.route("/login", methods=("GET", "POST"))
+@limiter.limit(login_limit, methods=["POST"])
 def login():
     """Log in with email and password."""
     error = None

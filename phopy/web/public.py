@@ -9,6 +9,7 @@ from phopy.errors import N_, NotFound, PhopyError
 from phopy.extensions import get_engine, get_link_signer, get_search_cache, get_storage
 from phopy.services import events, links, photos, search
 from phopy.web.i18n import translate
+from phopy.web.security import limiter, search_limit
 
 bp = Blueprint("public", __name__)
 
@@ -64,6 +65,7 @@ def run_search(event, selfies):
 
 
 @bp.route("/e/<code>", methods=("GET", "POST"))
+@limiter.limit(search_limit, methods=["POST"])
 def event_page(code):
     """The attendee page: upload selfies, see your photos."""
     event = events.get_event_by_code(get_db(), code)
