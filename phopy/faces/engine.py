@@ -1,32 +1,35 @@
 """Find and encode the faces in one photo or selfie with dlib.
 
 Pipeline for an event photo: read the oriented size from the header, decode a
-detection copy whose longest side is at most ``detect_max_side`` (libjpeg's
-draft mode when that halves the decode), run the detector there, scale the
-boxes back to the full-resolution oriented image, and only when faces were
-found decode the full image and encode each face from it (dlib cuts a 150 px
-aligned chip per face, so the cost per face does not grow with the photo).
+detection copy, run the detector there, scale the boxes back to the
+full-resolution oriented image, and only when faces were found decode the full
+image and encode each face from it (dlib cuts a 150 px aligned chip per face,
+so the cost per face does not grow with the photo).
 
 Detection size is the main cost/recall trade-off. dlib's HOG detector finds
-faces down to about 60 px of the detection image at ``upsample=0`` and about
-30 px at ``upsample=1``; each upsample doubles the side it scans (~3-4x time).
-So the smallest face found in the original is roughly
-``30 * longest_side / detect_max_side`` at upsample 1. Measured on one core,
-4000x3000 JPEG, HOG only:
+faces down to about 60 px of the image it scans. The scanned image has
+longest side ``min(longest, detect_max_side) * 2**upsample``; for HOG it is
+made here in one bilinear resize of the grey full-resolution photo, not by
+dlib's own upsampling of an already shrunk RGB copy: same scale, sharper input,
+and one grey channel for the HOG features (HOG takes the strongest gradient of
+the three anyway). On 4000x3000 photos the default scan (4800x3600) takes
+~1.3 s of HOG on one core, against ~1.8 s for dlib's RGB upsampling of a 2400
+px copy. Smallest face found in the original: about
+``60 * longest_side / scanned_side``. Measured by ``python -m bench`` (16
+photos, 67 faces of 50-300 px; see bench/RESULTS.md):
 
-    detect_max_side/upsample   smallest face found   time
-    1600 / 1                   ~75 px                0.7 s
-    2000 / 1                   ~60 px                1.4 s
-    2400 / 1 (default)         ~50 px                1.8 s
-    4000 / 0                   ~60 px                1.1 s
-    3200 / 1                   ~40 px                3.4 s
+    detect_max_side/upsample   scanned side   faces of 50-75 px found
+    2400 / 1 (default)         4800           all (67/67 overall, like the baseline)
+    2000 / 1                   4000           88%
+    1600 / 1                   3200           38%
 
-(Faces are "px" of box width; "50 px" faces were all found on two synthetic
-4000x3000 photos of 20 LFW faces each, 1600/1 missed the four of 50-60 px.)
+HOG's cost is mostly computing the features (~0.7 s of the 1.3 s), so running
+fewer of dlib's five face filters, or only some of the picture, buys little;
+see bench/notes.md for what was tried.
 
-Encoding costs ~80 ms per face on one core (dlib ResNet), so a crowded photo
-spends as long encoding as detecting. Selfies are detected on a 1024 px copy
-first (a selfie face is large) and only retried at ``detect_max_side``.
+Encoding costs ~80-110 ms per face on one core (dlib ResNet), so a crowded
+photo spends as long encoding as detecting. Selfies are detected on a 1024 px
+copy first (a selfie face is large) and only retried at ``detect_max_side``.
 
 ``encoding_model`` "large" aligns faces with 68 landmarks, "small" with 5
 (face_recognition's default). On 595 LFW photos "large" matched 85% of
@@ -46,6 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from phopy.errors import NoFaceFound
 from phopy.faces.device import resolve_model
@@ -140,13 +144,14 @@ class FaceEngine:
         full = None
         for side in detect_sides:
             side = min(side or longest, longest)
-            if full is None and drafts and side <= longest // 2:
-                detect_image, _ = decode_image(data, side)
+            scanned = side * 2 ** self.settings.upsample if self.model == "hog" else side
+            if full is None and drafts and scanned <= longest // 2:
+                detect_image, _ = decode_image(data, scanned)
             else:
                 if full is None:
                     full, _ = decode_image(data, encode_side)
-                detect_image = downscale(full, side)
-            found = self._detect(detect_image)
+                detect_image = full
+            found, detect_image = self._detect(detect_image, side)
             if found:
                 break
         else:
@@ -166,16 +171,28 @@ class FaceEngine:
                   time.perf_counter() - detected)
         return PhotoAnalysis(width, height, faces)
 
-    def _detect(self, image):
-        """Return detector boxes (top, right, bottom, left) in image pixels."""
+    def _detect(self, image, side):
+        """Find faces at the scale ``side`` (longest side) and ``upsample`` set.
+
+        Returns (boxes, scanned image); boxes are (top, right, bottom, left) in
+        the scanned image's pixels.
+        """
+        upsample = self.settings.upsample
+        if self.model == "hog":
+            # HOG sees one grey channel anyway (max gradient over RGB otherwise):
+            # give it grey, already at the final scale, and let it not upsample.
+            image = _resize_longest(image.convert("L"), side * 2 ** upsample)
+            upsample = 0
+        else:
+            image = downscale(image, side)
         pixels = np.asarray(image)
         with self._lock:
             models = self._load_locked()
             if self.model == "cnn":
-                rects = [d.rect for d in models["detector"](pixels, self.settings.upsample)]
+                rects = [d.rect for d in models["detector"](pixels, upsample)]
             else:
-                rects = models["detector"](pixels, self.settings.upsample)
-        return [(r.top(), r.right(), r.bottom(), r.left()) for r in rects]
+                rects = models["detector"](pixels, upsample)
+        return [(r.top(), r.right(), r.bottom(), r.left()) for r in rects], image
 
     def _encode(self, image, boxes):
         """Return one float32 (128,) encoding per box (image pixel coordinates)."""
@@ -223,6 +240,16 @@ def _model_file(kind):
     if not path.is_file():
         raise RuntimeError(f"face model file missing: {path}")
     return str(path)
+
+
+def _resize_longest(image, side):
+    """Return image resized (up or down, bilinear) so its longest side is ``side``."""
+    width, height = image.size
+    if max(width, height) == side:
+        return image
+    scale = side / max(width, height)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return image.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
 
 
 def _clip(box, width, height):

@@ -71,27 +71,62 @@ def test_match_photos_tolerance_is_inclusive():
 def test_match_photos_properties(seed):
     rng = np.random.default_rng(seed)
     index = random_index(rng)
-    selfies = list(index.encodings[rng.choice(len(index), 3)] + rng.normal(0, 0.04, (3, 128)))
+    person = index.encodings[rng.integers(len(index))]
+    selfies = list(person + rng.normal(0, 0.04, (3, 128)))     # three photos of one face
     tolerance = 1.0
-    previous = {}
     for n in range(1, len(selfies) + 1):
         matches = match_photos(index, selfies[:n], tolerance)
+        # one selfie: itself; several: their mean, at a tolerance scaled for the mean
+        query = np.mean(selfies[:n], axis=0)
+        limit = tolerance * np.sqrt((1 + 1 / n) / 2) if n > 1 else tolerance
         photo_ids = [m.photo_id for m in matches]
         distances = [m.distance for m in matches]
         assert len(photo_ids) == len(set(photo_ids))            # each photo once
         assert distances == sorted(distances)                   # best first
-        assert all(d <= tolerance for d in distances)
+        assert all(d <= limit + 1e-6 for d in distances)
+        mean_distances = index.distances(query)
         for m in matches:                                       # its closest face
             assert index.photo_ids[index.face_ids == m.face_id] == m.photo_id
             faces = index.photo_ids == m.photo_id
-            best = min(index.distances(s)[faces].min() for s in selfies[:n])
-            assert m.distance == pytest.approx(best, abs=1e-5)
-        current = {m.photo_id: m.distance for m in matches}
-        # adding a selfie never loses a photo, nor makes it look worse
-        assert all(photo in current and current[photo] <= d + 1e-6
-                   for photo, d in previous.items())
-        previous = current
-    assert previous  # the test data does produce matches
+            assert m.distance <= mean_distances[faces].min() + 1e-5
+        expected = {int(p) for p in index.photo_ids[mean_distances <= limit - 1e-5]}
+        assert expected <= set(photo_ids)                       # nothing within reach is lost
+        assert matches                                          # the data does produce matches
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_adding_a_selfie_never_loses_a_confident_match(seed):
+    rng = np.random.default_rng(seed)
+    index = random_index(rng)
+    person = index.encodings[rng.integers(len(index))]
+    # Selfies of varied quality: one close to the person, others noisier.
+    selfies = [person + rng.normal(0, s, 128) for s in (0.01, 0.05, 0.08)]
+    tolerance, confident = 1.0, 0.8
+    kept = set()
+    for n in range(1, len(selfies) + 1):
+        found = {m.photo_id: m.distance for m in match_photos(index, selfies[:n], tolerance,
+                                                                confident=confident)}
+        assert kept <= set(found)
+        for selfie in selfies[:n]:
+            sure = index.photo_ids[index.distances(selfie) <= confident - 1e-5]
+            assert {int(p) for p in sure} <= set(found)
+            kept |= {int(p) for p in sure}
+    assert kept
+
+
+def test_several_selfies_are_averaged():
+    encodings = np.zeros((2, 128), dtype=np.float32)
+    encodings[1, 0] = 0.45                      # face 1 at the origin, face 2 at 0.45
+    index = FaceIndex([1, 2], [10, 20], encodings)
+    near, far = np.zeros(128, dtype=np.float32), np.zeros(128, dtype=np.float32)
+    far[0] = 0.9
+    assert [m.photo_id for m in match_photos(index, [far], 0.5)] == [20]
+    # two selfies: their mean, within 0.5 * sqrt(3/4) ~ 0.433
+    assert [m.photo_id for m in match_photos(index, [near, near], 0.5)] == [10]
+    mean_match = match_photos(index, [near, far], 0.5)
+    # face 2 via the mean; face 1 because the near selfie matched it with confidence
+    assert [(m.photo_id, m.distance) for m in mean_match] == [
+        (10, pytest.approx(0, abs=1e-3)), (20, pytest.approx(0, abs=1e-3))]
 
 
 def test_encoding_bytes_round_trip():
@@ -104,3 +139,16 @@ def test_encoding_bytes_round_trip():
     assert np.array_equal(index.encodings[0], index.encodings[1])
     with pytest.raises(ValueError):
         decode_encoding(b"\x00" * 100)
+
+
+def test_large_index_prefilter_is_exact(monkeypatch):
+    from phopy.faces import search
+    monkeypatch.setattr(search, "PREFILTER_MIN_FACES", 100)
+    rng = np.random.default_rng(11)
+    index = random_index(rng, faces=3000, photos=700)
+    for query in index.encodings[:5] + rng.normal(0, 0.05, size=(5, 128)):
+        expected = np.linalg.norm(index.encodings.astype(np.float64) - query, axis=1)
+        rows, distances = index.within(query, 1.2)
+        assert set(rows) == set(np.flatnonzero(expected <= 1.2))
+        assert np.allclose(distances, expected[rows], atol=1e-4)
+    assert index.nbytes > 3000 * 128 * 4   # the projections count too
