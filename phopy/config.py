@@ -39,6 +39,7 @@ class Config:
     MAX_UPLOAD_REQUEST_BYTES = _int("MAX_UPLOAD_REQUEST_MB", 300) * MB
     MAX_SELFIES = 3
     THUMBNAIL_MAX_SIDE = _int("THUMBNAIL_MAX_SIDE", 480)
+    DASHBOARD_PAGE_SIZE = _int("DASHBOARD_PAGE_SIZE", 120)  # photos per dashboard page
 
     # Face engine (read by phopy.faces.EngineSettings.from_mapping).
     FACE_MODEL = os.environ.get("FACE_MODEL", "auto")

@@ -66,12 +66,17 @@ def event(event_id):
     conn = get_db()
     ev = _owned(event_id)
     task = indexing.latest_task(conn, event_id)
+    per_page = current_app.config["DASHBOARD_PAGE_SIZE"]
+    pages = max(1, -(-ev["photo_count"] // per_page))
+    page = min(max(request.args.get("page", 1, type=int), 1), pages)
     return render_template(
         "dashboard/event.html", event=ev,
         public_url=events.public_url(current_app.config["PUBLIC_BASE_URL"], ev["code"]),
         task=indexing.task_json(task, _stale()) if task else None,
         status=indexing.checkpoint_status(conn, event_id),
-        photos=photos.list_event_photos(conn, event_id, limit=120))
+        photos=photos.list_event_photos(conn, event_id, limit=per_page,
+                                        offset=(page - 1) * per_page),
+        page=page, pages=pages)
 
 
 def added_message(count):

@@ -71,3 +71,30 @@ def test_owner_can_delete_event_and_its_files_go(app, client, tmp_path):
     assert not (data / "originals" / event["id"]).exists()
     assert not (data / "thumbnails" / event["id"]).exists()
     assert not (data / "qr" / f"{event['id']}.png").exists()
+
+
+def test_owner_pages_through_photos_and_deletes_one(app, client, tmp_path):
+    app.config["DASHBOARD_PAGE_SIZE"] = 2
+    owner = make_photographer(app)
+    event = make_event(app, owner["id"], "Paged")
+    files = []
+    for n, color in enumerate(("red", "green", "blue")):
+        path = tmp_path / f"p{n}.jpg"
+        path.write_bytes(_jpeg_bytes(color))
+        files.append(path)
+    add_files(app, event["id"], files, queue=False)
+    login(client)
+    first = client.get(f"/dashboard/events/{event['id']}").data.decode()
+    assert "p2.jpg" in first and "p1.jpg" in first and "p0.jpg" not in first
+    assert "Page 1 of 2" in first
+    second = client.get(f"/dashboard/events/{event['id']}?page=2").data.decode()
+    assert "p0.jpg" in second and "p2.jpg" not in second
+    assert client.get(f"/dashboard/events/{event['id']}?page=99").status_code == 200
+
+    doomed = db_rows(app, "SELECT id, storage_key FROM photos WHERE filename = 'p0.jpg'")[0]
+    response = client.post(f"/dashboard/events/{event['id']}/photos/{doomed['id']}/delete")
+    assert response.status_code == 302
+    assert [r["filename"] for r in db_rows(app, "SELECT filename FROM photos ORDER BY id")] == \
+        ["p1.jpg", "p2.jpg"]
+    assert not (tmp_path / "data" / doomed["storage_key"]).exists()
+    assert "Page 1 of" not in client.get(f"/dashboard/events/{event['id']}").data.decode()
