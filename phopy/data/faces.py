@@ -13,8 +13,3 @@ def load_event_encodings(conn, event_id):
         blobs.append(bytes(row["encoding"]))
     return face_ids, photo_ids, blobs
 
-
-def count_for_event(conn, event_id):
-    """How many faces the event has."""
-    return conn.scalar("SELECT COUNT(*) FROM faces WHERE event_id = ?", (event_id,))
-

@@ -13,7 +13,6 @@ from phopy.faces.images import image_size, make_thumbnail, open_image, sniff_for
 log = logging.getLogger(__name__)
 
 EXTENSIONS = {"jpeg": "jpg", "png": "png", "gif": "gif", "webp": "webp", "heic": "heic"}
-ACCEPTED_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".heic", ".heif")
 
 
 @dataclass
