@@ -1,39 +1,30 @@
-"""Fixtures for the face engine tests: one loaded engine, cached analyses."""
+"""Fixtures for the face engine tests: cached analyses on the session's engine.
+
+The ``engine`` fixture itself comes from ``tests/conftest.py`` (one engine,
+models loaded once, for the whole suite).
+"""
 import pytest
 
-from phopy.faces import EngineSettings, FaceEngine
 
+def _cached(function):
+    """Memoise a one-argument function on its argument."""
+    cache = {}
 
-@pytest.fixture(scope="session")
-def engine():
-    """One FaceEngine with default settings, models loaded once per session."""
-    face_engine = FaceEngine(EngineSettings())
-    face_engine.load()
-    return face_engine
+    def run(path):
+        if path not in cache:
+            cache[path] = function(path)
+        return cache[path]
+
+    return run
 
 
 @pytest.fixture(scope="session")
 def analyze(engine):
     """analyze(path) -> PhotoAnalysis, cached so photos are analyzed once."""
-    cache = {}
-
-    def run(path):
-        if path not in cache:
-            cache[path] = engine.analyze_photo(path)
-        return cache[path]
-
-    return run
+    return _cached(engine.analyze_photo)
 
 
 @pytest.fixture(scope="session")
 def selfie(engine):
     """selfie(path) -> the largest face of a selfie, cached."""
-    cache = {}
-
-    def run(path):
-        if path not in cache:
-            cache[path] = engine.selfie_face(path)
-        return cache[path]
-
-    return run
-
+    return _cached(engine.selfie_face)
