@@ -70,8 +70,10 @@ CREATE INDEX IF NOT EXISTS idx_faces_photo ON faces(photo_id);
 
 CREATE TABLE IF NOT EXISTS tasks (
     id             TEXT PRIMARY KEY,    -- UUID
-    event_id       TEXT NOT NULL REFERENCES events(id) ON DELETE CASCADE,
-    kind           TEXT NOT NULL DEFAULT 'index',
+    event_id       TEXT REFERENCES events(id) ON DELETE CASCADE,  -- NULL: not about one event
+    kind           TEXT NOT NULL DEFAULT 'index',   -- a name in phopy.jobs.registry
+    args           TEXT,                -- JSON object of the job's keyword arguments
+    lock_key       TEXT,                -- at most one running task per key (NULL: no limit)
     status         TEXT NOT NULL,       -- pending | running | completed | failed
     progress       INTEGER NOT NULL DEFAULT 0,
     total          INTEGER NOT NULL DEFAULT 0,
@@ -83,9 +85,22 @@ CREATE TABLE IF NOT EXISTS tasks (
     run_started_at DOUBLE PRECISION,                -- unix time this run (or resume) began
     run_progress0  INTEGER NOT NULL DEFAULT 0,  -- progress when this run began
     attempts       INTEGER NOT NULL DEFAULT 0,
+    max_attempts   INTEGER NOT NULL DEFAULT 5,
+    run_after      DOUBLE PRECISION NOT NULL DEFAULT 0,  -- unix time before which it is not claimed (retry backoff)
+    result         TEXT,                -- JSON summary a finished job returned
     created_at     TEXT NOT NULL,
     started_at     TEXT,
     finished_at    TEXT
 );
 CREATE INDEX IF NOT EXISTS idx_tasks_status ON tasks(status);
 CREATE INDEX IF NOT EXISTS idx_tasks_event ON tasks(event_id, created_at);
+CREATE INDEX IF NOT EXISTS idx_tasks_lock ON tasks(lock_key, status);
+
+-- Periodic jobs (phopy.jobs.schedule): one row each; a runner that moves
+-- next_run_at forward with a compare-and-swap is the one that enqueues it.
+CREATE TABLE IF NOT EXISTS schedule_leases (
+    name          TEXT PRIMARY KEY,
+    next_run_at   DOUBLE PRECISION NOT NULL,
+    last_run_at   DOUBLE PRECISION,
+    holder        TEXT
+);

@@ -56,6 +56,12 @@ class Config:
     AUTO_INDEX = _bool("AUTO_INDEX", True)
     TASK_POLL_SECONDS = float(os.environ.get("TASK_POLL_SECONDS", "1.0"))
     TASK_STALE_SECONDS = float(os.environ.get("TASK_STALE_SECONDS", "60"))
+    # Jobs: transient failures retry with exponential backoff (tenacity's wait), capped.
+    JOB_RETRY_BASE_SECONDS = float(os.environ.get("JOB_RETRY_BASE_SECONDS", "2"))
+    JOB_RETRY_MAX_SECONDS = float(os.environ.get("JOB_RETRY_MAX_SECONDS", "300"))
+    JOB_SCHEDULE = _bool("JOB_SCHEDULE", True)  # run periodic jobs (phopy/jobs/schedule.py)
+    TASK_PRUNE_HOURS = float(os.environ.get("TASK_PRUNE_HOURS", "6"))  # 0: never prune
+    TASK_KEEP_DAYS = float(os.environ.get("TASK_KEEP_DAYS", "30"))
 
     # Signed photo links handed to attendees expire after this many seconds.
     PHOTO_LINK_MAX_AGE = _int("PHOTO_LINK_MAX_AGE", 7 * 24 * 3600)

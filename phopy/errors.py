@@ -92,6 +92,17 @@ class Conflict(PhopyError):
     code = "conflict"
 
 
+class TransientError(PhopyError):
+    """A temporary failure; the job will be tried again."""
+
+    status_code = 503
+    code = "temporarily_unavailable"
+
+    def __init__(self, message=None, retry_after=None, **details):
+        super().__init__(message, **details)
+        self.retry_after = retry_after  # seconds an outside service asked us to wait
+
+
 # The default messages above (the classes' docstrings), marked for pybabel.
 DEFAULT_MESSAGES = (
     N_("Base class: a problem we can explain to the user."),
@@ -103,4 +114,5 @@ DEFAULT_MESSAGES = (
     N_("The file could not be read as an image."),
     N_("No face was found in the photo."),
     N_("That conflicts with what is already stored."),
+    N_("A temporary failure; the job will be tried again."),
 )

@@ -52,9 +52,14 @@ class Database:
 
     def init_schema(self):
         """Create every table that is missing (idempotent)."""
+        from phopy.data.upgrade import upgrade_after_schema, upgrade_before_schema
         conn = self.connect()
         try:
+            with conn.transaction():
+                rebuild = upgrade_before_schema(conn)
             conn.executescript(self.schema_path().read_text())
+            with conn.transaction():
+                upgrade_after_schema(conn, rebuild)
         finally:
             conn.close()
 
@@ -66,6 +71,7 @@ class Connection:
         self.raw = raw
         self.dialect = dialect
         self._depth = 0
+        self._after_commit = []
         self.integrity_errors = (sqlite3.IntegrityError,)
         if dialect == "postgresql":
             import psycopg2
@@ -116,6 +122,16 @@ class Connection:
             return psycopg2.Binary(data)
         return data
 
+    def after_commit(self, callback):
+        """Call ``callback()`` once the current transaction commits (now, outside one).
+
+        Used to hand a queued task to a worker only when its row is visible.
+        """
+        if self._depth:
+            self._after_commit.append(callback)
+        else:
+            callback()
+
     @contextmanager
     def transaction(self):
         """A write transaction; nested uses join the outer one.
@@ -137,10 +153,17 @@ class Connection:
             yield self
         except BaseException:
             self._depth = 0
+            self._after_commit.clear()
             self.raw.cursor().execute("ROLLBACK")
             raise
         self._depth = 0
         self.raw.cursor().execute("COMMIT")
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:
+                log.exception("after-commit callback failed")
 
     def close(self):
         """Close the underlying connection."""

@@ -1,17 +1,24 @@
-"""SQL for background tasks: create, claim atomically, report progress, finish.
+"""SQL for background tasks: create, claim atomically, report progress, retry, finish.
 
+A task is one run of a job kind (``phopy.jobs.registry``) with JSON arguments.
 A runner claims a task with a compare-and-swap on ``claimed_by`` inside a write
-transaction, so exactly one runner works on a task even when several web
-processes poll the same database.
+transaction, so exactly one runner works on a task even when several processes
+(web workers, ``run-worker``, Celery workers) poll the same database. Tasks that
+share a ``lock_key`` never run at the same time (an event's indexing, say).
 """
+import json
+
 from phopy.data.timeutil import unix_now, utc_now_iso
 
 
-def insert(conn, task_id, event_id, kind="index", total=0):
+def insert(conn, task_id, event_id, kind="index", total=0, *, args=None, lock_key=None,
+           max_attempts=5, run_after=0.0):
     """Create a pending task."""
-    conn.execute("INSERT INTO tasks (id, event_id, kind, status, total, created_at) "
-                 "VALUES (?, ?, ?, 'pending', ?, ?)",
-                 (task_id, event_id, kind, total, utc_now_iso()))
+    conn.execute("INSERT INTO tasks (id, event_id, kind, args, lock_key, status, total, "
+                 "max_attempts, run_after, created_at) "
+                 "VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
+                 (task_id, event_id, kind, json.dumps(args or {}, sort_keys=True), lock_key,
+                  total, max_attempts, run_after, utc_now_iso()))
 
 
 def get(conn, task_id):
@@ -19,12 +26,13 @@ def get(conn, task_id):
     return conn.one("SELECT * FROM tasks WHERE id = ?", (task_id,))
 
 
-def latest_for_event(conn, event_id):
-    """The event's most recent task, or None."""
-    return conn.one("SELECT * FROM tasks WHERE event_id = ? ORDER BY created_at DESC, "
-                    "rowid DESC LIMIT 1" if conn.dialect == "sqlite" else
-                    "SELECT * FROM tasks WHERE event_id = ? ORDER BY created_at DESC LIMIT 1",
-                    (event_id,))
+def latest_for_event(conn, event_id, kind=None):
+    """The event's most recent task (of ``kind`` when given), or None."""
+    where, params = "event_id = ?", [event_id]
+    if kind:
+        where, params = where + " AND kind = ?", params + [kind]
+    order = "created_at DESC, rowid DESC" if conn.dialect == "sqlite" else "created_at DESC"
+    return conn.one(f"SELECT * FROM tasks WHERE {where} ORDER BY {order} LIMIT 1", params)
 
 
 def pending_for_event(conn, event_id, kind="index"):
@@ -33,25 +41,64 @@ def pending_for_event(conn, event_id, kind="index"):
                     "ORDER BY created_at LIMIT 1", (event_id, kind))
 
 
+def pending_with_lock(conn, kind, lock_key):
+    """A queued task of ``kind`` holding ``lock_key``, or None (to avoid queueing twice)."""
+    return conn.one("SELECT * FROM tasks WHERE kind = ? AND lock_key = ? AND status = 'pending' "
+                    "ORDER BY created_at LIMIT 1", (kind, lock_key))
+
+
 def list_running(conn):
     """Every task marked running (some may belong to a dead runner)."""
     return conn.all("SELECT * FROM tasks WHERE status = 'running'")
 
 
-def claim(conn, runner_id, is_abandoned):
+def list_pending(conn, older_than=None, limit=500):
+    """Pending tasks that are due, oldest first (``older_than``: created before, unix)."""
+    return conn.all("SELECT * FROM tasks WHERE status = 'pending' AND run_after <= ? "
+                    "ORDER BY created_at LIMIT ?", (older_than or unix_now(), limit))
+
+
+def queue_stats(conn):
+    """{pending, running, oldest_pending_created_at} for health and metrics."""
+    row = conn.one("SELECT SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END) AS pending, "
+                   "SUM(CASE WHEN status = 'running' THEN 1 ELSE 0 END) AS running, "
+                   "MIN(CASE WHEN status = 'pending' THEN created_at END) AS oldest_pending "
+                   "FROM tasks")
+    return {"pending": row["pending"] or 0, "running": row["running"] or 0,
+            "oldest_pending_created_at": row["oldest_pending"]}
+
+
+def _kinds_clause(kinds):
+    if not kinds:
+        return "", []
+    return f" AND t.kind IN ({', '.join('?' * len(kinds))})", list(kinds)
+
+
+def claim(conn, runner_id, is_abandoned, kinds=None, task_id=None):
     """Claim the oldest claimable task for ``runner_id``; return it or None.
 
-    Claimable: pending, with no other task of the same event running, or
-    running but abandoned (``is_abandoned(task)`` says its runner is gone).
+    Claimable: pending and due (``run_after``), with no running task holding
+    the same ``lock_key``; or running but abandoned (``is_abandoned(task)``
+    says its runner is gone). ``kinds`` limits the job kinds; ``task_id``
+    claims that task only (a Celery message names its task).
     """
+    kind_sql, kind_params = _kinds_clause(kinds)
+    only_sql, only_params = (" AND t.id = ?", [task_id]) if task_id else ("", [])
+    lock = " FOR UPDATE SKIP LOCKED" if conn.dialect == "postgresql" else ""
     with conn.transaction():
+        now = unix_now()
         candidates = conn.all(
-            "SELECT t.* FROM tasks t WHERE t.status = 'pending' AND NOT EXISTS ("
-            " SELECT 1 FROM tasks r WHERE r.event_id = t.event_id AND r.status = 'running')"
-            " ORDER BY t.created_at LIMIT 5")
-        candidates += [t for t in list_running(conn) if is_abandoned(t)]
+            "SELECT t.* FROM tasks t WHERE t.status = 'pending' AND t.run_after <= ?"
+            f"{kind_sql}{only_sql} AND (t.lock_key IS NULL OR NOT EXISTS ("
+            " SELECT 1 FROM tasks r WHERE r.lock_key = t.lock_key AND r.status = 'running'))"
+            f" ORDER BY t.created_at LIMIT 5{lock}", [now] + kind_params + only_params)
+        running = list_running(conn)
+        if kinds:
+            running = [t for t in running if t["kind"] in kinds]
+        if task_id:
+            running = [t for t in running if t["id"] == task_id]
+        candidates += [t for t in running if is_abandoned(t)]
         for task in candidates:
-            now = unix_now()
             cur = conn.execute(
                 "UPDATE tasks SET status = 'running', claimed_by = ?, heartbeat_at = ?, "
                 "run_started_at = ?, run_progress0 = progress, attempts = attempts + 1, "
@@ -72,24 +119,53 @@ def heartbeat(conn, task_id, runner_id):
 
 
 def update_progress(conn, task_id, runner_id, *, progress, total, current_item,
-                    faces_found):
+                    faces_found=None):
     """Store progress; False if the task is no longer ours (deleted or taken over)."""
     cur = conn.execute(
-        "UPDATE tasks SET progress = ?, total = ?, current_item = ?, faces_found = ?, "
-        "heartbeat_at = ? WHERE id = ? AND claimed_by = ? AND status = 'running'",
+        "UPDATE tasks SET progress = ?, total = ?, current_item = ?, "
+        "faces_found = COALESCE(?, faces_found), heartbeat_at = ? "
+        "WHERE id = ? AND claimed_by = ? AND status = 'running'",
         (progress, total, current_item, faces_found, unix_now(), task_id, runner_id))
     return cur.rowcount == 1
 
 
-def finish(conn, task_id, runner_id, status, error=None):
-    """Mark the task completed or failed."""
-    conn.execute("UPDATE tasks SET status = ?, error = ?, finished_at = ?, current_item = NULL "
-                 "WHERE id = ? AND claimed_by = ?",
-                 (status, error, utc_now_iso(), task_id, runner_id))
+def finish(conn, task_id, runner_id, status, error=None, result=None):
+    """Mark the task completed or failed; False if it was no longer ours."""
+    cur = conn.execute(
+        "UPDATE tasks SET status = ?, error = ?, result = ?, finished_at = ?, "
+        "current_item = NULL WHERE id = ? AND claimed_by = ? AND status = 'running'",
+        (status, error, json.dumps(result) if result is not None else None, utc_now_iso(),
+         task_id, runner_id))
+    return cur.rowcount == 1
+
+
+def retry_later(conn, task_id, runner_id, run_after, error):
+    """Put a task that hit a transient error back in the queue, due at ``run_after``."""
+    cur = conn.execute(
+        "UPDATE tasks SET status = 'pending', claimed_by = NULL, run_after = ?, error = ?, "
+        "current_item = NULL WHERE id = ? AND claimed_by = ? AND status = 'running'",
+        (run_after, error, task_id, runner_id))
+    return cur.rowcount == 1
 
 
 def requeue(conn, task_id):
     """Put an interrupted task back in the queue (the dashboard's Resume)."""
-    cur = conn.execute("UPDATE tasks SET status = 'pending', claimed_by = NULL "
+    cur = conn.execute("UPDATE tasks SET status = 'pending', claimed_by = NULL, run_after = 0 "
                        "WHERE id = ? AND status IN ('running', 'failed')", (task_id,))
     return cur.rowcount == 1
+
+
+def decode_args(task):
+    """The task's keyword arguments as a dict."""
+    return json.loads(task.get("args") or "{}")
+
+
+def prune_finished(conn, before_unix):
+    """Delete tasks finished before ``before_unix``, except each event's latest; return count."""
+    from datetime import datetime, timezone
+    cutoff = datetime.fromtimestamp(before_unix, timezone.utc).replace(microsecond=0).isoformat()
+    cur = conn.execute(
+        "DELETE FROM tasks WHERE status IN ('completed', 'failed') AND finished_at < ? "
+        "AND (event_id IS NULL OR created_at < (SELECT MAX(t2.created_at) FROM tasks t2 "
+        "WHERE t2.event_id = tasks.event_id))", (cutoff,))
+    return cur.rowcount

@@ -1,17 +1,23 @@
-"""Background jobs: the runner that indexes events off the request."""
-import click
-from flask.cli import with_appcontext
-from flask import current_app
+"""Background jobs: a registry of job kinds, a queue of task rows, runners, a schedule.
 
-from phopy.jobs.runner import TaskRunner
+- ``phopy.jobs.registry``: job kinds by name (registered in ``phopy.jobs.kinds``).
+- ``phopy.jobs.queue.enqueue``: how views and services start work.
+- ``phopy.jobs.runner.TaskRunner``: the in-process runner (``JOB_RUNNER=thread``).
+- ``phopy.jobs.schedule``: periodic jobs, declared once.
+"""
+import click
+from flask import current_app
+from flask.cli import with_appcontext
 
 
 def make_runner(app):
     """A TaskRunner configured from the app."""
-    from phopy.extensions import get_engine_settings, get_storage
     from phopy.data import get_database
+    from phopy.extensions import get_engine_settings, get_storage
+    from phopy.jobs.runner import TaskRunner
     return TaskRunner(
         get_database(app), get_storage(app), get_engine_settings(app),
+        config=app.config,
         processes=app.config["INDEX_WORKERS"] or None,
         batch_size=app.config["INDEX_BATCH_SIZE"],
         poll_seconds=app.config["TASK_POLL_SECONDS"],

@@ -4,6 +4,7 @@ Each scanned photo gets a checkpoint row written in the same transaction as its
 faces, so an interrupted task resumes exactly where it stopped: no photo is
 indexed twice and none is missed.
 """
+import json
 import logging
 import os
 import socket
@@ -69,13 +70,10 @@ def enqueue_indexing(conn, event_id):
     going until no photo is left, but a new pending task is still queued so
     photos added at the very end of a run are never left out.
     """
-    with conn.transaction():
-        task = tasks_db.pending_for_event(conn, event_id)
-        if task:
-            return task
-        task_id = str(uuid.uuid4())
-        tasks_db.insert(conn, task_id, event_id, total=photos_db.count_for_event(conn, event_id))
-    return tasks_db.get(conn, task_id)
+    from phopy.jobs.queue import enqueue
+    return enqueue(conn, "index", {"event_id": event_id}, event_id=event_id,
+                   lock_key=f"index:{event_id}", reuse_pending=True,
+                   total=photos_db.count_for_event(conn, event_id))
 
 
 def reindex_event(conn, event_id):
@@ -94,7 +92,7 @@ def get_task(conn, task_id):
 
 def latest_task(conn, event_id):
     """The event's latest task, or None."""
-    return tasks_db.latest_for_event(conn, event_id)
+    return tasks_db.latest_for_event(conn, event_id, kind="index")
 
 
 def resume_task(conn, task_id, stale_seconds):
@@ -104,7 +102,10 @@ def resume_task(conn, task_id, stale_seconds):
         raise Conflict(N_("This task is still running."))
     if task["status"] not in ("running", "failed") or not tasks_db.requeue(conn, task_id):
         raise Conflict(N_("This task cannot be resumed."))
-    return tasks_db.get(conn, task_id)
+    from phopy.jobs.queue import dispatch
+    task = tasks_db.get(conn, task_id)
+    dispatch(task)
+    return task
 
 
 def task_json(task, stale_seconds):
@@ -119,6 +120,7 @@ def task_json(task, stale_seconds):
             eta = round(max(total - progress, 0) * elapsed / done_this_run, 1)
     return {
         "id": task["id"],
+        "kind": task.get("kind") or "index",
         "event_id": task["event_id"],
         "status": task["status"],
         "progress": progress,
@@ -132,6 +134,10 @@ def task_json(task, stale_seconds):
         "started_at": task["started_at"],
         "finished_at": task["finished_at"],
         "resumable": is_abandoned(task, stale_seconds) or task["status"] == "failed",
+        "attempts": task.get("attempts") or 0,
+        "max_attempts": task.get("max_attempts") or 0,
+        "retry_at": task.get("run_after") or None if task["status"] == "pending" else None,
+        "result": json.loads(task["result"]) if task.get("result") else None,
     }
 
 
@@ -150,56 +156,40 @@ def encode_faces(analysis):
              np.asarray(face.encoding, dtype="<f4").tobytes()) for face in analysis.faces]
 
 
-class TaskLost(Exception):
-    """The task was deleted or taken over by another runner."""
+def index_event(ctx, event_id):
+    """Job ``index``: scan every unscanned photo of the event with the face pool.
 
-
-def run_index_task(conn, storage, pool, task, runner_id, batch_size=32, on_photo=None):
-    """Scan every unscanned photo of the task's event with ``pool``; finish the task.
-
-    ``pool.analyze`` yields ``(photo, analysis, error)``. Returns the final
-    status. Stops early (TaskLost) when the task is deleted or taken over.
+    ``ctx.pool.analyze`` yields ``(photo, analysis, error)``; each photo's
+    faces are stored with its checkpoint. Returns ``{photos, faces}``. Stops
+    early (TaskLost) when the task is deleted or taken over.
     """
-    event_id, task_id = task["event_id"], task["id"]
-    progress, faces_found = task["progress"] or 0, task["faces_found"] or 0
+    conn, storage, task_id = ctx.conn, ctx.storage, ctx.task_id
+    batch_size = int(ctx.config.get("INDEX_BATCH_SIZE") or 32)
+    progress, faces_found = ctx.task["progress"] or 0, ctx.task["faces_found"] or 0
     log.info("indexing event %s (task %s, resuming at %d)", event_id, task_id, progress)
-    try:
-        while True:
-            batch = photos_db.list_unscanned(conn, event_id, batch_size)
-            if not batch:
-                break
-            scanned = photos_db.count_scanned(conn, event_id)
-            total = scanned + photos_db.count_unscanned(conn, event_id)
-            progress = scanned
-            items = ((photo, storage.path(photo["storage_key"])) for photo in batch)
-            for photo, analysis, error in pool.analyze(items):
-                if error:
-                    log.warning("photo %s (%s) skipped: %s", photo["id"], photo["filename"], error)
-                    stored = photos_db.record_scan(conn, photo, task_id, "error", [], error[:500])
-                    found = 0
-                else:
-                    faces = encode_faces(analysis)
-                    stored = photos_db.record_scan(conn, photo, task_id,
-                                                   "indexed" if faces else "no_faces", faces)
-                    found = len(faces) if stored else 0
-                progress += 1 if stored else 0
-                faces_found += found
-                if not tasks_db.update_progress(conn, task_id, runner_id, progress=progress,
-                                                total=total, current_item=photo["filename"],
-                                                faces_found=faces_found):
-                    raise TaskLost(task_id)
-                if on_photo:
-                    on_photo(photo, analysis, error)
-    except TaskLost:
-        log.warning("task %s was deleted or taken over; stopping", task_id)
-        return "lost"
-    except Exception as exc:
-        log.exception("indexing task %s failed", task_id)
-        tasks_db.finish(conn, task_id, runner_id, "failed", str(exc)[:500])
-        return "failed"
-    tasks_db.finish(conn, task_id, runner_id, "completed")
+    while True:
+        batch = photos_db.list_unscanned(conn, event_id, batch_size)
+        if not batch:
+            break
+        scanned = photos_db.count_scanned(conn, event_id)
+        total = scanned + photos_db.count_unscanned(conn, event_id)
+        progress = scanned
+        items = ((photo, storage.path(photo["storage_key"])) for photo in batch)
+        for photo, analysis, error in ctx.pool.analyze(items):
+            if error:
+                log.warning("photo %s (%s) skipped: %s", photo["id"], photo["filename"], error)
+                stored = photos_db.record_scan(conn, photo, task_id, "error", [], error[:500])
+                found = 0
+            else:
+                faces = encode_faces(analysis)
+                stored = photos_db.record_scan(conn, photo, task_id,
+                                               "indexed" if faces else "no_faces", faces)
+                found = len(faces) if stored else 0
+            progress += 1 if stored else 0
+            faces_found += found
+            ctx.progress(progress, total, photo["filename"], faces_found)
     log.info("indexing event %s done: %d photos, %d faces", event_id, progress, faces_found)
-    return "completed"
+    return {"photos": progress, "faces": faces_found}
 
 
 def wait_for_task(conn, task_id, timeout=None, poll=0.5):

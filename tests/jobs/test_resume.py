@@ -71,7 +71,7 @@ def test_kill_9_during_indexing_then_restart_indexes_every_photo_once(tmp_path, 
     time.sleep(0.5)  # let the killed processes' files settle
     done_before = count(conn, "SELECT COUNT(*) FROM photo_checkpoints")
     assert done_before < n_photos, "indexing finished before the kill; use more photos"
-    task = conn.one("SELECT * FROM tasks")
+    task = conn.one("SELECT * FROM tasks WHERE kind = 'index'")
     assert task["status"] == "running"
     assert indexing.task_json(task, stale_seconds=600)["resumable"] is True
 
@@ -81,13 +81,13 @@ def test_kill_9_during_indexing_then_restart_indexes_every_photo_once(tmp_path, 
 
     server = start_server(tmp_path / "data", log_dir, free_port())
     try:
-        wait_for(lambda: conn.scalar("SELECT status FROM tasks") == "completed", 240,
+        wait_for(lambda: conn.scalar("SELECT status FROM tasks WHERE kind = 'index'") == "completed", 240,
                  "the resumed task to complete")
     finally:
         os.killpg(server.pid, signal.SIGKILL)
         server.wait(10)
 
-    task = conn.one("SELECT * FROM tasks")
+    task = conn.one("SELECT * FROM tasks WHERE kind = 'index'")
     assert task["attempts"] == 2 and task["progress"] == n_photos
     # Every photo scanned exactly once; no face stored twice; none missed.
     assert count(conn, "SELECT COUNT(*) FROM photo_checkpoints") == n_photos

@@ -1,0 +1,67 @@
+"""Bring an existing database up to the current schema before the schema script runs.
+
+``schema.sql`` only creates what is missing, so a column added to a table that
+already exists is added here. Add a line to ``COLUMNS`` whenever a column is
+added to an existing table (in both schema files).
+"""
+import logging
+
+log = logging.getLogger(__name__)
+
+# table -> [(column, type and default)]; REAL becomes DOUBLE PRECISION on PostgreSQL.
+COLUMNS = {
+    "tasks": [
+        ("args", "TEXT"),
+        ("lock_key", "TEXT"),
+        ("max_attempts", "INTEGER NOT NULL DEFAULT 5"),
+        ("run_after", "REAL NOT NULL DEFAULT 0"),
+        ("result", "TEXT"),
+    ],
+}
+
+
+def _columns(conn, table):
+    """{column: notnull} of an existing table; empty when the table does not exist."""
+    if conn.dialect == "sqlite":
+        return {r["name"]: bool(r["notnull"]) for r in conn.all(f"PRAGMA table_info({table})")}
+    rows = conn.all("SELECT column_name, is_nullable FROM information_schema.columns "
+                    "WHERE table_schema = current_schema() AND table_name = ?", (table,))
+    return {r["column_name"]: r["is_nullable"] == "NO" for r in rows}
+
+
+def upgrade_before_schema(conn):
+    """Add missing columns to existing tables; return the tables to rebuild after the script."""
+    rebuild = []
+    for table, columns in COLUMNS.items():
+        existing = _columns(conn, table)
+        if not existing:
+            continue
+        for name, ddl in columns:
+            if name not in existing:
+                if conn.dialect == "postgresql":
+                    ddl = ddl.replace("REAL", "DOUBLE PRECISION")
+                log.info("schema upgrade: adding %s.%s", table, name)
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {ddl}")
+    # Tasks need not belong to an event any more (LINE, Drive, housekeeping jobs).
+    tasks = _columns(conn, "tasks")
+    if tasks.get("event_id"):
+        log.info("schema upgrade: tasks.event_id becomes optional")
+        if conn.dialect == "postgresql":
+            conn.execute("ALTER TABLE tasks ALTER COLUMN event_id DROP NOT NULL")
+        else:  # SQLite cannot drop NOT NULL: rename, let the script create, copy back
+            conn.execute("ALTER TABLE tasks RENAME TO tasks_before_upgrade")
+            conn.execute("DROP INDEX IF EXISTS idx_tasks_status")
+            conn.execute("DROP INDEX IF EXISTS idx_tasks_event")
+            conn.execute("DROP INDEX IF EXISTS idx_tasks_lock")
+            rebuild.append("tasks")
+    return rebuild
+
+
+def upgrade_after_schema(conn, rebuild):
+    """Copy rows of rebuilt tables into their new definitions."""
+    for table in rebuild:
+        old = f"{table}_before_upgrade"
+        columns = [c for c in _columns(conn, old) if c in _columns(conn, table)]
+        names = ", ".join(columns)
+        conn.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {old}")
+        conn.execute(f"DROP TABLE {old}")

@@ -1,0 +1,15 @@
+"""Housekeeping jobs that keep a long-running Phopy tidy."""
+import logging
+
+from phopy.data import tasks as tasks_db
+from phopy.data.timeutil import unix_now
+
+log = logging.getLogger(__name__)
+
+
+def prune_tasks(ctx, keep_days=None):
+    """Delete finished tasks older than ``TASK_KEEP_DAYS`` (each event keeps its latest)."""
+    days = float(keep_days if keep_days is not None else ctx.config.get("TASK_KEEP_DAYS", 30))
+    removed = tasks_db.prune_finished(ctx.conn, unix_now() - days * 86400)
+    log.info("pruned %d finished tasks older than %s days", removed, days)
+    return {"removed": removed}
