@@ -6,9 +6,13 @@ database, so several processes can poll the same queue. Indexing fans out to a
 pool of worker processes, one face engine each, using every CPU core.
 """
 import logging
+import os
 import threading
 
+from phopy import metrics
+from phopy.data import runners as runners_db
 from phopy.data import tasks as tasks_db
+from phopy.data.timeutil import unix_now
 from phopy.services import indexing
 
 log = logging.getLogger(__name__)
@@ -29,6 +33,7 @@ class TaskRunner:
         self.runner_id = indexing.new_runner_id()
         self._pool_factory = pool_factory
         self._stop = threading.Event()
+        self.started = unix_now()
         self._thread = None
 
     def _make_pool(self):
@@ -52,6 +57,8 @@ class TaskRunner:
             beat_conn = self.database.connect()
             try:
                 while not done.wait(max(0.5, min(5.0, self.stale_seconds / 3))):
+                    runners_db.beat(beat_conn, self.runner_id, indexing.HOST, os.getpid(),
+                                    self.started)
                     if not tasks_db.heartbeat(beat_conn, task["id"], self.runner_id):
                         break
             finally:
@@ -60,8 +67,11 @@ class TaskRunner:
         beater = threading.Thread(target=beat, name=f"heartbeat-{task['id'][:8]}", daemon=True)
         beater.start()
         try:
-            return indexing.run_index_task(conn, self.storage, pool, task, self.runner_id,
-                                           self.batch_size)
+            status = indexing.run_index_task(conn, self.storage, pool, task, self.runner_id,
+                                             self.batch_size, on_photo=metrics.PhotoTimer())
+            if status == "failed":
+                metrics.TASK_FAILURES.labels(task.get("kind") or "index").inc()
+            return status
         finally:
             done.set()
             beater.join(timeout=10)
@@ -91,11 +101,20 @@ class TaskRunner:
         log.info("job runner %s started", self.runner_id)
         while not self._stop.is_set():
             try:
+                self.beat()
                 self.run_until_idle()
             except Exception:
                 log.exception("job runner error; retrying")
             self._stop.wait(self.poll_seconds)
         log.info("job runner %s stopped", self.runner_id)
+
+    def beat(self):
+        """Record in the database that this runner is alive (GET /health reads it)."""
+        conn = self.database.connect()
+        try:
+            runners_db.beat(conn, self.runner_id, indexing.HOST, os.getpid(), self.started)
+        finally:
+            conn.close()
 
     def start(self):
         """Start polling in a daemon thread."""
