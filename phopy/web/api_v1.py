@@ -308,6 +308,25 @@ def event_analytics(event_id):
     return jsonify(analytics.event_analytics(get_db(), event_id))
 
 
+@bp.route("/public/events/<code>", methods=("GET",))
+@limiter.limit(search_limit)
+def public_event(code):
+    """What attendees may know about an event, by its code. No key needed.
+    ---
+    get:
+      tags: [search]
+      security: [{}]
+      responses:
+        '200': {description: 'The event: code, name, date, place, photos and indexing state', content: {application/json: {schema: {type: object}}}}
+        '404': {$ref: '#/components/responses/Error'}
+    """
+    event = events.get_event_by_code(get_db(), code)
+    return jsonify({"code": event["code"], "name": event["name"],
+                    "event_date": event["event_date"], "location": event["location"],
+                    "description": event["description"], "photo_count": event["photo_count"],
+                    "indexing_complete": event["scanned_count"] >= event["photo_count"]})
+
+
 @bp.route("/search-face", methods=("POST",))
 @limiter.limit(search_limit)
 @keyed_limit

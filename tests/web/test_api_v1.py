@@ -203,3 +203,34 @@ def test_api_keys_page_creates_shows_once_and_revokes(app, client):
     assert client.post(f"/dashboard/api-keys/{bob_key_id}/revoke").status_code == 404
     assert db_rows(app, "SELECT revoked_at FROM api_keys WHERE id = ?",
                    (bob_key_id,))[0]["revoked_at"] is None
+
+
+def test_public_event_info_needs_no_key(app, client, ann):
+    event = make_event(app, ann["user"]["id"], "Open Day", location="Khon Kaen")
+    body = client.get(f"/api/public/events/{event['code'].lower()}").get_json()
+    assert body == {"code": event["code"], "name": "Open Day", "event_date": None,
+                    "location": "Khon Kaen", "description": None, "photo_count": 0,
+                    "indexing_complete": True}
+    assert "id" not in body and "owner_id" not in body
+    missing = client.get("/api/public/events/ZZZZZZ")
+    assert missing.status_code == 404 and missing.get_json()["error"] == "not_found"
+
+
+def test_keyed_calls_have_their_own_limit(tmp_path):
+    from phopy import create_app
+    from tests.conftest import make_test_config
+    app = create_app(make_test_config(tmp_path, RATELIMIT_ENABLED=True,
+                                      API_KEY_RATE_LIMIT="3 per minute"))
+    user = make_photographer(app)
+    first, second = (make_key(app, user["id"], n)[1] for n in ("one", "two"))
+    client = app.test_client()
+    statuses = [client.get("/api/events", headers=bearer(first)).status_code for _ in range(3)]
+    statuses.append(client.post("/api/events", headers=bearer(first),
+                                json={"name": "Too many"}).status_code)
+    assert statuses == [200, 200, 200, 429]
+    limited = client.get("/api/events", headers=bearer(first))
+    assert limited.status_code == 429 and limited.get_json()["error"] == "too_many_requests"
+    assert client.get("/api/events", headers=bearer(second)).status_code == 200
+    login(client)
+    assert client.get("/api/events").status_code == 200  # the session is not a key
+    assert db_rows(app, "SELECT COUNT(*) AS n FROM events")[0]["n"] == 0
