@@ -25,5 +25,9 @@ fi
 # One worker process with threads: the job runner in it uses every core through
 # its own pool of face-engine processes. More web workers are safe too: tasks are
 # claimed atomically in the database.
-exec .venv/bin/gunicorn --bind "$HOST:$PORT" --workers "${WEB_WORKERS:-1}" --threads "${WEB_THREADS:-8}" \
+# /metrics adds up every worker's counters through prometheus_client's multiprocess
+# folder (emptied at start by phopy/gunicorn_conf.py).
+export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-${TMPDIR:-/tmp}/phopy-metrics-$PORT}"
+exec .venv/bin/gunicorn -c python:phopy.gunicorn_conf --bind "$HOST:$PORT" \
+  --workers "${WEB_WORKERS:-1}" --threads "${WEB_THREADS:-8}" \
   --timeout 120 --access-logfile - phopy.wsgi:app

@@ -74,6 +74,15 @@ class Config:
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
     SEARCH_RATE_LIMIT = os.environ.get("SEARCH_RATE_LIMIT", "60 per minute")
     TRUST_PROXY_HEADERS = _bool("TRUST_PROXY_HEADERS")
+    # REST API calls made with an API key share this limit per key.
+    API_KEY_RATE_LIMIT = os.environ.get("API_KEY_RATE_LIMIT", "600 per minute")
+
+    # Operations: /metrics is off unless METRICS_TOKEN is set (then sent as a bearer
+    # token); /health fails below this free space or without a recent runner heartbeat.
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
+    HEALTH_MIN_FREE_MB = _int("HEALTH_MIN_FREE_MB", 500)
+    HEALTH_RUNNER_MAX_AGE = _int("HEALTH_RUNNER_MAX_AGE", 60)
+    REDIS_URL = os.environ.get("REDIS_URL") or None
 
     LANGUAGES = ("en", "th")
     BABEL_DEFAULT_LOCALE = "en"
