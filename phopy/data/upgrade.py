@@ -32,6 +32,15 @@ def _columns(conn, table):
 def upgrade_before_schema(conn):
     """Add missing columns to existing tables; return the tables to rebuild after the script."""
     rebuild = []
+    # A rebuild interrupted after its rename (a crash mid-upgrade): finish the copy.
+    if _columns(conn, "tasks_before_upgrade"):
+        log.warning("schema upgrade: finishing an interrupted rebuild of tasks")
+        for name, ddl in COLUMNS["tasks"]:
+            if name not in _columns(conn, "tasks_before_upgrade"):
+                conn.execute(f"ALTER TABLE tasks_before_upgrade ADD COLUMN {name} {ddl}")
+        if _columns(conn, "tasks"):
+            conn.execute("DELETE FROM tasks WHERE id IN (SELECT id FROM tasks_before_upgrade)")
+        return ["tasks"]
     for table, columns in COLUMNS.items():
         existing = _columns(conn, table)
         if not existing:
