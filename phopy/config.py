@@ -29,6 +29,10 @@ class Config:
     DEBUG = _bool("FLASK_DEBUG") or _bool("DEBUG")
     DATA_DIR = os.environ.get("PHOPY_DATA_DIR") or str(REPO_ROOT / "instance")
     DATABASE_URL = os.environ.get("DATABASE_URL")  # default: sqlite file in DATA_DIR
+    # PostgreSQL connection pool per process (psycopg2 ThreadedConnectionPool).
+    DB_POOL_MIN = _int("DB_POOL_MIN", 1)
+    DB_POOL_MAX = _int("DB_POOL_MAX", 20)
+    DB_POOL_TIMEOUT = float(os.environ.get("DB_POOL_TIMEOUT", "30"))  # wait for a free one
     LOG_DIR = os.environ.get("LOG_DIR") or str(REPO_ROOT / "logs")
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
 

@@ -2,8 +2,9 @@
 
 A task is one run of a job kind (``phopy.jobs.registry``) with JSON arguments.
 A runner claims a task with a compare-and-swap on ``claimed_by`` inside a write
-transaction, so exactly one runner works on a task even when several processes
-(web workers, ``run-worker``, Celery workers) poll the same database. Tasks that
+transaction (on PostgreSQL the candidates are read ``FOR UPDATE SKIP LOCKED``),
+so exactly one runner works on a task even when several processes (web
+workers, ``run-worker``, Celery workers) poll the same database. Tasks that
 share a ``lock_key`` never run at the same time (an event's indexing, say).
 """
 import json
@@ -15,10 +16,10 @@ def insert(conn, task_id, event_id, kind="index", total=0, *, args=None, lock_ke
            max_attempts=5, run_after=0.0):
     """Create a pending task."""
     conn.execute("INSERT INTO tasks (id, event_id, kind, args, lock_key, status, total, "
-                 "max_attempts, run_after, created_at) "
-                 "VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
+                 "max_attempts, run_after, created_at, enqueued_at) "
+                 "VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)",
                  (task_id, event_id, kind, json.dumps(args or {}, sort_keys=True), lock_key,
-                  total, max_attempts, run_after, utc_now_iso()))
+                  total, max_attempts, run_after, utc_now_iso(), unix_now()))
 
 
 def get(conn, task_id):
@@ -31,20 +32,20 @@ def latest_for_event(conn, event_id, kind=None):
     where, params = "event_id = ?", [event_id]
     if kind:
         where, params = where + " AND kind = ?", params + [kind]
-    order = "created_at DESC, rowid DESC" if conn.dialect == "sqlite" else "created_at DESC"
-    return conn.one(f"SELECT * FROM tasks WHERE {where} ORDER BY {order} LIMIT 1", params)
+    return conn.one(f"SELECT * FROM tasks WHERE {where} "
+                    "ORDER BY created_at DESC, enqueued_at DESC LIMIT 1", params)
 
 
 def pending_for_event(conn, event_id, kind="index"):
     """The event's queued (not yet claimed) task of this kind, or None."""
     return conn.one("SELECT * FROM tasks WHERE event_id = ? AND kind = ? AND status = 'pending' "
-                    "ORDER BY created_at LIMIT 1", (event_id, kind))
+                    "ORDER BY created_at, enqueued_at LIMIT 1", (event_id, kind))
 
 
 def pending_with_lock(conn, kind, lock_key):
     """A queued task of ``kind`` holding ``lock_key``, or None (to avoid queueing twice)."""
     return conn.one("SELECT * FROM tasks WHERE kind = ? AND lock_key = ? AND status = 'pending' "
-                    "ORDER BY created_at LIMIT 1", (kind, lock_key))
+                    "ORDER BY created_at, enqueued_at LIMIT 1", (kind, lock_key))
 
 
 def list_running(conn):
@@ -55,7 +56,7 @@ def list_running(conn):
 def list_pending(conn, older_than=None, limit=500):
     """Pending tasks that are due, oldest first (``older_than``: created before, unix)."""
     return conn.all("SELECT * FROM tasks WHERE status = 'pending' AND run_after <= ? "
-                    "ORDER BY created_at LIMIT ?", (older_than or unix_now(), limit))
+                    "ORDER BY created_at, enqueued_at LIMIT ?", (older_than or unix_now(), limit))
 
 
 def queue_stats(conn):
@@ -91,7 +92,7 @@ def claim(conn, runner_id, is_abandoned, kinds=None, task_id=None):
             "SELECT t.* FROM tasks t WHERE t.status = 'pending' AND t.run_after <= ?"
             f"{kind_sql}{only_sql} AND (t.lock_key IS NULL OR NOT EXISTS ("
             " SELECT 1 FROM tasks r WHERE r.lock_key = t.lock_key AND r.status = 'running'))"
-            f" ORDER BY t.created_at LIMIT 5{lock}", [now] + kind_params + only_params)
+            f" ORDER BY t.created_at, t.enqueued_at LIMIT 5{lock}", [now] + kind_params + only_params)
         running = list_running(conn)
         if kinds:
             running = [t for t in running if t["kind"] in kinds]
@@ -99,6 +100,8 @@ def claim(conn, runner_id, is_abandoned, kinds=None, task_id=None):
             running = [t for t in running if t["id"] == task_id]
         candidates += [t for t in running if is_abandoned(t)]
         for task in candidates:
+            if not _lock_key_free(conn, task):
+                continue
             cur = conn.execute(
                 "UPDATE tasks SET status = 'running', claimed_by = ?, heartbeat_at = ?, "
                 "run_started_at = ?, run_progress0 = progress, attempts = attempts + 1, "
@@ -109,6 +112,18 @@ def claim(conn, runner_id, is_abandoned, kinds=None, task_id=None):
             if cur.rowcount == 1:
                 return get(conn, task["id"])
     return None
+
+
+def _lock_key_free(conn, task):
+    """PostgreSQL: no other transaction is claiming, and no task is running, with this
+    task's lock key. (SQLite's claim holds the database write lock, so the query
+    above already saw every running task.) The advisory lock lasts until commit."""
+    if conn.dialect != "postgresql" or not task["lock_key"] or task["status"] != "pending":
+        return True
+    if not conn.scalar("SELECT pg_try_advisory_xact_lock(hashtext(?))", (task["lock_key"],)):
+        return False
+    return not conn.scalar("SELECT COUNT(*) FROM tasks WHERE lock_key = ? AND status = 'running'",
+                           (task["lock_key"],))
 
 
 def heartbeat(conn, task_id, runner_id):

@@ -16,6 +16,7 @@ COLUMNS = {
         ("max_attempts", "INTEGER NOT NULL DEFAULT 5"),
         ("run_after", "REAL NOT NULL DEFAULT 0"),
         ("result", "TEXT"),
+        ("enqueued_at", "REAL NOT NULL DEFAULT 0"),
     ],
 }
 

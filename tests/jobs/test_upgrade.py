@@ -30,8 +30,8 @@ def make_old_database(path):
 
 
 def test_old_database_is_upgraded_in_place_and_keeps_its_rows(tmp_path):
-    config = make_test_config(tmp_path)
-    db_file = Path(config["DATA_DIR"]) / "phopy.db"
+    db_file = tmp_path / "data" / "phopy.db"  # an old SQLite install, in either pass
+    config = make_test_config(tmp_path, DATABASE_URL=f"sqlite:///{db_file}")
     db_file.parent.mkdir(parents=True)
     make_old_database(db_file)
 
@@ -66,8 +66,8 @@ def test_old_database_is_upgraded_in_place_and_keeps_its_rows(tmp_path):
 
 def test_upgrade_interrupted_after_the_rename_finishes_on_next_start(tmp_path):
     """A crash between renaming the old table and copying it back loses no task."""
-    config = make_test_config(tmp_path)
-    db_file = Path(config["DATA_DIR"]) / "phopy.db"
+    db_file = tmp_path / "data" / "phopy.db"  # an old SQLite install, in either pass
+    config = make_test_config(tmp_path, DATABASE_URL=f"sqlite:///{db_file}")
     db_file.parent.mkdir(parents=True)
     make_old_database(db_file)
     raw = sqlite3.connect(db_file)
