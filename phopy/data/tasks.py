@@ -75,6 +75,32 @@ def _kinds_clause(kinds):
     return f" AND t.kind IN ({', '.join('?' * len(kinds))})", list(kinds)
 
 
+def _pending_candidates(conn, now, kind_sql, params, tries=5):
+    """Due pending tasks whose lock key is not running, oldest first (a generator).
+
+    SQLite: the claim's transaction holds the write lock, so reading five at once
+    is safe. PostgreSQL: one row at a time ``FOR UPDATE SKIP LOCKED``, so
+    concurrent claimers each lock a different row instead of one claimer
+    locking (and hiding) all five.
+    """
+    sql = ("SELECT t.* FROM tasks t WHERE t.status = 'pending' AND t.run_after <= ?"
+           f"{kind_sql} AND (t.lock_key IS NULL OR NOT EXISTS ("
+           " SELECT 1 FROM tasks r WHERE r.lock_key = t.lock_key AND r.status = 'running'))")
+    if conn.dialect != "postgresql":
+        yield from conn.all(sql + f" ORDER BY t.created_at, t.enqueued_at LIMIT {tries}",
+                            [now] + params)
+        return
+    tried = []
+    for _ in range(tries):
+        skip = f" AND t.id NOT IN ({', '.join('?' * len(tried))})" if tried else ""
+        task = conn.one(sql + skip + " ORDER BY t.created_at, t.enqueued_at LIMIT 1 "
+                        "FOR UPDATE SKIP LOCKED", [now] + params + tried)
+        if task is None:
+            return
+        tried.append(task["id"])
+        yield task
+
+
 def claim(conn, runner_id, is_abandoned, kinds=None, task_id=None):
     """Claim the oldest claimable task for ``runner_id``; return it or None.
 
@@ -84,34 +110,34 @@ def claim(conn, runner_id, is_abandoned, kinds=None, task_id=None):
     claims that task only (a Celery message names its task).
     """
     kind_sql, kind_params = _kinds_clause(kinds)
-    only_sql, only_params = (" AND t.id = ?", [task_id]) if task_id else ("", [])
-    lock = " FOR UPDATE SKIP LOCKED" if conn.dialect == "postgresql" else ""
+    if task_id:
+        kind_sql, kind_params = kind_sql + " AND t.id = ?", kind_params + [task_id]
     with conn.transaction():
         now = unix_now()
-        candidates = conn.all(
-            "SELECT t.* FROM tasks t WHERE t.status = 'pending' AND t.run_after <= ?"
-            f"{kind_sql}{only_sql} AND (t.lock_key IS NULL OR NOT EXISTS ("
-            " SELECT 1 FROM tasks r WHERE r.lock_key = t.lock_key AND r.status = 'running'))"
-            f" ORDER BY t.created_at, t.enqueued_at LIMIT 5{lock}", [now] + kind_params + only_params)
+        for task in _pending_candidates(conn, now, kind_sql, kind_params):
+            if _lock_key_free(conn, task) and _take(conn, task, runner_id, now):
+                return get(conn, task["id"])
         running = list_running(conn)
         if kinds:
             running = [t for t in running if t["kind"] in kinds]
         if task_id:
             running = [t for t in running if t["id"] == task_id]
-        candidates += [t for t in running if is_abandoned(t)]
-        for task in candidates:
-            if not _lock_key_free(conn, task):
-                continue
-            cur = conn.execute(
-                "UPDATE tasks SET status = 'running', claimed_by = ?, heartbeat_at = ?, "
-                "run_started_at = ?, run_progress0 = progress, attempts = attempts + 1, "
-                "started_at = COALESCE(started_at, ?), error = NULL "
-                "WHERE id = ? AND status = ? AND COALESCE(claimed_by, '') = ?",
-                (runner_id, now, now, utc_now_iso(), task["id"], task["status"],
-                 task["claimed_by"] or ""))
-            if cur.rowcount == 1:
+        for task in running:
+            if is_abandoned(task) and _take(conn, task, runner_id, now):
                 return get(conn, task["id"])
     return None
+
+
+def _take(conn, task, runner_id, now):
+    """Compare-and-swap the task to running for ``runner_id``; True when it worked."""
+    cur = conn.execute(
+        "UPDATE tasks SET status = 'running', claimed_by = ?, heartbeat_at = ?, "
+        "run_started_at = ?, run_progress0 = progress, attempts = attempts + 1, "
+        "started_at = COALESCE(started_at, ?), error = NULL "
+        "WHERE id = ? AND status = ? AND COALESCE(claimed_by, '') = ?",
+        (runner_id, now, now, utc_now_iso(), task["id"], task["status"],
+         task["claimed_by"] or ""))
+    return cur.rowcount == 1
 
 
 def _lock_key_free(conn, task):
