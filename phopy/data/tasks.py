@@ -53,10 +53,19 @@ def list_running(conn):
     return conn.all("SELECT * FROM tasks WHERE status = 'running'")
 
 
-def list_pending(conn, older_than=None, limit=500):
-    """Pending tasks that are due, oldest first (``older_than``: created before, unix)."""
+def list_pending(conn, older_than=None, limit=500, queued_before=None):
+    """Pending tasks that are due, oldest first (``older_than``: due before, unix;
+    ``queued_before``: queued before, unix)."""
+    now = unix_now()
     return conn.all("SELECT * FROM tasks WHERE status = 'pending' AND run_after <= ? "
-                    "ORDER BY created_at, enqueued_at LIMIT ?", (older_than or unix_now(), limit))
+                    "AND enqueued_at <= ? ORDER BY created_at, enqueued_at LIMIT ?",
+                    (older_than or now, queued_before or now, limit))
+
+
+def pending_with_lock_key(conn, lock_key):
+    """Pending tasks waiting for ``lock_key``, oldest first."""
+    return conn.all("SELECT * FROM tasks WHERE status = 'pending' AND lock_key = ? "
+                    "ORDER BY created_at, enqueued_at", (lock_key,))
 
 
 def queue_stats(conn):

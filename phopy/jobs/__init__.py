@@ -3,6 +3,8 @@
 - ``phopy.jobs.registry``: job kinds by name (registered in ``phopy.jobs.kinds``).
 - ``phopy.jobs.queue.enqueue``: how views and services start work.
 - ``phopy.jobs.runner.TaskRunner``: the in-process runner (``JOB_RUNNER=thread``).
+- ``phopy.jobs.celery_app``: the same jobs on Celery workers (``JOB_RUNNER=celery``);
+  ``phopy.jobs.worker`` is the ``celery -A`` entry.
 - ``phopy.jobs.schedule``: periodic jobs, declared once.
 """
 import click
@@ -47,5 +49,8 @@ def run_worker_command():
 
 
 def init_app(app):
-    """Register the job CLI commands."""
+    """Register the job CLI commands; under JOB_RUNNER=celery, the Celery app."""
     app.cli.add_command(run_worker_command)
+    if app.config["JOB_RUNNER"] == "celery":
+        from phopy.jobs.celery_app import init_celery
+        init_celery(app)
