@@ -64,12 +64,24 @@ def celery_config(config):
     }
 
 
+def queue_for(config, kind):
+    """Indexing (the face pool) has its own queue so quick jobs never wait behind it."""
+    from phopy.jobs.registry import UnknownJob, get_kind
+    try:
+        heavy = get_kind(kind).needs_pool
+    except UnknownJob:
+        heavy = False
+    return config["CELERY_QUEUE"] + (".heavy" if heavy else "")
+
+
 def init_celery(app):
     """Make the app's Celery instance and register the dispatcher; return it."""
     if "celery" in app.extensions:
         return app.extensions["celery"]
     if not app.config.get("REDIS_URL"):
-        raise RuntimeError("JOB_RUNNER=celery needs REDIS_URL (e.g. redis://127.0.0.1:6379/0)")
+        # Tasks stay queued in the database until a worker with REDIS_URL sweeps them.
+        log.error("JOB_RUNNER=celery needs REDIS_URL (e.g. redis://127.0.0.1:6379/0)")
+        return None
 
     class FlaskTask(Task):
         def __call__(self, *args, **kwargs):
@@ -84,7 +96,8 @@ def init_celery(app):
 
     def dispatch(task, countdown=0.0):
         """Send a message naming the queued task (a retry waits ``countdown``)."""
-        celery.send_task(RUN_TASK, args=(task["id"],), countdown=countdown or None)
+        celery.send_task(RUN_TASK, args=(task["id"],), countdown=countdown or None,
+                         queue=queue_for(app.config, task["kind"]))
 
     app.extensions["celery_dispatch"] = dispatch
     set_dispatcher(dispatch)

@@ -56,7 +56,8 @@ class Celery:
         log = open(self.tmp_path / f"worker-{n}.log", "w")
         proc = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "tests.jobs.celery_test_worker", "worker",
-             "-B", "--pool=solo", "-Q", self.settings["CELERY_QUEUE"], "--loglevel=INFO",
+             "-B", "--pool=solo", "-Q", f"{self.settings['CELERY_QUEUE']},"
+             f"{self.settings['CELERY_QUEUE']}.heavy", "--loglevel=INFO",
              "-s", str(self.tmp_path / f"beat-{n}"), "-n", f"w{n}-%h"],
             cwd=REPO, env=self.env(), start_new_session=True, stdout=log,
             stderr=subprocess.STDOUT)
