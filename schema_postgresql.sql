@@ -88,6 +88,7 @@ CREATE TABLE IF NOT EXISTS tasks (
     max_attempts   INTEGER NOT NULL DEFAULT 5,
     run_after      DOUBLE PRECISION NOT NULL DEFAULT 0,  -- unix time before which it is not claimed (retry backoff)
     result         TEXT,                -- JSON summary a finished job returned
+    enqueued_at    DOUBLE PRECISION NOT NULL DEFAULT 0,  -- unix time queued: orders tasks queued in one second
     created_at     TEXT NOT NULL,
     started_at     TEXT,
     finished_at    TEXT
