@@ -2,8 +2,9 @@
 from phopy.data.timeutil import utc_now_iso
 
 # Parents before children, so foreign keys hold while copying.
-TABLES = ("photographers", "events", "photos", "photo_checkpoints", "faces", "tasks")
-SERIAL_TABLES = ("photographers", "photos", "faces")
+TABLES = ("photographers", "events", "photos", "photo_checkpoints", "faces", "tasks",
+          "api_keys", "search_log", "download_log")
+SERIAL_TABLES = ("photographers", "photos", "faces", "api_keys", "search_log", "download_log")
 
 
 def backfill_checkpoints(conn):
