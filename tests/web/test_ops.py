@@ -1,7 +1,6 @@
 """GET /health and GET /metrics, the search and download logs, the analytics page."""
 import time
 
-
 from phopy.data import Database
 from tests.conftest import (add_files, db_rows, file_upload, index_all, login, make_event,
                             make_photographer)
