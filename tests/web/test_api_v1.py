@@ -248,3 +248,17 @@ def test_index_queues_one_task_per_event(app, client, ann, faces_dir):
     assert again["id"] == task["id"]
     assert client.get(f"/api/tasks/{task['id']}", headers=ann["h"]).get_json()["id"] == task["id"]
     assert len(db_rows(app, "SELECT id FROM tasks")) == 1
+
+
+def test_api_errors_follow_accept_language(client, ann):
+    thai = {"Accept-Language": "th"}
+    bad_key = client.get("/api/events", headers=dict(thai, Authorization="Bearer nope"))
+    assert bad_key.status_code == 401
+    assert bad_key.get_json()["message"] == "คีย์ API นี้ไม่ถูกต้องหรือถูกเพิกถอนแล้ว"
+    wrong_type = client.post("/api/events", headers=dict(thai, **ann["h"]),
+                             json={"name": "Party", "is_listed": "yes"})
+    assert wrong_type.status_code == 400
+    assert wrong_type.get_json() == {"error": "invalid_input", "field": "is_listed",
+                                     "message": "is_listed ต้องเป็น true หรือ false"}
+    english = client.get("/api/events?per_page=0", headers=ann["h"]).get_json()
+    assert english["message"] == "page must be 1 or more and per_page 1 to 100."
