@@ -94,6 +94,8 @@ class Config:
     HEALTH_MIN_FREE_MB = _int("HEALTH_MIN_FREE_MB", 500)
     HEALTH_RUNNER_MAX_AGE = _int("HEALTH_RUNNER_MAX_AGE", 60)
     REDIS_URL = os.environ.get("REDIS_URL") or None
+    # Read by prometheus_client itself: where gunicorn workers' metrics meet (start.sh sets it).
+    PROMETHEUS_MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
 
     LANGUAGES = ("en", "th")
     BABEL_DEFAULT_LOCALE = "en"

@@ -4,7 +4,7 @@ import subprocess
 
 from phopy.data.migrate import TABLES
 
-BACKED_UP_TABLES = TABLES + ("api_keys", "search_log", "download_log")
+BACKED_UP_TABLES = TABLES
 
 
 def sqlite_online_backup(source_path, target_path):

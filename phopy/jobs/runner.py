@@ -200,6 +200,7 @@ class TaskRunner:
         conn = self.database.connect()
         try:
             runners_db.beat(conn, self.runner_id, indexing.HOST, os.getpid(), self.started)
+            runners_db.forget_older_than(conn, unix_now() - 24 * 3600)
         finally:
             conn.close()
 

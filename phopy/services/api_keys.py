@@ -7,6 +7,7 @@ stretching needed) and lets a request find its key with one indexed lookup.
 import hashlib
 import re
 import secrets
+from datetime import datetime, timedelta, timezone
 
 from phopy.data import api_keys as keys_db
 from phopy.errors import N_, NotFound, ValidationError
@@ -41,9 +42,14 @@ def find_key(conn, key):
     if not is_well_formed(key):
         return None
     row = keys_db.find_active_by_hash(conn, hash_key(key))
-    if row:
+    if row and (row["last_used_at"] or "") < _minute_ago():  # one write a minute at most
         keys_db.touch(conn, row["id"])
     return row
+
+
+def _minute_ago():
+    return (datetime.now(timezone.utc) - timedelta(minutes=1)).replace(
+        microsecond=0).isoformat()
 
 
 def list_keys(conn, photographer_id):

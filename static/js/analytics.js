@@ -5,15 +5,27 @@
   const root = document.getElementById("analytics");
   if (!root || typeof window.Chart === "undefined") return;
   const d = root.dataset;
+  window.Chart.defaults.color = getComputedStyle(root).color || "#cbd5e1";
+  const GRID = { color: "rgba(148, 163, 184, 0.25)" };
+  const COLORS = ["#38bdf8", "#f472b6", "#a78bfa", "#34d399"];
 
   function chart(id, type, labels, data, label) {
     const canvas = document.getElementById(id);
     canvas.dataset.points = String(data.length);
+    const options = { responsive: true, animation: false, aspectRatio: type === "doughnut" ? 1.6 : 1.8,
+                      indexAxis: id === "chart-top" ? "y" : "x",
+                      plugins: { legend: { display: type === "doughnut" } } };
+    if (type !== "doughnut") {
+      const counts = { beginAtZero: true, ticks: { precision: 0 }, grid: GRID };
+      options.scales = id === "chart-top" ? { x: counts, y: { grid: GRID } }
+        : { y: counts, x: { grid: GRID } };
+    }
     return new window.Chart(canvas, {
       type: type,
-      data: { labels: labels, datasets: [{ label: label, data: data }] },
-      options: { responsive: true, animation: false, indexAxis: type === "bar" && id === "chart-top" ? "y" : "x",
-                 plugins: { legend: { display: type === "doughnut" } } },
+      data: { labels: labels, datasets: [{
+        label: label, data: data, borderColor: COLORS[0], borderWidth: type === "doughnut" ? 0 : 2,
+        backgroundColor: type === "doughnut" ? [COLORS[0], COLORS[1]] : "rgba(56, 189, 248, 0.6)" }] },
+      options: options,
     });
   }
 

@@ -44,9 +44,9 @@ def server(tmp_path_factory, faces_dir):
             if process.poll() is not None or time.monotonic() > deadline:
                 pytest.fail("gunicorn did not start:\n" + (root / "server.log").read_text()[-3000:])
             try:
-                if requests.get(url + "/health", timeout=2).status_code == 200:
+                if requests.get(url + "/health", timeout=5).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not up yet, or busy starting
                 pass
             time.sleep(0.2)
         from phopy import create_app
@@ -136,6 +136,10 @@ def test_walkthrough_create_upload_search_obama(server, faces_dir):
                              json={"is_listed": True}, timeout=30)
     assert changed.status_code == 200 and changed.json()["is_listed"] is True
     assert requests.get(url + "/api/events", headers=h, timeout=30).json()["total"] == 1
+    public = requests.get(f"{url}/api/public/events/{event['code']}", timeout=30).json()
+    assert public["name"] == "Press Day" and public["indexing_complete"] is True
+    queued = requests.post(f"{url}/api/events/{event['id']}/index", headers=h, timeout=30)
+    assert queued.status_code == 202 and queued.json()["event_id"] == event["id"]
     assert requests.get(url + "/api/openapi.json", timeout=30).json()["openapi"] == "3.0.3"
     assert requests.get(url + "/api/docs", timeout=30).status_code == 200
     text = scrape(server)

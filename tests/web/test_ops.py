@@ -1,8 +1,6 @@
 """GET /health and GET /metrics, the search and download logs, the analytics page."""
 import time
 
-import pytest
-
 from phopy.data import Database
 from tests.conftest import (add_files, db_rows, file_upload, index_all, login, make_event,
                             make_photographer)
@@ -159,3 +157,30 @@ def test_analytics_page_and_numbers(face_app, faces_dir):
     bob = make_photographer(app, "bob@example.com")
     other = make_event(app, bob["id"], "Bob's day")
     assert client.get(f"/dashboard/events/{other['id']}/analytics").status_code == 404
+
+
+def test_health_pings_a_real_redis(app, client, tmp_path):
+    import shutil
+    import socket
+    import subprocess
+    import pytest
+    server = shutil.which("redis-server")
+    if not server:
+        pytest.skip("redis-server is not installed (the Celery set-up installs it)")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    process = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    runner = start_runner(app)
+    try:
+        app.config["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
+        deadline = time.monotonic() + 10
+        while (body := client.get("/health").get_json())["failing"] and \
+                time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert body["failing"] == [] and body["checks"]["redis"] == {"ok": True}
+    finally:
+        runner.stop()
+        process.terminate()
+        process.wait(10)
