@@ -2,9 +2,9 @@
 import sqlite3
 import subprocess
 
-from phopy.data.migrate import TABLES
+from phopy.data.migrate import schema_tables
 
-BACKED_UP_TABLES = TABLES
+BACKED_UP_TABLES = tuple(schema_tables())
 
 
 def sqlite_online_backup(source_path, target_path):
