@@ -22,7 +22,7 @@ fi
 
 ROLE="${1:-web}"
 JOB_RUNNER="${JOB_RUNNER:-thread}"
-CELERY=(.venv/bin/celery -A phopy.jobs.worker)
+CELERY=(.venv/bin/python -m celery -A phopy.jobs.worker)
 QUEUE="${CELERY_QUEUE:-phopy}"
 BEAT_FILE="${PHOPY_DATA_DIR:-instance}/celerybeat-schedule"
 

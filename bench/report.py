@@ -351,7 +351,12 @@ def write(results, out_dir, notes=""):
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "results.json").write_text(json.dumps(results, indent=1, default=_default))
-    (out_dir / "RESULTS.md").write_text(render(results, notes))
+    text = render(results, notes)
+    previous = out_dir / "RESULTS.md"
+    if previous.exists() and "<!-- distributed -->" in previous.read_text():
+        old = previous.read_text()  # keep bench/distributed.py's section
+        text = text.rstrip("\n") + "\n\n" + old[old.index("<!-- distributed -->"):]
+    previous.write_text(text)
 
 
 def _default(value):

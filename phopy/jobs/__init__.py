@@ -7,13 +7,26 @@
   ``phopy.jobs.worker`` is the ``celery -A`` entry.
 - ``phopy.jobs.schedule``: periodic jobs, declared once.
 """
+import os
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
 
+def _children_find_phopy():
+    """Let the face pool's spawned processes import phopy however this process
+    started (the ``flask`` and ``celery`` commands put the project on sys.path
+    themselves, which spawned children do not inherit)."""
+    from phopy.config import REPO_ROOT
+    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if str(REPO_ROOT) not in paths:
+        os.environ["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT)] + paths)
+
+
 def make_runner(app):
     """A TaskRunner configured from the app."""
+    _children_find_phopy()
     from phopy.data import get_database
     from phopy.extensions import get_engine_settings, get_storage
     from phopy.jobs.runner import TaskRunner

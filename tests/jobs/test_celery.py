@@ -55,7 +55,8 @@ class Celery:
         n = len(self.workers)
         log = open(self.tmp_path / f"worker-{n}.log", "w")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "tests.jobs.celery_test_worker", "worker",
+            [str(Path(sys.executable).with_name("celery")), "-A", "tests.jobs.celery_test_worker",
+             "worker",
              "-B", "--pool=solo", "-Q", f"{self.settings['CELERY_QUEUE']},"
              f"{self.settings['CELERY_QUEUE']}.heavy", "--loglevel=INFO",
              "-s", str(self.tmp_path / f"beat-{n}"), "-n", f"w{n}-%h"],
