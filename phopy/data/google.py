@@ -128,4 +128,4 @@ def photo_still_used(conn, event_id, photo_id, except_file):
 def failed_files(conn, event_id, limit=50):
     """Drive files that could not be imported, with their error."""
     return conn.all("SELECT file_id, name, error FROM drive_files WHERE event_id = ? AND "
-                    "status = 'failed' ORDER BY name LIMIT ?", (event_id, limit))
+                    "status IN ('failed', 'rejected') ORDER BY name LIMIT ?", (event_id, limit))
