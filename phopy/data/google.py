@@ -129,3 +129,9 @@ def failed_files(conn, event_id, limit=50):
     """Drive files that could not be imported, with their error."""
     return conn.all("SELECT file_id, name, error FROM drive_files WHERE event_id = ? AND "
                     "status IN ('failed', 'rejected') ORDER BY name LIMIT ?", (event_id, limit))
+
+
+def count_failed(conn, event_id):
+    """How many of the event's Drive files failed to download (retried next sync)."""
+    return conn.scalar("SELECT COUNT(*) FROM drive_files WHERE event_id = ? AND "
+                       "status = 'failed'", (event_id,))

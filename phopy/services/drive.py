@@ -160,19 +160,20 @@ def sync_event(ctx, event_id, manual=False):
     if link["status"] != "ok" and not manual:
         return {"skipped": "paused"}
     try:
-        return _sync(ctx, link, client_for_link(conn, ctx.config, link))
+        return _sync(ctx, link, client_for_link(conn, ctx.config, link), manual)
     except DriveAccessError as exc:
         log.warning("Drive sync of event %s paused: %s", event_id, exc)
         google_db.pause_link(conn, event_id, exc.reason, exc.detail)
         raise _access(exc) from exc
 
 
-def _sync(ctx, link, client):
+def _sync(ctx, link, client, manual=False):
     conn, event_id = ctx.conn, link["event_id"]
     ctx.progress(0, 0, "listing")
     token = None
     if link["mode"] == "oauth":
-        if link["page_token"] and link["last_sync_at"]:
+        if link["page_token"] and link["last_sync_at"] and not manual \
+                and not google_db.count_failed(conn, event_id):
             changes, token = client.changes_since(link["page_token"])
             if not changes:
                 result = {"changes": 0}

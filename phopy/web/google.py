@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from phopy.data import get_db
 from phopy.errors import PhopyError
 from phopy.google import DRIVE_SCOPE, SIGN_IN_SCOPES, is_configured, oauth
+from phopy.google.drive import DriveAccessError
 from phopy.services import drive, events, google_accounts, indexing
 from phopy.web.auth import _safe_next, login_required, start_session
 from phopy.web.i18n import translate
@@ -113,7 +114,10 @@ def _client(public=False):
     conn, config = get_db(), current_app.config
     if public:
         return google_accounts.public_client(config)
-    return google_accounts.drive_client(conn, config, g.photographer["id"])
+    try:
+        return google_accounts.drive_client(conn, config, g.photographer["id"])
+    except DriveAccessError as exc:
+        raise drive.DriveLinkError(drive.access_message(exc.reason), reason=exc.reason) from exc
 
 
 @bp.route("/dashboard/events/<event_id>/drive")
@@ -129,11 +133,6 @@ def picker(event_id):
                                    request.args.get("page") or None)
         except PhopyError as exc:
             error = translate(exc.message)
-        except Exception as exc:  # a refused link still shows the page
-            from phopy.google.drive import DriveAccessError
-            if not isinstance(exc, DriveAccessError):
-                raise
-            error = translate(drive.access_message(exc.reason))
     return render_template("google/picker.html", event=ev, connected=connected,
                            listing=listing, error=error,
                            public_enabled=bool(current_app.config.get("GOOGLE_API_KEY")))

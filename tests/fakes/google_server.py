@@ -63,6 +63,7 @@ class State:
         self.faults = []            # [{"status", "count", "match", "retry_after"}]
         self.latency = 0.0          # seconds added to every request
         self.bandwidth = 0          # bytes per second for media, 0: unlimited
+        self.max_page_size = 1000   # Google may return fewer files than pageSize
         self.counts = {"media": {}, "list": 0, "token": 0, "refresh": 0}
         self.add_file(ROOT_ID, "My Drive", FOLDER, parent=None)
 
@@ -353,7 +354,7 @@ def create_app(state):
         try:
             match = parse_q(request.args.get("q", "").replace("'root' in parents",
                                                               f"'{ROOT_ID}' in parents"))
-            size = min(int(request.args.get("pageSize", 100)), 1000)
+            size = min(int(request.args.get("pageSize", 100)), state.max_page_size)
             start = int(request.args.get("pageToken") or 0)
         except ValueError as exc:
             return _error(400, str(exc), "invalid")
@@ -486,6 +487,8 @@ def register_admin(app, state):
             state.latency = float(body["latency_ms"]) / 1000
         if "bandwidth" in body:
             state.bandwidth = int(body["bandwidth"])
+        if "max_page_size" in body:
+            state.max_page_size = int(body["max_page_size"])
         return jsonify(ok=True)
 
     @app.post("/_fake/files")
