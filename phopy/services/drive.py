@@ -286,6 +286,8 @@ def _store(ctx, event_id, meta, data, error, old, result):
                 conn, ctx.storage, event_id, meta["name"], data, max_bytes=config["MAX_PHOTO_BYTES"],
                 thumb_side=config.get("THUMBNAIL_MAX_SIDE", 480), source="drive",
                 source_ref=meta["id"])
+            if is_new and not config.get("DRIVE_KEEP_ORIGINALS", True):
+                _keep_display_copy(ctx.storage, photos_db.get(conn, photo_id), data)
             google_db.record_file(conn, event_id, meta["id"], name, md5, photo_id, "imported")
     except (FileTooLarge, UnsupportedFile) as exc:
         google_db.record_file(conn, event_id, meta["id"], name, md5, None, "rejected",
@@ -294,3 +296,36 @@ def _store(ctx, event_id, meta, data, error, old, result):
         return 0
     result["added"] += int(is_new)
     return int(is_new)
+
+
+DISPLAY_MAX_SIDE = 2400  # what the face engine scans at by default (FACE_DETECT_MAX_SIDE)
+
+
+def _keep_display_copy(storage, photo, data):
+    """DRIVE_KEEP_ORIGINALS=0: keep a display-size JPEG in place of the original."""
+    from phopy.errors import ImageDecodeError
+    from phopy.faces.images import make_thumbnail, open_image
+    try:
+        copy = make_thumbnail(open_image(data, max_side=DISPLAY_MAX_SIDE), DISPLAY_MAX_SIDE, 90)
+    except ImageDecodeError:
+        return  # unreadable: keep the bytes as they are (the indexer records the error)
+    if len(copy) < len(data):
+        storage.save(photo["storage_key"], copy)
+
+
+def original_bytes(conn, config, photo):
+    """A Drive photo's original, fetched from Drive when originals are not kept; else None.
+
+    None also when Drive cannot give it now: the caller then serves the stored copy.
+    """
+    if config.get("DRIVE_KEEP_ORIGINALS", True) or photo["source"] != "drive" \
+            or not photo["source_ref"]:
+        return None
+    link = google_db.get_link(conn, photo["event_id"])
+    if not link:
+        return None
+    try:
+        return client_for_link(conn, config, link).download(photo["source_ref"])
+    except (DriveAccessError, DriveFileError, PhopyError) as exc:
+        log.warning("original of photo %s not fetched from Drive: %s", photo["id"], exc)
+        return None
