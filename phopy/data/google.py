@@ -135,3 +135,8 @@ def count_failed(conn, event_id):
     """How many of the event's Drive files failed to download (retried next sync)."""
     return conn.scalar("SELECT COUNT(*) FROM drive_files WHERE event_id = ? AND "
                        "status = 'failed'", (event_id,))
+
+
+def forget_files(conn, event_id):
+    """Forget every Drive file of the event (it is linked to another folder now)."""
+    conn.execute("DELETE FROM drive_files WHERE event_id = ?", (event_id,))

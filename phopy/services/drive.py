@@ -107,6 +107,9 @@ def link_folder(conn, config, client, event_id, photographer_id, folder_id,
     """Check the folder, link it to the event and queue the first sync; return (check, task)."""
     summary = check_folder(client, folder_id, include_subfolders)
     with conn.transaction():
+        old = google_db.get_link(conn, event_id)
+        if old and old["folder_id"] != folder_id:  # another folder: the photos so far stay
+            google_db.forget_files(conn, event_id)
         google_db.save_link(conn, event_id, photographer_id, folder_id, summary["name"],
                             include_subfolders, mode)
         task = enqueue_sync(conn, event_id, manual=True)

@@ -90,3 +90,23 @@ def test_import_is_incremental_and_follows_deletes_and_changes(gapp, google, own
                                               "two_people.jpg"]
     result = last_result(gapp, event["id"])["last_result"]
     assert result["deleted"] == 1 and result["added"] == 2
+
+
+def test_linking_another_folder_keeps_the_photos_so_far(gapp, google, owner, event_folder,
+                                                        faces_dir):
+    from tests.conftest import index_all
+    gapp.config["AUTO_INDEX"] = False
+    event, _summary, _task = link(gapp, google, owner, event_folder)
+    index_all(gapp)
+    before = photo_names(gapp, event["id"])
+    other = google.call("POST", "/_fake/files", {
+        "name": "Day 3", "parent": "root", "mimeType": "application/vnd.google-apps.folder"})
+    kit = (faces_dir / "group_photos" / "fr_kit_with_rose.jpg").read_bytes()
+    google.call("POST", "/_fake/files", {"name": "kit.jpg", "parent": other["id"],
+                                         "content_b64": base64.b64encode(kit).decode()})
+    conn = connect(gapp)
+    client = google_accounts.drive_client(conn, gapp.config, owner["id"])
+    drive.link_folder(conn, gapp.config, client, event["id"], owner["id"], other["id"])
+    conn.close()
+    index_all(gapp)
+    assert photo_names(gapp, event["id"]) == sorted(before + ["kit.jpg"])
