@@ -498,7 +498,9 @@ def register_admin(app, state):
             Path(body["path"]).read_bytes() if body.get("path") else None)
         mime = body.get("mimeType") or MIME.get(Path(body["name"]).suffix.lower(),
                                                 "application/octet-stream")
-        meta = state.add_file(body.get("id"), body["name"], mime, body.get("parent", ROOT_ID),
+        parent = body.get("parent", ROOT_ID)
+        parent = ROOT_ID if parent == "root" else parent
+        meta = state.add_file(body.get("id"), body["name"], mime, parent,
                               content, public=bool(body.get("public")))
         return jsonify(public_meta(meta))
 

@@ -94,3 +94,27 @@ def test_connect_pick_link_sync_and_disconnect(gapp, google, event_folder):
     page = client.get(f"/dashboard/events/{event['id']}")
     assert b"Reconnect Google Drive" in page.data
     conn.close()
+
+
+def test_folder_browser_pages_breadcrumbs_and_shared_drives(gapp, google, owner, event_folder,
+                                                           faces_dir):
+    event = make_event(gapp, owner["id"], "Press Day")
+    client = gapp.test_client()
+    login(client)
+    for i in range(55):
+        google.call("POST", "/_fake/files", {"name": f"Album {i:02d}", "parent": "root",
+                                             "mimeType": "application/vnd.google-apps.folder"})
+    google.call("POST", "/_fake/files", {"name": "not-a-folder.jpg", "parent": "root",
+                                         "content_b64": ""})
+    google.call("POST", "/_fake/tree", {"folder": str(faces_dir / "no_faces"),
+                                        "shared_drive": "Studio Team"})
+    url = f"/dashboard/events/{event['id']}/drive"
+    first = client.get(url).get_data(as_text=True)
+    assert "Studio Team" in first and "Album 00" in first and "not-a-folder.jpg" not in first
+    assert "Album 49" in first and "Album 50" not in first and "More folders" in first
+    more = first.split('id="drive-more" href="')[1].split('"')[0].replace("&amp;", "&")
+    second = client.get(more).get_data(as_text=True)
+    assert "Album 50" in second and "Press Day" in second and "Album 00" not in second
+    inside = client.get(f"{url}?parent={google.folder_id(event_folder)}").get_data(as_text=True)
+    assert "day2" in inside and "Use this folder" in inside
+    assert "Press Day</a>" in inside.split('id="drive-crumbs"')[1].split("</nav>")[0]
