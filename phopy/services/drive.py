@@ -21,6 +21,7 @@ from phopy.services import google_accounts, indexing, photos
 from phopy.sources.drive import DriveSource
 
 log = logging.getLogger(__name__)
+INDEX_EVERY = 8  # queue indexing each time this many new photos have landed
 
 ACCESS_MESSAGES = {
     "revoked": N_("Google Drive access was revoked or has expired. Reconnect Google Drive."),
@@ -236,7 +237,7 @@ def _download_all(ctx, event_id, client, todo, known, result):
     max_bytes = config["MAX_PHOTO_BYTES"]
     event = events_db.get(conn, event_id)
     auto_index = bool(event and event["auto_index"]) and config.get("AUTO_INDEX", True)
-    batch = max(1, int(config.get("DRIVE_INDEX_BATCH") or 8))
+    batch = INDEX_EVERY
     workers = max(1, int(config.get("DRIVE_DOWNLOAD_WORKERS") or 4))
     fresh = 0
 
