@@ -149,3 +149,44 @@ CREATE TABLE IF NOT EXISTS download_log (
     created_at    REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS idx_download_log_event ON download_log(event_id);
+-- Google: a photographer's Drive grant (refresh token encrypted with Fernet).
+CREATE TABLE IF NOT EXISTS google_accounts (
+    photographer_id INTEGER PRIMARY KEY REFERENCES photographers(id) ON DELETE CASCADE,
+    google_sub      TEXT NOT NULL,
+    email           TEXT,
+    refresh_token   TEXT NOT NULL,       -- Fernet ciphertext
+    scopes          TEXT,
+    created_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL
+);
+
+-- An event fed from a Google Drive folder.
+CREATE TABLE IF NOT EXISTS drive_links (
+    event_id        TEXT PRIMARY KEY REFERENCES events(id) ON DELETE CASCADE,
+    photographer_id INTEGER NOT NULL REFERENCES photographers(id) ON DELETE CASCADE,
+    folder_id       TEXT NOT NULL,
+    folder_name     TEXT,
+    include_subfolders INTEGER NOT NULL DEFAULT 1,
+    mode            TEXT NOT NULL DEFAULT 'oauth',   -- oauth | public (API key)
+    page_token      TEXT,                -- Changes API start page token
+    status          TEXT NOT NULL DEFAULT 'ok',      -- ok | paused
+    error_reason    TEXT,                -- revoked | not_found | forbidden | quota
+    error_detail    TEXT,
+    last_sync_at    TEXT,
+    last_result     TEXT,                -- JSON summary of the last sync
+    created_at      TEXT NOT NULL
+);
+
+-- Each Drive file an event has seen: imported once per md5Checksum.
+CREATE TABLE IF NOT EXISTS drive_files (
+    event_id        TEXT NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+    file_id         TEXT NOT NULL,
+    name            TEXT,
+    md5             TEXT,
+    photo_id        INTEGER,
+    status          TEXT NOT NULL,       -- imported | failed
+    error           TEXT,
+    updated_at      TEXT NOT NULL,
+    PRIMARY KEY (event_id, file_id)
+);
+CREATE INDEX IF NOT EXISTS idx_drive_files_photo ON drive_files(photo_id);

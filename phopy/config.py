@@ -97,6 +97,26 @@ class Config:
     # Read by prometheus_client itself: where gunicorn workers' metrics meet (start.sh sets it).
     PROMETHEUS_MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
 
+    # Google sign-in and Drive folders (hidden unless a client id/secret is set).
+    GOOGLE_CLIENT_ID = os.environ.get("GOOGLE_CLIENT_ID")
+    GOOGLE_CLIENT_SECRET = os.environ.get("GOOGLE_CLIENT_SECRET")
+    GOOGLE_CLIENT_SECRETS_FILE = os.environ.get("GOOGLE_CLIENT_SECRETS_FILE")
+    GOOGLE_API_KEY = os.environ.get("GOOGLE_API_KEY")  # public "anyone with the link" folders
+    GOOGLE_AUTH_URI = os.environ.get("GOOGLE_AUTH_URI",
+                                     "https://accounts.google.com/o/oauth2/auth")
+    GOOGLE_TOKEN_URI = os.environ.get("GOOGLE_TOKEN_URI", "https://oauth2.googleapis.com/token")
+    GOOGLE_USERINFO_URI = os.environ.get("GOOGLE_USERINFO_URI",
+                                         "https://openidconnect.googleapis.com/v1/userinfo")
+    GOOGLE_REVOKE_URI = os.environ.get("GOOGLE_REVOKE_URI", "https://oauth2.googleapis.com/revoke")
+    GOOGLE_DRIVE_API_ENDPOINT = os.environ.get("GOOGLE_DRIVE_API_ENDPOINT",
+                                               "https://www.googleapis.com/drive/v3/")
+    GOOGLE_TOKEN_KEY = os.environ.get("GOOGLE_TOKEN_KEY")  # Fernet key; default from SECRET_KEY
+    GOOGLE_HTTP_TIMEOUT = float(os.environ.get("GOOGLE_HTTP_TIMEOUT", "60"))
+    DRIVE_SYNC_MINUTES = float(os.environ.get("DRIVE_SYNC_MINUTES", "5"))  # 0: no scheduled sync
+    DRIVE_KEEP_ORIGINALS = _bool("DRIVE_KEEP_ORIGINALS", True)
+    DRIVE_RETRY_BASE_SECONDS = float(os.environ.get("DRIVE_RETRY_BASE_SECONDS", "1"))  # 1, 2, 4 s
+    DRIVE_DOWNLOAD_WORKERS = _int("DRIVE_DOWNLOAD_WORKERS", 4)
+
     LANGUAGES = ("en", "th")
     BABEL_DEFAULT_LOCALE = "en"
     WTF_CSRF_TIME_LIMIT = None

@@ -33,6 +33,8 @@ class Periodic:
 PERIODIC = (
     Periodic("prune-tasks", "prune_tasks",
              lambda cfg: 3600 * float(cfg.get("TASK_PRUNE_HOURS", 6) or 0)),
+    Periodic("drive-sync", "drive_sync_all",
+             lambda cfg: 60 * float(cfg.get("DRIVE_SYNC_MINUTES", 5) or 0)),
 )
 
 

@@ -30,8 +30,11 @@ def read_token(signer, token, max_age):
         raise NotFound(N_("This link is not valid."))
 
 
-def write_zip(storage, photos, fileobj):
-    """Write a ZIP of the photos' originals, with unique file names, to ``fileobj``."""
+def write_zip(storage, photos, fileobj, fetch=None):
+    """Write a ZIP of the photos' originals, with unique file names, to ``fileobj``.
+
+    ``fetch(photo)`` may give a photo's bytes from elsewhere (a Drive original), or None.
+    """
     seen = set()
     with zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_STORED) as archive:
         for photo in photos:
@@ -42,6 +45,10 @@ def write_zip(storage, photos, fileobj):
                 n += 1
                 name = f"{stem or ext}-{n}{dot}{ext if stem else ''}"
             seen.add(name.lower())
-            archive.write(storage.path(photo["storage_key"]), arcname=name)
+            data = fetch(photo) if fetch else None
+            if data is not None:
+                archive.writestr(name, data)
+            else:
+                archive.write(storage.path(photo["storage_key"]), arcname=name)
     fileobj.seek(0)
     return fileobj

@@ -6,7 +6,8 @@ message id), so later sources (Google Drive, LINE groups) plug into the same
 import service.
 """
 from phopy.sources.base import PhotoSource
+from phopy.sources.drive import DriveSource
 from phopy.sources.folder import FolderSource
 from phopy.sources.upload import UploadSource
 
-__all__ = ["PhotoSource", "FolderSource", "UploadSource"]
+__all__ = ["PhotoSource", "DriveSource", "FolderSource", "UploadSource"]

@@ -3,8 +3,9 @@
 
 def register_blueprints(app):
     """Register every area's blueprint."""
-    from phopy.web import (analytics, api, api_v1, auth, dashboard, i18n, keys, openapi, ops,
-                           public)
+    from phopy.web import (analytics, api, api_v1, auth, dashboard, google, i18n, keys, openapi,
+                           ops, public)
 
-    for module in (public, auth, dashboard, api, api_v1, openapi, keys, analytics, ops, i18n):
+    for module in (public, auth, dashboard, api, api_v1, openapi, keys, analytics, ops, i18n,
+                   google):
         app.register_blueprint(module.bp)
