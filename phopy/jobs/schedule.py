@@ -30,11 +30,18 @@ class Periodic:
         return float(value or 0)
 
 
+def _google_on(config):
+    """Drive syncs cost nothing while Google is not configured."""
+    from phopy.google import is_configured
+    return is_configured(config) or bool(config.get("GOOGLE_API_KEY"))
+
+
 PERIODIC = (
     Periodic("prune-tasks", "prune_tasks",
              lambda cfg: 3600 * float(cfg.get("TASK_PRUNE_HOURS", 6) or 0)),
     Periodic("drive-sync", "drive_sync_all",
-             lambda cfg: 60 * float(cfg.get("DRIVE_SYNC_MINUTES", 5) or 0)),
+             lambda cfg: 60 * float(cfg.get("DRIVE_SYNC_MINUTES", 5) or 0)
+             if _google_on(cfg) else 0),
 )
 
 
