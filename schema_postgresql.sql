@@ -89,3 +89,12 @@ CREATE TABLE IF NOT EXISTS tasks (
 );
 CREATE INDEX IF NOT EXISTS idx_tasks_status ON tasks(status);
 CREATE INDEX IF NOT EXISTS idx_tasks_event ON tasks(event_id, created_at);
+
+-- Signed-in browsers: the session cookie names one row; log-out deletes it, so a
+-- copied cookie stops working at once.
+CREATE TABLE IF NOT EXISTS login_sessions (
+    id              TEXT PRIMARY KEY,   -- random, kept in the signed session cookie
+    photographer_id INTEGER NOT NULL REFERENCES photographers(id) ON DELETE CASCADE,
+    created_at      TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idx_login_sessions_photographer ON login_sessions(photographer_id);

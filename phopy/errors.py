@@ -92,6 +92,13 @@ class Conflict(PhopyError):
     code = "conflict"
 
 
+class ServerBusy(PhopyError):
+    """Many people are searching right now. Please try again in a few seconds."""
+
+    status_code = 503
+    code = "busy"
+
+
 # The default messages above (the classes' docstrings), marked for pybabel.
 DEFAULT_MESSAGES = (
     N_("Base class: a problem we can explain to the user."),
@@ -103,4 +110,5 @@ DEFAULT_MESSAGES = (
     N_("The file could not be read as an image."),
     N_("No face was found in the photo."),
     N_("That conflicts with what is already stored."),
+    N_("Many people are searching right now. Please try again in a few seconds."),
 )

@@ -93,3 +93,13 @@ def requeue(conn, task_id):
     cur = conn.execute("UPDATE tasks SET status = 'pending', claimed_by = NULL "
                        "WHERE id = ? AND status IN ('running', 'failed')", (task_id,))
     return cur.rowcount == 1
+
+
+def events_needing_index(conn):
+    """Events that index after upload, have unscanned photos and no open task
+    (their upload was cut short before a task was queued)."""
+    return [row["id"] for row in conn.all(
+        "SELECT e.id FROM events e WHERE e.auto_index = 1 AND EXISTS ("
+        " SELECT 1 FROM photos p LEFT JOIN photo_checkpoints c ON c.photo_id = p.id"
+        " WHERE p.event_id = e.id AND c.photo_id IS NULL) AND NOT EXISTS ("
+        " SELECT 1 FROM tasks t WHERE t.event_id = e.id AND t.status IN ('pending', 'running'))")]

@@ -18,7 +18,8 @@ class TaskRunner:
     """Polls for tasks and runs them one at a time with a face pool."""
 
     def __init__(self, database, storage, engine_settings, *, processes=None, batch_size=32,
-                 poll_seconds=1.0, stale_seconds=60.0, pool_factory=None):
+                 poll_seconds=1.0, stale_seconds=60.0, pool_factory=None, auto_index=True,
+                 orphan_grace_seconds=300):
         self.database = database
         self.storage = storage
         self.engine_settings = engine_settings
@@ -28,6 +29,8 @@ class TaskRunner:
         self.stale_seconds = stale_seconds
         self.runner_id = indexing.new_runner_id()
         self._pool_factory = pool_factory
+        self.auto_index = auto_index
+        self.orphan_grace_seconds = orphan_grace_seconds
         self._stop = threading.Event()
         self._thread = None
 
@@ -86,9 +89,27 @@ class TaskRunner:
             conn.close()
         return ran
 
+    def recover(self):
+        """After a crash: queue indexing of photos saved without a task, and remove
+        stored files no photo points at. Returns (tasks queued, files removed)."""
+        from phopy.services import photos
+        conn = self.database.connect()
+        try:
+            queued = indexing.queue_interrupted_imports(conn) if self.auto_index else []
+            removed = photos.remove_orphan_files(conn, self.storage, self.orphan_grace_seconds)
+        finally:
+            conn.close()
+        if queued:
+            log.warning("queued indexing of %d events whose upload was cut short", len(queued))
+        return queued, removed
+
     def run_forever(self):
-        """Poll for tasks until stopped."""
+        """Recover from a crash, then poll for tasks until stopped."""
         log.info("job runner %s started", self.runner_id)
+        try:
+            self.recover()
+        except Exception:
+            log.exception("recovery at start failed; carrying on")
         while not self._stop.is_set():
             try:
                 self.run_until_idle()

@@ -15,7 +15,7 @@ import numpy as np
 from phopy.data import photos as photos_db
 from phopy.data import tasks as tasks_db
 from phopy.data.timeutil import unix_now
-from phopy.errors import N_, Conflict, NotFound
+from phopy.errors import N_, Conflict, NotFound, PhopyError
 
 log = logging.getLogger(__name__)
 HOST = socket.gethostname()
@@ -76,6 +76,12 @@ def enqueue_indexing(conn, event_id):
         task_id = str(uuid.uuid4())
         tasks_db.insert(conn, task_id, event_id, total=photos_db.count_for_event(conn, event_id))
     return tasks_db.get(conn, task_id)
+
+
+def queue_interrupted_imports(conn):
+    """Queue indexing for events whose photos were saved but never queued (an
+    upload cut short by a crash); return the new tasks."""
+    return [enqueue_indexing(conn, event_id) for event_id in tasks_db.events_needing_index(conn)]
 
 
 def reindex_event(conn, event_id):
@@ -195,7 +201,9 @@ def run_index_task(conn, storage, pool, task, runner_id, batch_size=32, on_photo
         return "lost"
     except Exception as exc:
         log.exception("indexing task %s failed", task_id)
-        tasks_db.finish(conn, task_id, runner_id, "failed", str(exc)[:500])
+        message = exc.message if isinstance(exc, PhopyError) else \
+            "Indexing stopped on an unexpected error; resume it to try again."
+        tasks_db.finish(conn, task_id, runner_id, "failed", str(message)[:500])
         return "failed"
     tasks_db.finish(conn, task_id, runner_id, "completed")
     log.info("indexing event %s done: %d photos, %d faces", event_id, progress, faces_found)
