@@ -59,7 +59,7 @@ class Config:
     # Pixels checked from the file's header before anything is decoded: a small
     # file can declare a huge image. Selfies are capped well below photos.
     MAX_PHOTO_PIXELS = _int("MAX_PHOTO_MEGAPIXELS", 120) * 1_000_000
-    MAX_SELFIE_PIXELS = _int("MAX_SELFIE_MEGAPIXELS", 25) * 1_000_000
+    MAX_SELFIE_PIXELS = _int("MAX_SELFIE_MEGAPIXELS", 50) * 1_000_000
 
     # Selfie analysis runs in its own pool of processes, never in the threads that
     # serve pages. At most SEARCH_QUEUE_SIZE searches wait or run at once; more get
@@ -101,6 +101,9 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_STRATEGY = "moving-window"
     RATELIMIT_HEADERS_ENABLED = True
+    # Flask-Limiter would put its own Retry-After on every limited answer (a busy
+    # 503 included); ours is set on 429s and 503s only (phopy.web.errors).
+    RATELIMIT_HEADER_RETRY_AFTER = "X-RateLimit-Retry-After"
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
     SEARCH_RATE_LIMIT = os.environ.get("SEARCH_RATE_LIMIT", "20 per minute")
     SEARCH_ADDRESS_RATE_LIMIT = os.environ.get("SEARCH_ADDRESS_RATE_LIMIT", "1200 per minute")

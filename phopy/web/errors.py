@@ -73,6 +73,11 @@ def register_error_handlers(app):
         status = exc.code or 500
         if status == 413:
             return render_error(413, CODES[413], too_large_message())
+        if status == 429:
+            body, status = render_error(429, CODES[429], MESSAGES[429])
+            limit = getattr(exc, "limit", None)
+            wait = limit.limit.get_expiry() if limit is not None else 60
+            return body, status, {"Retry-After": str(wait)}
         return render_error(status, CODES.get(status, "error"),
                             MESSAGES.get(status, MESSAGES[400] if status < 500 else MESSAGES[500]))
 
