@@ -227,6 +227,8 @@ def crowd(served, event, selfies, clients, searches):
         "refused": sum(r["status"] in (429, 503) for r in results),
         "errors": sum(r["status"] not in (200, 429, 503) for r in results),
         "wrong": sum(not r["correct"] for r in answered),
+        "by_status": {str(k): sum(r["status"] == k for r in results)
+                      for k in sorted({r["status"] for r in results}, key=str)},
         "search_p50_s": round(percentile([r["seconds"] for r in answered], 50), 2),
         "search_p95_s": round(percentile([r["seconds"] for r in answered], 95), 2),
         "page_p95_s": round(percentile([s for _, s in pages], 95), 3),
@@ -279,6 +281,7 @@ def main(argv=None):
     faces_dir = resolve_faces_dir()
     work = Path(tempfile.mkdtemp(prefix="phopy-venue-"))
     started = time.strftime("%Y-%m-%d %H:%M:%S")
+    load_before = os.getloadavg()[0]
     try:
         trees = {"today": unpack_today(args.today_ref, work / "today"), "now": REPO_ROOT}
         selfie_files = phone_selfies(faces_dir, work / "selfies")
@@ -308,6 +311,7 @@ def main(argv=None):
             finally:
                 served.stop()
         result = summarize(cpu, runs, args, started)
+        result["run"]["load_average"] = [round(load_before, 1), round(os.getloadavg()[0], 1)]
         OUT.write_text(json.dumps(result, indent=1))
         write_results(result)
         print(json.dumps(result["summary"], indent=1))
@@ -345,6 +349,7 @@ def write_results(result):
     t, n = s["today"], s["now"]
     r = result["run"]
     ok = lambda cond: "met" if cond else "MISSED"  # noqa: E731
+    found, of = s["selfie_same_faces"].split("/")
     crowd_now = n["crowd"]
     lines = [
         START,
@@ -352,7 +357,9 @@ def write_results(result):
         "",
         f"Measured by `.venv/bin/python -m bench.venue --clients {r['clients']} --searches "
         f"{r['searches']} --bombs {r['bombs']} --today-bombs {r['today_bombs']}` on "
-        f"{r['cores']} shared cores, {r['started']} – {r['finished']}. \"Today\" is commit "
+        f"{r['cores']} shared cores (1-minute load average {r['load_average'][0]} at the start, "
+        f"{r['load_average'][1]} at the end: other work shares them), "
+        f"{r['started']} – {r['finished']}. \"Today\" is commit "
         f"`{r['today_ref']}` run from `git archive` in the same run, same data, same selfies. "
         f"Today's code gets fewer bomb selfies ({r['today_bombs']}): each costs it ~13 s of CPU.",
         "",
@@ -362,7 +369,7 @@ def write_results(result):
         f"{s['selfie_cpu_today_s']} s | {s['selfie_cpu_now_s']} s | "
         f"{s['selfie_cpu_ratio']} (≤ 0.15 s) | {ok(s['selfie_cpu_now_s'] <= 0.15)} |",
         f"| same faces found (per selfie) | | {s['selfie_same_faces']} | encodings moved ≤ "
-        f"{s['selfie_encoding_shift_max']} | {ok(s['selfie_same_faces'].split('/')[0] == s['selfie_same_faces'].split('/')[1])} |",
+        f"{s['selfie_encoding_shift_max']} | {ok(found == of)} |",
         f"| crowd: errors + refusals of {crowd_now['searches']} searches, one address, "
         f"default limits | {t['crowd']['errors']} + {t['crowd']['refused']} | "
         f"{crowd_now['errors']} + {crowd_now['refused']} | 0 | "

@@ -85,8 +85,8 @@ class Server:
     def env(self):
         return dict(os.environ, PHOPY_DATA_DIR=str(self.data_dir), LOG_DIR=str(self.root / "logs"),
                     SECRET_KEY="browser-test", PUBLIC_BASE_URL=self.url, DATABASE_URL="",
-                    JOB_RUNNER="thread", INDEX_WORKERS="1", SEARCH_WORKERS="1", TASK_POLL_SECONDS="0.5",
-                    TASK_STALE_SECONDS="60", FLASK_DEBUG="0")
+                    JOB_RUNNER="thread", INDEX_WORKERS="1", SEARCH_WORKERS="1",
+                    TASK_POLL_SECONDS="0.5", TASK_STALE_SECONDS="60", FLASK_DEBUG="0")
 
     def start(self):
         gunicorn = Path(sys.executable).with_name("gunicorn")
