@@ -351,7 +351,17 @@ def write(results, out_dir, notes=""):
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "results.json").write_text(json.dumps(results, indent=1, default=_default))
-    (out_dir / "RESULTS.md").write_text(render(results, notes))
+    target = out_dir / "RESULTS.md"
+    target.write_text(render(results, notes) + _kept_venue_section(target))
+
+
+def _kept_venue_section(path):
+    """The section ``bench.venue`` wrote (between its markers), kept across re-renders."""
+    text = path.read_text() if path.exists() else ""
+    start, end = text.find("<!-- venue:start -->"), text.find("<!-- venue:end -->")
+    if start == -1 or end == -1:
+        return ""
+    return "\n" + text[start:end + len("<!-- venue:end -->")] + "\n"
 
 
 def _default(value):
