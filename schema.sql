@@ -190,3 +190,12 @@ CREATE TABLE IF NOT EXISTS drive_files (
     PRIMARY KEY (event_id, file_id)
 );
 CREATE INDEX IF NOT EXISTS idx_drive_files_photo ON drive_files(photo_id);
+
+-- Signed-in browsers: the session cookie names one row; log-out deletes it, so a
+-- copied cookie stops working at once.
+CREATE TABLE IF NOT EXISTS login_sessions (
+    id              TEXT PRIMARY KEY,   -- random, kept in the signed session cookie
+    photographer_id INTEGER NOT NULL REFERENCES photographers(id) ON DELETE CASCADE,
+    created_at      TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idx_login_sessions_photographer ON login_sessions(photographer_id);

@@ -351,12 +351,28 @@ def write(results, out_dir, notes=""):
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "results.json").write_text(json.dumps(results, indent=1, default=_default))
-    text = render(results, notes)
-    previous = out_dir / "RESULTS.md"
-    if previous.exists() and "<!-- distributed -->" in previous.read_text():
-        old = previous.read_text()  # keep bench/distributed.py's section
-        text = text.rstrip("\n") + "\n\n" + old[old.index("<!-- distributed -->"):]
-    previous.write_text(text)
+    target = out_dir / "RESULTS.md"
+    target.write_text(render(results, notes) + kept_sections(target))
+
+
+def kept_sections(path):
+    """Sections other bench modules wrote into RESULTS.md, kept across re-renders.
+
+    ``bench.venue`` marks its section with ``<!-- venue:start/end -->``;
+    ``bench.distributed`` starts its own at ``<!-- distributed -->``.
+    """
+    text = path.read_text() if path.exists() else ""
+    kept = []
+    start, end = text.find("<!-- venue:start -->"), text.find("<!-- venue:end -->")
+    if start != -1 and end != -1:
+        kept.append(text[start:end + len("<!-- venue:end -->")])
+        text = text[:start] + text[end + len("<!-- venue:end -->"):]
+    if "<!-- distributed -->" in text:
+        kept.append(text[text.index("<!-- distributed -->"):].strip())
+    return "".join("
+
+" + k.strip() for k in kept) + ("
+" if kept else "")
 
 
 def _default(value):

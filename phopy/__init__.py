@@ -25,11 +25,12 @@ def register_extensions(app):
     """Logging, database, CSRF, translations and job commands."""
     from phopy import cli, data, jobs
     from phopy.logging_setup import init_logging
-    from phopy.web import i18n, security
+    from phopy.web import headers, i18n, security
 
     init_logging(app)
     data.init_app(app)
     security.init_app(app)
+    headers.init_app(app)
     i18n.init_app(app)
     jobs.init_app(app)
     cli.init_app(app)

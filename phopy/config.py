@@ -5,7 +5,9 @@ from pathlib import Path
 from dotenv import load_dotenv
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-load_dotenv(REPO_ROOT / ".env")
+_ENVIRONMENT = frozenset(os.environ)  # what the command line set, before .env fills in
+load_dotenv(REPO_ROOT / ".env")  # never overrides the environment
+LEGACY_BASE_URL = "http://127.0.0.1:5000"  # what older .env files carry by default
 
 MB = 1024 * 1024
 
@@ -15,6 +17,21 @@ def _bool(name, default=False):
     if value is None or value == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def public_base_url():
+    """PUBLIC_BASE_URL, else http://HOST:PORT as start.sh serves it.
+
+    The old default an older .env carries (``http://127.0.0.1:5000``) counts as
+    unset, so the QR address follows PORT.
+    """
+    value = os.environ.get("PUBLIC_BASE_URL")
+    if value and (value != LEGACY_BASE_URL or "PUBLIC_BASE_URL" in _ENVIRONMENT):
+        return value
+    host = os.environ.get("HOST") or "127.0.0.1"
+    if host in ("0.0.0.0", "::", "[::]"):
+        host = "127.0.0.1"
+    return f"http://{host}:{os.environ.get('PORT') or 5000}"
 
 
 def _int(name, default):
@@ -34,7 +51,8 @@ class Config:
     DB_POOL_MAX = _int("DB_POOL_MAX", 20)
     DB_POOL_TIMEOUT = float(os.environ.get("DB_POOL_TIMEOUT", "30"))  # wait for a free one
     LOG_DIR = os.environ.get("LOG_DIR") or str(REPO_ROOT / "logs")
-    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    # Address printed in QR codes and links; by default this machine on the served PORT.
+    PUBLIC_BASE_URL = public_base_url()
 
     # Uploads: each photo or selfie at most 10 MB. A request carries up to 3
     # selfies; the dashboard's upload endpoint raises the request limit itself.
@@ -42,6 +60,18 @@ class Config:
     MAX_CONTENT_LENGTH = 3 * MAX_PHOTO_BYTES + MB
     MAX_UPLOAD_REQUEST_BYTES = _int("MAX_UPLOAD_REQUEST_MB", 300) * MB
     MAX_SELFIES = 3
+    # Pixels checked from the file's header before anything is decoded: a small
+    # file can declare a huge image. Selfies are capped well below photos.
+    MAX_PHOTO_PIXELS = _int("MAX_PHOTO_MEGAPIXELS", 120) * 1_000_000
+    MAX_SELFIE_PIXELS = _int("MAX_SELFIE_MEGAPIXELS", 50) * 1_000_000
+
+    # Selfie analysis runs in its own pool of processes, never in the threads that
+    # serve pages. At most SEARCH_QUEUE_SIZE searches wait or run at once; more get
+    # a quick 503 with Retry-After. SEARCH_WORKERS=0: one process per CPU core.
+    SEARCH_WORKERS = _int("SEARCH_WORKERS", 0)
+    SEARCH_QUEUE_SIZE = _int("SEARCH_QUEUE_SIZE", 64)
+    SEARCH_TIMEOUT_SECONDS = _int("SEARCH_TIMEOUT_SECONDS", 120)
+    SEARCH_RETRY_AFTER_SECONDS = _int("SEARCH_RETRY_AFTER_SECONDS", 5)
     THUMBNAIL_MAX_SIDE = _int("THUMBNAIL_MAX_SIDE", 480)
     DASHBOARD_PAGE_SIZE = _int("DASHBOARD_PAGE_SIZE", 120)  # photos per dashboard page
 
@@ -71,19 +101,30 @@ class Config:
     JOB_SCHEDULE = _bool("JOB_SCHEDULE", True)  # run periodic jobs (phopy/jobs/schedule.py)
     TASK_PRUNE_HOURS = float(os.environ.get("TASK_PRUNE_HOURS", "6"))  # 0: never prune
     TASK_KEEP_DAYS = float(os.environ.get("TASK_KEEP_DAYS", "30"))
+    # Stored files with no photo behind them (a server killed mid-upload) older than
+    # this are removed when the job runner starts.
+    ORPHAN_GRACE_SECONDS = _int("ORPHAN_GRACE_SECONDS", 300)
 
     # Signed photo links handed to attendees expire after this many seconds.
     PHOTO_LINK_MAX_AGE = _int("PHOTO_LINK_MAX_AGE", 7 * 24 * 3600)
 
-    # Rate limits per client address (Flask-Limiter syntax). Memory storage is
-    # per process; redis://… (the default when REDIS_URL is set) shares it between
-    # processes and machines.
+    # Rate limits (Flask-Limiter syntax, moving window). Memory storage is per
+    # process; redis://… (the default when REDIS_URL is set) shares it between
+    # processes and machines. Searches are limited per device and, generously (a
+    # venue is one address), per address; event codes by how many wrong ones an
+    # address tries.
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     # Default: REDIS_URL when set, else memory:// (see load_config).
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI")
+    RATELIMIT_STRATEGY = "moving-window"
     RATELIMIT_HEADERS_ENABLED = True
+    # Flask-Limiter would put its own Retry-After on every limited answer (a busy
+    # 503 included); ours is set on 429s and 503s only (phopy.web.errors).
+    RATELIMIT_HEADER_RETRY_AFTER = "X-RateLimit-Retry-After"
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
-    SEARCH_RATE_LIMIT = os.environ.get("SEARCH_RATE_LIMIT", "60 per minute")
+    SEARCH_RATE_LIMIT = os.environ.get("SEARCH_RATE_LIMIT", "20 per minute")
+    SEARCH_ADDRESS_RATE_LIMIT = os.environ.get("SEARCH_ADDRESS_RATE_LIMIT", "1200 per minute")
+    CODE_LOOKUP_RATE_LIMIT = os.environ.get("CODE_LOOKUP_RATE_LIMIT", "30 per minute")
     TRUST_PROXY_HEADERS = _bool("TRUST_PROXY_HEADERS")
     # REST API calls made with an API key share this limit per key.
     API_KEY_RATE_LIMIT = os.environ.get("API_KEY_RATE_LIMIT", "600 per minute")
@@ -93,7 +134,6 @@ class Config:
     METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
     HEALTH_MIN_FREE_MB = _int("HEALTH_MIN_FREE_MB", 500)
     HEALTH_RUNNER_MAX_AGE = _int("HEALTH_RUNNER_MAX_AGE", 60)
-    REDIS_URL = os.environ.get("REDIS_URL") or None
     # Read by prometheus_client itself: where gunicorn workers' metrics meet (start.sh sets it).
     PROMETHEUS_MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
 
@@ -122,6 +162,8 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # Secure is added by itself on https requests; set 1 to require it always.
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE")
     LOCALTUNNEL = _bool("LOCALTUNNEL")
 
 
@@ -134,6 +176,7 @@ class TestingConfig(Config):
     RATELIMIT_ENABLED = False
     JOB_RUNNER = "none"
     INDEX_WORKERS = 1
+    SEARCH_INLINE = True  # selfies analysed in the test's thread with the shared engine
     TASK_STALE_SECONDS = 5
 
 

@@ -101,6 +101,11 @@ class TransientError(PhopyError):
     def __init__(self, message=None, retry_after=None, **details):
         super().__init__(message, **details)
         self.retry_after = retry_after  # seconds an outside service asked us to wait
+class ServerBusy(PhopyError):
+    """Many people are searching right now. Please try again in a few seconds."""
+
+    status_code = 503
+    code = "busy"
 
 
 # The default messages above (the classes' docstrings), marked for pybabel.
@@ -115,4 +120,5 @@ DEFAULT_MESSAGES = (
     N_("No face was found in the photo."),
     N_("That conflicts with what is already stored."),
     N_("A temporary failure; the job will be tried again."),
+    N_("Many people are searching right now. Please try again in a few seconds."),
 )

@@ -42,6 +42,19 @@ def get_engine(app=None):
     return _get(app, "phopy_engine", lambda a: FaceEngine(get_engine_settings(a)))
 
 
+def get_selfie_analyzer(app=None):
+    """This process's bounded selfie-analysis pool (in-thread with SEARCH_INLINE, for tests)."""
+    from phopy.faces.selfie_pool import SelfieAnalyzer
+
+    def build(a):
+        cfg = a.config
+        return SelfieAnalyzer(get_engine_settings(a), processes=cfg["SEARCH_WORKERS"] or None,
+                              capacity=cfg["SEARCH_QUEUE_SIZE"],
+                              timeout=cfg["SEARCH_TIMEOUT_SECONDS"],
+                              engine=get_engine(a) if cfg.get("SEARCH_INLINE") else None)
+    return _get(app, "phopy_selfie_analyzer", build)
+
+
 def get_search_cache(app=None):
     """This process's cache of per-event face matrices."""
     from phopy.services.search import SearchCache

@@ -18,7 +18,12 @@ class FileStorage:
 
     def __init__(self, root):
         self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:  # photos, faces and the database inside are for this user only
+            if self.root.stat().st_mode & 0o077:
+                self.root.chmod(0o700)
+        except OSError as exc:
+            log.warning("could not make %s private: %s", self.root, exc)
 
     def path(self, key):
         """Absolute path of a stored key (refuses keys that climb out of the root)."""
@@ -54,6 +59,18 @@ class FileStorage:
         if key:
             self.path(key).unlink(missing_ok=True)
 
+    def list_files(self, prefix):
+        """(key, modified unix time) of every file below a folder of keys."""
+        folder = self.path(prefix)
+        if not folder.is_dir():
+            return
+        for path in folder.rglob("*"):
+            if path.is_file():
+                try:
+                    yield path.relative_to(self.root).as_posix(), path.stat().st_mtime
+                except OSError:
+                    continue
+
     def delete_prefix(self, prefix):
         """Remove a whole folder of keys (an event's files)."""
         folder = self.path(prefix)
@@ -74,6 +91,9 @@ def thumbnail_key(event_id, content_hash):
 def qr_key(event_id):
     """Storage key of an event's QR code PNG."""
     return f"qr/{event_id}.png"
+
+
+PHOTO_PREFIXES = ("originals", "thumbnails")
 
 
 def event_prefixes(event_id):

@@ -1,8 +1,11 @@
 """The served app: ``gunicorn phopy.wsgi:app``. Prints the banner, starts the job runner."""
 from phopy import create_app
 from phopy.banner import print_banner
+from phopy.extensions import get_selfie_analyzer, get_storage
 from phopy.jobs import start_runner
 
 app = create_app()
+get_storage(app)  # creates (or makes private) the data folder before serving
 print_banner(app)
 start_runner(app)
+get_selfie_analyzer(app).start()  # selfie workers load their models now, not on the first search

@@ -83,7 +83,7 @@ class Database:
         self.sqlite_path = None
         if self.dialect == "sqlite":
             self.sqlite_path = url.split("sqlite:///", 1)[1]
-            Path(self.sqlite_path).parent.mkdir(parents=True, exist_ok=True)
+            Path(self.sqlite_path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._wal_once = threading.Lock()
 
     def connect(self):
@@ -135,6 +135,18 @@ class Database:
                 upgrade_after_schema(conn, rebuild)
         finally:
             conn.close()
+        if self.sqlite_path:
+            make_private(self.sqlite_path)
+
+
+def make_private(path):
+    """Let only this user read a file (SQLite gives its -wal/-shm files the same mode)."""
+    try:
+        path = Path(path)
+        if path.exists() and path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+    except OSError as exc:  # not ours to change: say so, keep serving
+        log.warning("could not make %s private: %s", path, exc)
 
 
 class Connection:

@@ -18,3 +18,21 @@ def get_by_email(conn, email):
 def get(conn, photographer_id):
     """The photographer with this id, or None."""
     return conn.one("SELECT * FROM photographers WHERE id = ?", (photographer_id,))
+
+
+def insert_login_session(conn, session_id, photographer_id):
+    """Record a signed-in browser."""
+    conn.execute("INSERT INTO login_sessions (id, photographer_id, created_at) VALUES (?, ?, ?)",
+                 (session_id, photographer_id, utc_now_iso()))
+
+
+def get_by_login_session(conn, session_id, photographer_id):
+    """The photographer signed in by this session, or None once it was ended."""
+    return conn.one("SELECT p.* FROM login_sessions s JOIN photographers p "
+                    "ON p.id = s.photographer_id WHERE s.id = ? AND p.id = ?",
+                    (session_id, photographer_id))
+
+
+def delete_login_session(conn, session_id):
+    """End one signed-in browser."""
+    conn.execute("DELETE FROM login_sessions WHERE id = ?", (session_id,))

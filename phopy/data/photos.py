@@ -141,3 +141,13 @@ def reset_scans(conn, event_id):
         conn.execute("DELETE FROM photo_checkpoints WHERE event_id = ?", (event_id,))
         conn.execute("UPDATE events SET faces_version = faces_version + 1 WHERE id = ?",
                      (event_id,))
+
+
+def all_file_keys(conn):
+    """Every storage key a photo row points at (originals and thumbnails)."""
+    keys = set()
+    for row in conn.all("SELECT storage_key, thumb_key FROM photos"):
+        keys.add(row["storage_key"])
+        if row["thumb_key"]:
+            keys.add(row["thumb_key"])
+    return keys

@@ -219,3 +219,11 @@ def prune_finished(conn, before_unix):
         "AND (event_id IS NULL OR created_at < (SELECT MAX(t2.created_at) FROM tasks t2 "
         "WHERE t2.event_id = tasks.event_id))", (cutoff,))
     return cur.rowcount
+def events_needing_index(conn):
+    """Events that index after upload, have unscanned photos and no open task
+    (their upload was cut short before a task was queued)."""
+    return [row["id"] for row in conn.all(
+        "SELECT e.id FROM events e WHERE e.auto_index = 1 AND EXISTS ("
+        " SELECT 1 FROM photos p LEFT JOIN photo_checkpoints c ON c.photo_id = p.id"
+        " WHERE p.event_id = e.id AND c.photo_id IS NULL) AND NOT EXISTS ("
+        " SELECT 1 FROM tasks t WHERE t.event_id = e.id AND t.status IN ('pending', 'running'))")]

@@ -28,12 +28,13 @@ def analyze_source(engine, source):
     try:
         return engine.analyze_photo(source), None
     except ImageDecodeError as exc:
-        return None, f"unreadable image: {exc.message}"
-    except FileNotFoundError as exc:
-        return None, f"file not found: {exc.filename}"
-    except Exception as exc:  # one bad photo must not stop the batch
+        return None, exc.message
+    except FileNotFoundError:
+        log.warning("photo file missing: %s", source)
+        return None, "The photo file is missing."
+    except Exception:  # one bad photo must not stop the batch; details go to the log
         log.exception("face analysis failed")
-        return None, f"analysis failed: {type(exc).__name__}: {exc}"
+        return None, "The photo could not be analysed."
 
 
 class FacePool:

@@ -113,6 +113,10 @@ def _worker_runner():
             from phopy.jobs import make_runner
             state["runner"] = make_runner(app)
             state["pool"] = None
+            try:  # as the embedded runner does at start: uploads cut short, stray files
+                state["runner"].recover()
+            except Exception:
+                log.exception("recovery at worker start failed; carrying on")
         return state
 
 

@@ -43,8 +43,8 @@ def error_text(exc):
     """A readable one-line error for the dashboard."""
     if isinstance(exc, PhopyError):
         return str(exc.message)[:500]
-    text = str(exc) or type(exc).__name__
-    return f"{type(exc).__name__}: {text}"[:500]
+    # Details go to the log; the dashboard gets no Python internals.
+    return "The job stopped on an unexpected error; resume it to try again."
 
 
 class TaskRunner:
@@ -204,6 +204,22 @@ class TaskRunner:
         finally:
             conn.close()
 
+    def recover(self):
+        """After a crash: queue indexing of photos saved without a task, and remove
+        stored files no photo points at. Returns (tasks queued, files removed)."""
+        from phopy.services import photos
+        conn = self.database.connect()
+        try:
+            queued = (indexing.queue_interrupted_imports(conn)
+                      if self.config.get("AUTO_INDEX", True) else [])
+            removed = photos.remove_orphan_files(
+                conn, self.storage, float(self.config.get("ORPHAN_GRACE_SECONDS", 300)))
+        finally:
+            conn.close()
+        if queued:
+            log.warning("queued indexing of %d events whose upload was cut short", len(queued))
+        return queued, removed
+
     def run_schedule(self):
         """Queue the periodic jobs that are due (one process wins each)."""
         conn = self.database.connect()
@@ -242,6 +258,10 @@ class TaskRunner:
         """Start the lanes in daemon threads."""
         if not self._threads:
             from phopy.jobs.queue import set_dispatcher
+            try:
+                self.recover()
+            except Exception:
+                log.exception("recovery at start failed; carrying on")
             set_dispatcher(self.wake)
             for name in ("heavy", "light"):
                 thread = threading.Thread(target=self._lane, args=(name,),

@@ -1,13 +1,23 @@
-"""Photographer accounts: sign-up and password sign-in."""
+"""Photographer accounts: sign-up, password sign-in and signed-in sessions.
+
+Nothing here tells whether an email has an account: log-in checks a password
+hash whether or not the email is known (same work, same answer), and sign-up
+with a known email gives a neutral message (or signs in its owner).
+"""
 import re
+import secrets
+import threading
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from phopy.data import photographers
-from phopy.errors import N_, Conflict, ValidationError
+from phopy.errors import N_, ValidationError
+from phopy.services.text import clean_text
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 8
+_dummy_lock = threading.Lock()
+_dummy_hash = None
 
 
 def normalize_email(email):
@@ -18,29 +28,70 @@ def normalize_email(email):
     return email
 
 
+def _dummy_password_hash():
+    """A hash to check unknown emails against, so they take as long as known ones."""
+    global _dummy_hash
+    with _dummy_lock:
+        if _dummy_hash is None:
+            _dummy_hash = generate_password_hash(secrets.token_hex(16))
+        return _dummy_hash
+
+
 def register(conn, email, password, display_name=None):
-    """Create a photographer account and return it."""
+    """Create a photographer account and return it.
+
+    A known email signs its owner in when the password is theirs; otherwise
+    the answer does not say whether the email has an account.
+    """
     email = normalize_email(email)
     if len(password or "") < MIN_PASSWORD:
         raise ValidationError(N_("The password must be at least 8 characters."), field="password")
-    if photographers.get_by_email(conn, email):
-        raise Conflict(N_("An account with this email already exists."), field="email")
+    existing = photographers.get_by_email(conn, email)
+    if existing:
+        if existing["password_hash"] and check_password_hash(existing["password_hash"], password):
+            return existing
+        raise ValidationError(N_("We could not create an account with these details. If you "
+                                 "already have one, log in instead."), field="email")
     new_id = photographers.insert(conn, email, generate_password_hash(password),
-                                  (display_name or "").strip()[:100] or None)
+                                  clean_text(display_name, 100) or None)
     return photographers.get(conn, new_id)
 
 
 def authenticate(conn, email, password):
-    """The photographer whose email and password match; else ValidationError."""
+    """The photographer whose email and password match; else ValidationError.
+
+    An unknown email costs one password check too, so timing tells nothing.
+    """
     try:
         email = normalize_email(email)
     except ValidationError:
         email = None
     user = photographers.get_by_email(conn, email) if email else None
-    if not user or not user["password_hash"] or not check_password_hash(
-            user["password_hash"], password or ""):
+    stored = user["password_hash"] if user and user["password_hash"] else None
+    ok = check_password_hash(stored or _dummy_password_hash(), password or "")
+    if not (user and stored and ok):
         raise ValidationError(N_("Wrong email or password."))
     return user
+
+
+def start_login_session(conn, photographer_id):
+    """Record a new signed-in browser; return its random id for the session cookie."""
+    session_id = secrets.token_urlsafe(32)
+    photographers.insert_login_session(conn, session_id, photographer_id)
+    return session_id
+
+
+def session_photographer(conn, session_id, photographer_id):
+    """The photographer of a live signed-in session, or None (logged out, unknown)."""
+    if not isinstance(session_id, str) or not session_id:
+        return None
+    return photographers.get_by_login_session(conn, session_id, photographer_id)
+
+
+def end_login_session(conn, session_id):
+    """Log one browser out for good (its cookie stops working)."""
+    if isinstance(session_id, str) and session_id:
+        photographers.delete_login_session(conn, session_id)
 
 
 def get_photographer(conn, photographer_id):

@@ -2,7 +2,6 @@
 import io
 import re
 import secrets
-import unicodedata
 import uuid
 from datetime import date
 
@@ -11,21 +10,12 @@ import qrcode
 from phopy import storage as keys
 from phopy.data import events as events_db
 from phopy.errors import N_, Message, NotFound, ValidationError
+from phopy.services.text import clean_text
 
 # No look-alikes: no 0/O, 1/I/L, 5/S, 2/Z, 8/B.
 CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
 CODE_LENGTH = 6
 NAME_MIN, NAME_MAX = 3, 100
-_TAGS = re.compile(r"<[^>]*>")
-_SPACES = re.compile(r"\s+")
-
-
-def clean_text(value, max_length):
-    """Strip tags and control characters, collapse whitespace, trim."""
-    value = _TAGS.sub("", value or "")
-    value = "".join(ch for ch in value if unicodedata.category(ch)[0] != "C" or ch in "\n\t")
-    value = _SPACES.sub(" ", value).strip()
-    return value[:max_length]
 
 
 def clean_name(name):
@@ -107,6 +97,20 @@ def get_event_by_code(conn, code):
     if not event:
         raise NotFound(N_("No event has this code. Check the code and try again."))
     return event
+
+
+def attendee_view(event):
+    """What the attendee page shows to anyone holding the code.
+
+    A code is an invitation, so the event's name shows (attendees check they are
+    in the right place). An unlisted event keeps its date, place and
+    description to its photographer: a guessed or leaked code reveals no more
+    than a name, and photos still only come back for a matching face.
+    """
+    view = dict(event)
+    if not event["is_listed"]:
+        view.update(event_date=None, location=None, description=None)
+    return view
 
 
 def get_owned_event(conn, event_id, owner_id):

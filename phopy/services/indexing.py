@@ -76,6 +76,12 @@ def enqueue_indexing(conn, event_id):
                    total=photos_db.count_for_event(conn, event_id))
 
 
+def queue_interrupted_imports(conn):
+    """Queue indexing for events whose photos were saved but never queued (an
+    upload cut short by a crash); return the new tasks."""
+    return [enqueue_indexing(conn, event_id) for event_id in tasks_db.events_needing_index(conn)]
+
+
 def reindex_event(conn, event_id):
     """Forget the event's faces and queue indexing of all its photos."""
     photos_db.reset_scans(conn, event_id)

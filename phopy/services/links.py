@@ -8,6 +8,7 @@ import zipfile
 from itsdangerous import BadSignature, SignatureExpired
 
 from phopy.errors import N_, NotFound
+from phopy.services.photos import stored_media
 
 
 def sign_photo(signer, event_id, photo_id):
@@ -38,7 +39,7 @@ def write_zip(storage, photos, fileobj, fetch=None):
     seen = set()
     with zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_STORED) as archive:
         for photo in photos:
-            name = photo["filename"]
+            name = stored_media(storage, photo)[1]
             stem, dot, ext = name.rpartition(".")
             n = 1
             while name.lower() in seen:

@@ -2,17 +2,22 @@
 import hashlib
 import logging
 import os
+import time
 from dataclasses import dataclass, field
 
 from phopy import storage as keys
 from phopy.data import events as events_db
 from phopy.data import photos as photos_db
 from phopy.errors import N_, FileTooLarge, ImageDecodeError, Message, NotFound, UnsupportedFile
-from phopy.faces.images import image_size, make_thumbnail, open_image, sniff_format
+from phopy.faces.images import (DEFAULT_MAX_PIXELS, check_dimensions, image_size,
+                                make_thumbnail, open_image, sniff_format)
+from phopy.services.text import strip_controls
 
 log = logging.getLogger(__name__)
 
 EXTENSIONS = {"jpeg": "jpg", "png": "png", "gif": "gif", "webp": "webp", "heic": "heic"}
+MIMETYPES = {"jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif",
+             "webp": "image/webp", "heic": "image/heic"}
 
 
 @dataclass
@@ -45,13 +50,35 @@ def check_image_bytes(data, max_bytes, filename=""):
 
 
 def clean_filename(filename):
-    """The base name of an uploaded file, without folders, at most 200 characters."""
-    name = os.path.basename((filename or "").replace("\\", "/")).strip()
+    """The base name of an uploaded file, without folders or control and bidi
+    characters, at most 200 characters."""
+    name = os.path.basename(strip_controls(filename).replace("\\", "/")).strip()
     return (name or "photo")[:200]
 
 
+def stored_media(storage, photo):
+    """(content type, download name) of a stored original, from its real bytes.
+
+    The type comes from the file's magic bytes, never from the name it was
+    uploaded with; the download name keeps the uploaded stem with the real
+    format's extension. Bytes that are no image we know are sent as
+    ``application/octet-stream`` (download only).
+    """
+    with open(storage.path(photo["storage_key"]), "rb") as fh:
+        return media_of_bytes(fh.read(64), photo["filename"])
+
+
+def media_of_bytes(data, filename):
+    """(content type, download name) for image bytes, from their magic bytes."""
+    fmt = sniff_format(data[:64])
+    stem = os.path.splitext(clean_filename(filename))[0].strip(". ") or "photo"
+    if fmt is None:
+        return "application/octet-stream", f"{stem}.bin"
+    return MIMETYPES[fmt], f"{stem}.{EXTENSIONS[fmt]}"
+
+
 def add_photo(conn, storage, event_id, filename, data, *, max_bytes, thumb_side=480,
-              source="upload", source_ref=None):
+              source="upload", source_ref=None, max_pixels=DEFAULT_MAX_PIXELS):
     """Store one photo in the event. Returns (photo_id, is_new).
 
     The same content twice is stored once. A photo that cannot be decoded is
@@ -60,6 +87,10 @@ def add_photo(conn, storage, event_id, filename, data, *, max_bytes, thumb_side=
     """
     filename = clean_filename(filename)
     fmt = check_image_bytes(data, max_bytes, filename)
+    try:  # before anything is decoded: a small file may declare a huge image
+        check_dimensions(data, max_pixels, filename)
+    except ImageDecodeError:
+        pass  # stored anyway; the indexer records it as unreadable
     content_hash = hashlib.sha256(data).hexdigest()
     existing = photos_db.find_by_hash(conn, event_id, content_hash)
     if existing:
@@ -82,7 +113,8 @@ def add_photo(conn, storage, event_id, filename, data, *, max_bytes, thumb_side=
     return photo_id, True
 
 
-def import_items(conn, storage, event_id, items, *, max_bytes, thumb_side=480, source="upload"):
+def import_items(conn, storage, event_id, items, *, max_bytes, thumb_side=480, source="upload",
+                 max_pixels=DEFAULT_MAX_PIXELS):
     """Add photos from (filename, bytes-or-loader, ref) items; return an ImportSummary."""
     summary = ImportSummary()
     for filename, payload, ref in items:
@@ -90,7 +122,7 @@ def import_items(conn, storage, event_id, items, *, max_bytes, thumb_side=480, s
             data = payload() if callable(payload) else payload
             photo_id, is_new = add_photo(conn, storage, event_id, filename, data,
                                          max_bytes=max_bytes, thumb_side=thumb_side,
-                                         source=source, source_ref=ref)
+                                         source=source, source_ref=ref, max_pixels=max_pixels)
         except (FileTooLarge, UnsupportedFile) as exc:
             summary.rejected.append({"filename": clean_filename(filename),
                                      "error": exc.message, "code": exc.code})
@@ -135,3 +167,20 @@ def ensure_thumbnail(conn, storage, photo, thumb_side=480):
     photos_db.set_thumbnail(conn, photo["id"], key, photo["width"] or image.width,
                             photo["height"] or image.height)
     return key
+
+
+def remove_orphan_files(conn, storage, grace_seconds=300, now=None):
+    """Delete stored originals and thumbnails no photo points at (a server killed
+    between saving a file and recording it), once older than ``grace_seconds``
+    so an upload still under way elsewhere keeps its files. Returns the keys."""
+    now = now or time.time()
+    known = photos_db.all_file_keys(conn)
+    removed = []
+    for prefix in keys.PHOTO_PREFIXES:
+        for key, mtime in list(storage.list_files(prefix)):
+            if key not in known and now - mtime >= grace_seconds:
+                storage.delete(key)
+                removed.append(key)
+    if removed:
+        log.warning("removed %d stored files no photo points at", len(removed))
+    return removed

@@ -18,6 +18,7 @@ from phopy.data import photos as photos_db
 from phopy.errors import N_, Message, NoFaceFound, ValidationError
 from phopy.faces import FaceIndex, match_photos
 from phopy.services import analytics
+from phopy.faces.images import DEFAULT_MAX_PIXELS, check_dimensions
 from phopy.services.photos import check_image_bytes
 
 log = logging.getLogger(__name__)
@@ -68,19 +69,23 @@ class SearchResult:
     notices: list = field(default_factory=list)
 
 
-def read_selfies(engine, selfies, max_bytes, max_selfies=3):
+def read_selfies(engine, selfies, max_bytes, max_selfies=3, max_pixels=DEFAULT_MAX_PIXELS):
     """Encodings of the largest face in each selfie, with notices.
 
-    ``selfies`` is a list of (filename, bytes). Raises ValidationError for a
-    wrong count and NoFaceFound when no selfie shows a face.
+    ``selfies`` is a list of (filename, bytes); ``engine`` anything with
+    ``analyze_selfie`` (a FaceEngine or a SelfieAnalyzer). Every selfie's size
+    and declared pixels are checked before any is decoded. Raises
+    ValidationError for a wrong count and NoFaceFound when no selfie shows a face.
     """
     selfies = [(name, data) for name, data in selfies if data]
     if not 1 <= len(selfies) <= max_selfies:
         raise ValidationError(Message(N_("Please choose 1 to %(n)d selfies."), n=max_selfies),
                               field="selfies")
-    encodings, counts, notices = [], [], []
     for name, data in selfies:
         check_image_bytes(data, max_bytes, name)
+        check_dimensions(data, max_pixels, name)
+    encodings, counts, notices = [], [], []
+    for name, data in selfies:
         faces = engine.analyze_selfie(data)
         counts.append(len(faces))
         if not faces:
@@ -96,14 +101,16 @@ def read_selfies(engine, selfies, max_bytes, max_selfies=3):
     return encodings, counts, notices
 
 
-def search_event(conn, engine, cache, event, selfies, *, tolerance, max_bytes, max_selfies=3):
+def search_event(conn, engine, cache, event, selfies, *, tolerance, max_bytes, max_selfies=3,
+                 max_pixels=DEFAULT_MAX_PIXELS):
     """Search one event with 1–3 selfies; return a SearchResult, best match first.
 
     Each search that reads its selfies is logged (counts only, see analytics).
     """
     started = time.monotonic()
     try:
-        encodings, counts, notices = read_selfies(engine, selfies, max_bytes, max_selfies)
+        encodings, counts, notices = read_selfies(engine, selfies, max_bytes, max_selfies,
+                                                  max_pixels)
     except NoFaceFound:
         analytics.record_search(conn, event["id"], len(selfies), 0, [], started)
         raise

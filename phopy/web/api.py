@@ -6,7 +6,7 @@ from phopy.data import get_db
 from phopy.services import events, indexing
 from phopy.web.auth import login_required
 from phopy.web.public import read_uploads, run_search
-from phopy.web.security import csrf, limiter, search_limit
+from phopy.web.security import csrf, limit_searches
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -29,7 +29,7 @@ def search_json(result, rows):
 
 @bp.route("/events/<event_id>/search", methods=("POST",))
 @csrf.exempt
-@limiter.limit(search_limit)
+@limit_searches
 def search(event_id):
     """Search an event with 1–3 selfies (multipart field ``selfies``)."""
     event = events.get_event(get_db(), event_id)

@@ -8,6 +8,7 @@ from phopy.data import get_db
 from phopy.errors import PhopyError
 from phopy.services import accounts
 from phopy.web.i18n import translate
+from phopy.web.redirects import safe_redirect
 from phopy.web.security import limiter, login_limit
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -15,10 +16,19 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 @bp.before_app_request
 def load_photographer():
-    """Put the signed-in photographer (or None) on ``g``."""
+    """Put the signed-in photographer (or None) on ``g``.
+
+    The cookie must name a login session that still exists: after log-out
+    (or with a copy of an old cookie) the visitor is anonymous.
+    """
     photographer_id = session.get("photographer_id")
-    g.photographer = (accounts.get_photographer(get_db(), photographer_id)
-                      if photographer_id else None)
+    g.photographer = None
+    if photographer_id:
+        g.photographer = accounts.session_photographer(get_db(), session.get("login"),
+                                                       photographer_id)
+        if g.photographer is None:
+            session.pop("photographer_id", None)
+            session.pop("login", None)
 
 
 def login_required(view):
@@ -40,11 +50,7 @@ def start_session(user):
     """Sign the photographer in (a fresh session, so no fixation)."""
     session.clear()
     session["photographer_id"] = user["id"]
-
-
-def _safe_next(target):
-    return target if target and target.startswith("/") and not target.startswith("//") \
-        else url_for("dashboard.index")
+    session["login"] = accounts.start_login_session(get_db(), user["id"])
 
 
 @bp.route("/signup", methods=("GET", "POST"))
@@ -79,13 +85,14 @@ def login():
             error = translate(exc.message)
         else:
             start_session(user)
-            return redirect(_safe_next(request.args.get("next")))
+            return safe_redirect(request.args.get("next"), url_for("dashboard.index"))
     return render_template("auth/login.html", error=error), (401 if error else 200)
 
 
 @bp.route("/logout", methods=("POST",))
 def logout():
-    """Log out."""
+    """Log out: this browser's login session ends for good."""
+    accounts.end_login_session(get_db(), session.get("login"))
     session.clear()
     flash(_("You are logged out."), "success")
     return redirect(url_for("public.landing"))

@@ -12,7 +12,9 @@ from phopy.services import events, indexing, photos
 from phopy.sources import UploadSource
 from phopy.web.auth import login_required
 from phopy.web.errors import wants_json
+from phopy.web.headers import private
 from phopy.web.i18n import translate
+from phopy.web.public import send_original
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -96,7 +98,8 @@ def upload(event_id):
         raise PhopyError(_("Please choose at least one photo."))
     summary = photos.import_items(conn, get_storage(), event_id, UploadSource(files).items(),
                                   max_bytes=current_app.config["MAX_PHOTO_BYTES"],
-                                  thumb_side=current_app.config["THUMBNAIL_MAX_SIDE"])
+                                  thumb_side=current_app.config["THUMBNAIL_MAX_SIDE"],
+                                  max_pixels=current_app.config["MAX_PHOTO_PIXELS"])
     task = None
     if summary.added and ev["auto_index"] and current_app.config["AUTO_INDEX"]:
         task = indexing.enqueue_indexing(conn, event_id)
@@ -189,10 +192,10 @@ def photo_file(event_id, photo_id, kind):
         key = photos.ensure_thumbnail(conn, store, photo, current_app.config["THUMBNAIL_MAX_SIDE"])
         if key is None:
             raise NotFound(N_("This photo could not be read."))
-        return send_file(store.path(key), mimetype="image/jpeg", max_age=3600)
+        return private(send_file(store.path(key), mimetype="image/jpeg"), 3600)
     if kind != "original":
         raise NotFound()
-    return send_file(store.path(photo["storage_key"]), download_name=photo["filename"])
+    return send_original(store, photo, False, 3600)
 
 
 @bp.route("/events/<event_id>/qr.png")
@@ -200,7 +203,7 @@ def photo_file(event_id, photo_id, kind):
 def qr(event_id):
     """The event's QR code, to print or download."""
     ev = _owned(event_id)
-    return send_file(get_storage().path(keys.qr_key(event_id)), mimetype="image/png",
-                     download_name=f"phopy-{ev['code']}.png",
-                     as_attachment=bool(request.args.get("download")))
+    return private(send_file(get_storage().path(keys.qr_key(event_id)), mimetype="image/png",
+                             download_name=f"phopy-{ev['code']}.png",
+                             as_attachment=bool(request.args.get("download"))), 0)
 

@@ -1,11 +1,11 @@
 """One place that turns errors into JSON (API, webhook) or friendly pages."""
 import logging
 
-from flask import jsonify, render_template, request
+from flask import current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from phopy.errors import N_, PhopyError
+from phopy.errors import N_, Message, PhopyError
 from phopy.web.i18n import translate
 
 log = logging.getLogger(__name__)
@@ -15,7 +15,7 @@ MESSAGES = {
     403: N_("You are not allowed to do that."),
     404: N_("We could not find that page."),
     405: N_("That action is not allowed here."),
-    413: N_("The file is too large. Each photo can be at most 10 MB."),
+    413: N_("The upload is too large."),
     429: N_("Too many requests. Please wait a moment and try again."),
     500: N_("Something went wrong on our side. Please try again."),
 }
@@ -43,12 +43,25 @@ def render_error(status, code, message, **details):
     return render_template(template, status=status, message=message), status
 
 
+def too_large_message():
+    """What a too-large request was allowed: its real limit, in MB."""
+    limit = request.max_content_length or current_app.config["MAX_CONTENT_LENGTH"]
+    return Message(N_("The upload is too large: at most %(mb)d MB can be sent at once, "
+                      "and each photo can be at most %(photo_mb)d MB."),
+                   mb=limit // (1024 * 1024),
+                   photo_mb=current_app.config["MAX_PHOTO_BYTES"] // (1024 * 1024))
+
+
 def register_error_handlers(app):
     """Install handlers for domain errors, HTTP errors and crashes."""
 
     @app.errorhandler(PhopyError)
     def handle_domain_error(exc):
-        return render_error(exc.status_code, exc.code, exc.message, **exc.details)
+        body, status = render_error(exc.status_code, exc.code, exc.message, **exc.details)
+        headers = {}
+        if status == 503:
+            headers["Retry-After"] = str(current_app.config["SEARCH_RETRY_AFTER_SECONDS"])
+        return body, status, headers
 
     @app.errorhandler(CSRFError)
     def handle_csrf(exc):
@@ -58,8 +71,15 @@ def register_error_handlers(app):
     @app.errorhandler(HTTPException)
     def handle_http(exc):
         status = exc.code or 500
+        if status == 413:
+            return render_error(413, CODES[413], too_large_message())
+        if status == 429:
+            body, status = render_error(429, CODES[429], MESSAGES[429])
+            limit = getattr(exc, "limit", None)
+            wait = limit.limit.get_expiry() if limit is not None else 60
+            return body, status, {"Retry-After": str(wait)}
         return render_error(status, CODES.get(status, "error"),
-                            MESSAGES.get(status, exc.description or "Error"))
+                            MESSAGES.get(status, MESSAGES[400] if status < 500 else MESSAGES[500]))
 
     @app.errorhandler(Exception)
     def handle_crash(exc):

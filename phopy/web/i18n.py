@@ -4,10 +4,11 @@ Catalogs live in ``translations/<lang>/LC_MESSAGES/messages.po`` with their
 compiled ``.mo`` next to them (see ``babel.cfg``). ``translate`` shows a domain
 message (a plain string or a ``phopy.errors.Message``) in the user's language.
 """
-from flask import Blueprint, current_app, redirect, request, url_for
+from flask import Blueprint, current_app, request, url_for
 from flask_babel import Babel, get_locale, gettext
 
 from phopy.config import REPO_ROOT
+from phopy.web.redirects import safe_redirect
 
 bp = Blueprint("i18n", __name__)
 COOKIE = "phopy_lang"
@@ -38,11 +39,10 @@ def set_language(code):
     """Remember a language choice and go back."""
     if code not in current_app.config["LANGUAGES"]:
         code = current_app.config["BABEL_DEFAULT_LOCALE"]
-    target = request.args.get("next") or request.referrer or url_for("public.landing")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("public.landing")
-    response = redirect(target)
-    response.set_cookie(COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax")
+    target = request.args.get("next") or request.referrer
+    response = safe_redirect(target, url_for("public.landing"))
+    response.set_cookie(COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax",
+                        secure=request.is_secure)
     return response
 
 

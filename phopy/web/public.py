@@ -7,10 +7,12 @@ from flask import (Blueprint, current_app, redirect, render_template, request, s
 
 from phopy.data import get_db
 from phopy.errors import N_, NotFound, PhopyError
-from phopy.extensions import get_engine, get_link_signer, get_search_cache, get_storage
+from phopy.extensions import (get_engine_settings, get_link_signer, get_search_cache,
+                               get_selfie_analyzer, get_storage)
 from phopy.services import drive, events, links, photos, search
+from phopy.web.headers import private
 from phopy.web.i18n import translate
-from phopy.web.security import limiter, search_limit
+from phopy.web.security import limit_code_guesses, limit_searches
 
 bp = Blueprint("public", __name__)
 
@@ -22,6 +24,7 @@ def landing():
 
 
 @bp.route("/go")
+@limit_code_guesses
 def go():
     """Jump to the event whose code was typed."""
     code = events.normalize_code(request.args.get("code"))
@@ -35,6 +38,13 @@ def go():
 def event_list():
     """Events their photographers chose to list."""
     return render_template("public/events.html", events=events.list_public_events(get_db()))
+
+
+def retry_after_headers(exc):
+    """``Retry-After`` for a busy answer, else no extra headers."""
+    if exc.status_code == 503:
+        return {"Retry-After": str(current_app.config["SEARCH_RETRY_AFTER_SECONDS"])}
+    return {}
 
 
 def photo_links(event_id, photo_id):
@@ -53,9 +63,13 @@ def read_uploads(uploads):
 def run_search(event, selfies):
     """Run a selfie search on (filename, bytes) pairs; return (SearchResult, photo rows)."""
     cfg = current_app.config
-    result = search.search_event(get_db(), get_engine(), get_search_cache(), event, selfies,
-                                 tolerance=get_engine().settings.tolerance,
-                                 max_bytes=cfg["MAX_PHOTO_BYTES"], max_selfies=cfg["MAX_SELFIES"])
+    analyzer = get_selfie_analyzer()
+    with analyzer.slot():  # ServerBusy (503) at once when the search queue is full
+        result = search.search_event(get_db(), analyzer, get_search_cache(), event, selfies,
+                                     tolerance=get_engine_settings().tolerance,
+                                     max_bytes=cfg["MAX_PHOTO_BYTES"],
+                                     max_selfies=cfg["MAX_SELFIES"],
+                                     max_pixels=cfg["MAX_SELFIE_PIXELS"])
     rows = []
     for match in result.matches:
         photo = match["photo"]
@@ -66,20 +80,23 @@ def run_search(event, selfies):
 
 
 @bp.route("/e/<code>", methods=("GET", "POST"))
-@limiter.limit(search_limit, methods=["POST"])
+@limit_code_guesses
+@limit_searches
 def event_page(code):
     """The attendee page: upload selfies, see your photos."""
     event = events.get_event_by_code(get_db(), code)
+    page_event = events.attendee_view(event)
     if request.method == "GET":
-        return render_template("public/event.html", event=event)
+        return render_template("public/event.html", event=page_event)
     try:
         result, rows = run_search(event, read_uploads(request.files.getlist("selfies")))
     except PhopyError as exc:
-        return render_template("public/event.html", event=event, error=translate(exc.message),
-                               error_code=exc.code), exc.status_code
+        page = render_template("public/event.html", event=page_event, error=translate(exc.message),
+                               error_code=exc.code)
+        return page, exc.status_code, retry_after_headers(exc)
     zip_token = links.sign_photo_set(get_link_signer(), event["id"],
                                      [r["photo_id"] for r in rows]) if rows else None
-    return render_template("public/results.html", event=event, result=result, rows=rows,
+    return render_template("public/results.html", event=page_event, result=result, rows=rows,
                            zip_url=url_for("public.zip_download", code=event["code"],
                                            t=zip_token) if zip_token else None)
 
@@ -97,13 +114,23 @@ def photo(token, kind):
                                       current_app.config["THUMBNAIL_MAX_SIDE"])
         if key is None:
             raise NotFound(N_("This photo could not be read."))
-        return send_file(store.path(key), mimetype="image/jpeg", max_age=86400)
+        return private(send_file(store.path(key), mimetype="image/jpeg"), 86400)
     original = drive.original_bytes(conn, current_app.config, photo_row)
     if original is not None:  # DRIVE_KEEP_ORIGINALS=0: straight from Drive
-        return send_file(io.BytesIO(original), download_name=photo_row["filename"],
-                         as_attachment=(kind == "download"), max_age=86400)
-    return send_file(store.path(photo_row["storage_key"]), download_name=photo_row["filename"],
-                     as_attachment=(kind == "download"), max_age=86400)
+        mimetype, name = photos.media_of_bytes(original, photo_row["filename"])
+        return private(send_file(io.BytesIO(original), mimetype=mimetype, download_name=name,
+                                 as_attachment=(kind == "download")
+                                 or not mimetype.startswith("image/")), 86400)
+    return send_original(store, photo_row, kind == "download", 86400)
+
+
+def send_original(store, photo_row, as_attachment, max_age):
+    """A stored original with its real (sniffed) type, cached by the browser only."""
+    mimetype, name = photos.stored_media(store, photo_row)
+    response = send_file(store.path(photo_row["storage_key"]), mimetype=mimetype,
+                         download_name=name,
+                         as_attachment=as_attachment or not mimetype.startswith("image/"))
+    return private(response, max_age)
 
 
 @bp.route("/e/<code>/photos.zip")
@@ -118,5 +145,5 @@ def zip_download(code):
     rows = [photos.get_event_photo(conn, event["id"], pid) for pid in payload["ps"]]
     archive = links.write_zip(get_storage(), rows, tempfile.TemporaryFile(),
                               fetch=lambda p: drive.original_bytes(conn, current_app.config, p))
-    return send_file(archive, mimetype="application/zip", as_attachment=True,
-                     download_name=f"phopy-{event['code']}.zip")
+    return private(send_file(archive, mimetype="application/zip", as_attachment=True,
+                             download_name=f"phopy-{event['code']}.zip"), 0)

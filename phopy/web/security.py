@@ -1,24 +1,33 @@
-"""CSRF protection (Flask-WTF), rate limits (Flask-Limiter) and in-memory uploads.
+"""CSRF protection (Flask-WTF), rate limits (Flask-Limiter), URL numbers, in-memory uploads.
 
-Log-in, sign-up and selfie searches are rate limited per client address, so a
-password cannot be guessed by brute force and one client cannot hog the face
-engine. Behind a reverse proxy or tunnel set TRUST_PROXY_HEADERS=1 so the
-client's address (X-Forwarded-For) is used, not the proxy's.
+Log-in and sign-up are rate limited per client address, so a password cannot
+be guessed by brute force. Selfie searches (the HTML page and the API share one
+budget) are limited per device (a random id in the signed session cookie) and,
+more generously, per address: a venue's Wi-Fi is one address for hundreds of
+attendees, so the address limit only stops floods, and the server is protected
+by its bounded search queue (``phopy.web.search_queue``). Event-code look-ups
+are limited by how many codes an address gets wrong. Limits use a moving
+window, so twice the limit can never pass at a window's edge. Behind a reverse
+proxy or tunnel set TRUST_PROXY_HEADERS=1 so the client's address
+(X-Forwarded-For) and scheme are used, not the proxy's.
 
 Uploads are parsed into memory, never spooled to a temp file, so a selfie is
 never written to disk. Request size limits (MAX_CONTENT_LENGTH, raised only by
 the photographer's upload endpoint) bound the memory used.
 """
 import io
+import secrets
 
-from flask import Request, current_app
+from flask import Request, current_app, request, session
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
+INT64_MAX = 2 ** 63 - 1
 
 
 def login_limit():
@@ -27,8 +36,48 @@ def login_limit():
 
 
 def search_limit():
-    """The configured rate limit for selfie searches."""
+    """The configured rate limit for selfie searches from one device."""
     return current_app.config["SEARCH_RATE_LIMIT"]
+
+
+def search_address_limit():
+    """The configured rate limit for selfie searches from one address."""
+    return current_app.config["SEARCH_ADDRESS_RATE_LIMIT"]
+
+
+def code_lookup_limit():
+    """The configured limit on wrong event codes from one address."""
+    return current_app.config["CODE_LOOKUP_RATE_LIMIT"]
+
+
+def device_key():
+    """This browser's random device id (kept in the signed session cookie)."""
+    device = session.get("device")
+    if not isinstance(device, str):
+        device = session["device"] = secrets.token_urlsafe(16)
+    return f"device:{device}"
+
+
+def limit_searches(view):
+    """One shared search budget per device and per address (HTML page and API alike)."""
+    view = limiter.shared_limit(search_limit, scope="search-device", key_func=device_key,
+                                methods=["POST"])(view)
+    return limiter.shared_limit(search_address_limit, scope="search-address",
+                                methods=["POST"])(view)
+
+
+def limit_code_guesses(view):
+    """Count the wrong event codes an address tries (right codes cost nothing)."""
+    return limiter.shared_limit(code_lookup_limit, scope="event-code", methods=["GET"],
+                                deduct_when=lambda response: response.status_code == 404)(view)
+
+
+class Int64Converter(IntegerConverter):
+    """``<int:…>`` that only matches numbers a database id can hold (else 404)."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", INT64_MAX)
+        super().__init__(url_map, *args, **kwargs)
 
 
 class InMemoryRequest(Request):
@@ -39,9 +88,22 @@ class InMemoryRequest(Request):
         return io.BytesIO()
 
 
+# Endpoints that take more than MAX_CONTENT_LENGTH (the photographer's photo upload).
+LARGE_UPLOAD_ENDPOINTS = {"dashboard.upload"}
+
+
+def raise_upload_limit():
+    """Give the upload endpoint its larger request limit before anything reads the
+    body (the CSRF check reads the form first)."""
+    if request.endpoint in LARGE_UPLOAD_ENDPOINTS:
+        request.max_content_length = current_app.config["MAX_UPLOAD_REQUEST_BYTES"]
+
+
 def init_app(app):
-    """Install CSRF protection, rate limits and the in-memory request class."""
+    """Install CSRF protection, rate limits, the URL number converter and request class."""
     app.request_class = InMemoryRequest
+    app.url_map.converters["int"] = Int64Converter
+    app.before_request(raise_upload_limit)  # before CSRFProtect's hook, which parses the form
     csrf.init_app(app)
     limiter.init_app(app)
     if app.config.get("TRUST_PROXY_HEADERS"):

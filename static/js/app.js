@@ -153,6 +153,9 @@
     }, true);
   }
 
+  // Progress bars carry their width in data-percent (the CSP forbids inline styles).
+  $$("[data-percent]").forEach((bar) => { bar.style.width = (parseFloat(bar.dataset.percent) || 0) + "%"; });
+
   // ---- Dashboard: upload photos with progress -----------------------------------
   const uploadForm = $("#upload-form");
   const progressCard = $("#progress-card");

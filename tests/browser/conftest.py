@@ -85,9 +85,10 @@ class Server:
 
     def env(self):
         return dict(os.environ, PHOPY_DATA_DIR=str(self.data_dir), LOG_DIR=str(self.root / "logs"),
-                    SECRET_KEY="browser-test", PUBLIC_BASE_URL=self.url, DATABASE_URL=database_url_for(self.root),
-                    JOB_RUNNER="thread", INDEX_WORKERS="1", TASK_POLL_SECONDS="0.5",
-                    TASK_STALE_SECONDS="60", FLASK_DEBUG="0")
+                    SECRET_KEY="browser-test", PUBLIC_BASE_URL=self.url,
+                    DATABASE_URL=database_url_for(self.root),
+                    JOB_RUNNER="thread", INDEX_WORKERS="1", SEARCH_WORKERS="1",
+                    TASK_POLL_SECONDS="0.5", TASK_STALE_SECONDS="60", FLASK_DEBUG="0")
 
     def start(self):
         gunicorn = Path(sys.executable).with_name("gunicorn")
@@ -188,9 +189,30 @@ def open_page(browser, server, console_errors, viewport, locale, **options):
     context.set_default_timeout(20000)
     page = context.new_page()
     page.on("pageerror", lambda exc: console_errors.append(str(exc)))
+    # Any Content-Security-Policy violation (a blocked inline script, style or
+    # outside asset) is recorded; the journeys assert there was none.
+    violations = []
+    context.add_init_script(
+        "document.addEventListener('securitypolicyviolation', e => console.error("
+        "'CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI));")
+    page.on("console", lambda m: violations.append(m.text)
+            if "Content Security Policy" in m.text or m.text.startswith("CSP violation")
+            else None)
+    page.csp_violations = violations
+    csp = []
+    page.on("response", lambda r: csp.append(r.headers.get("content-security-policy"))
+            if r.request.resource_type == "document" else None)
+    page.csp_headers = csp
     # Every asset must come from the app itself (a LAN with no internet).
     outside = []
     page.on("request", lambda r: outside.append(r.url)
             if not r.url.startswith((server.url, "data:", "blob:")) else None)
     page.outside_requests = outside
     return context, page
+
+
+def assert_csp_clean(page):
+    """The pages came with a Content-Security-Policy and nothing broke it."""
+    assert page.csp_headers and all(h and "script-src 'self'" in h for h in page.csp_headers), \
+        page.csp_headers
+    assert not page.csp_violations, page.csp_violations

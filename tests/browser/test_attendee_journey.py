@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DESKTOP, PHONE, open_page
+from tests.browser.conftest import DESKTOP, PHONE, assert_csp_clean, open_page
 
 EVENT_PHOTOS = ["group_photos/fr_two_people.jpg", "group_photos/fr_obama_and_biden.jpg",
                 "group_photos/fr_kit_with_rose.jpg", "lfw_4plus/Tony_Blair/Tony_Blair_0001.jpg",
@@ -177,6 +177,7 @@ def test_attendee(browser, server, faces_dir, indexed_event, tmp_path, shoot, co
     shoot(page, "not-found")
 
     assert not console_errors, console_errors
+    assert_csp_clean(page)
     assert not page.outside_requests, page.outside_requests
     context.close()
 

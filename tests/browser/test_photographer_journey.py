@@ -3,7 +3,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DESKTOP, SMALL_PHONE, open_page
+from tests.browser.conftest import DESKTOP, SMALL_PHONE, assert_csp_clean, open_page
 
 GROUP = ["fr_two_people.jpg", "fr_obama_and_biden.jpg", "fr_kit_with_rose.jpg",
          "dlib_2008_001322.jpg", "dlib_2008_002470.jpg"]
@@ -149,5 +149,6 @@ def test_photographer(browser, server, faces_dir, tmp_path, shoot, console_error
     shoot(page, "event-thai-360px")
 
     assert not console_errors, console_errors
+    assert_csp_clean(page)
     assert not page.outside_requests, page.outside_requests
     context.close()

@@ -166,3 +166,27 @@ def test_truncated_jpeg_refused_even_after_face_recognition_import(tmp_path, fac
     with pytest.raises(ImageDecodeError):
         open_image(truncated)
     assert ImageFile.LOAD_TRUNCATED_IMAGES is True  # left as face_recognition wants it
+
+
+def test_check_dimensions_refuses_a_bomb_from_its_header_alone():
+    import time as _time
+
+    from phopy.errors import FileTooLarge
+    from phopy.faces.images import check_dimensions
+    out = io.BytesIO()
+    Image.new("L", (12000, 12000)).save(out, format="PNG", optimize=True)
+    bomb = out.getvalue()
+    assert len(bomb) < 300_000
+    started = _time.process_time()
+    with pytest.raises(FileTooLarge) as err:
+        check_dimensions(bomb, 50_000_000, "bomb.png")
+    assert _time.process_time() - started < 0.5  # nothing was decoded
+    assert "megapixels" in err.value.message and "decompression" not in err.value.message
+    # Past Pillow's own bomb limit it is the same friendly refusal.
+    out = io.BytesIO()
+    Image.new("1", (20000, 20000)).save(out, format="PNG", optimize=True)
+    with pytest.raises(FileTooLarge):
+        check_dimensions(out.getvalue(), 50_000_000, "huge.png")
+    small = io.BytesIO()
+    Image.new("RGB", (40, 30)).save(small, format="JPEG")
+    assert check_dimensions(small.getvalue(), 50_000_000) == (40, 30)

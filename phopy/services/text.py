@@ -1,0 +1,20 @@
+"""Cleaning text that visitors type or upload before it is stored or shown."""
+import re
+import unicodedata
+
+_TAGS = re.compile(r"<[^>]*>")
+_SPACES = re.compile(r"\s+")
+
+
+def strip_controls(value, keep=""):
+    """``value`` without control, format (bidi overrides, zero-width) or unassigned
+    characters, except those in ``keep``."""
+    return "".join(ch for ch in value or ""
+                   if unicodedata.category(ch)[0] != "C" or ch in keep)
+
+
+def clean_text(value, max_length):
+    """Strip tags and control characters, collapse whitespace, trim."""
+    value = strip_controls(_TAGS.sub("", value or ""), keep="\n\t")
+    value = _SPACES.sub(" ", value).strip()
+    return value[:max_length]

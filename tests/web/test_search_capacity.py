@@ -1,0 +1,139 @@
+"""Searches at a busy venue, against a real gunicorn server (issue 12, findings 2, 4, 5).
+
+Selfie analysis runs in its own bounded pool: when it is full a search gets a
+quick 503 with Retry-After while pages keep answering; limits count per device
+as well as per address, so a crowd behind one address is served; a selfie that
+declares a huge image costs no memory.
+"""
+import io
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import psutil
+import pytest
+import requests
+from PIL import Image, ImageDraw
+
+from tests.conftest import make_event, make_photographer
+from tests.live_server import LiveServer
+
+pytestmark = pytest.mark.slow
+
+
+def png(size, mode="L"):
+    out = io.BytesIO()
+    Image.new(mode, size).save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def slow_selfie():
+    """A 4000 x 3000 photo with no face: the engine looks at it twice (~1 s of CPU)."""
+    img = Image.linear_gradient("L").resize((4000, 3000)).convert("RGB")
+    draw = ImageDraw.Draw(img)
+    for x in range(0, 4000, 37):
+        draw.line((x, 0, 4000 - x, 3000), fill=(x % 255, 90, 200), width=3)
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+def start(tmp_path, **env):
+    srv = LiveServer(tmp_path, **env).start()
+    app = srv.app()
+    owner = make_photographer(app)
+    srv.event = make_event(app, owner["id"], "Venue night", is_listed=True)
+    return srv
+
+
+def family_rss(pid):
+    """Resident memory of a process and all its children, in bytes."""
+    proc = psutil.Process(pid)
+    total = proc.memory_info().rss
+    for child in proc.children(recursive=True):
+        try:
+            total += child.memory_info().rss
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def test_a_full_search_queue_answers_503_fast_and_pages_keep_serving(tmp_path):
+    srv = start(tmp_path, SEARCH_QUEUE_SIZE="1", SEARCH_RETRY_AFTER_SECONDS="7")
+    try:
+        url = f"{srv.url}/api/events/{srv.event['id']}/search"
+        requests.post(url, files={"selfies": ("w.png", png((32, 32)))}, timeout=60)  # warm
+        big = slow_selfie()
+        first = {}
+
+        def slow_search():
+            first["response"] = requests.post(
+                url, files=[("selfies", (f"s{i}.jpg", big)) for i in range(3)], timeout=120)
+        worker = threading.Thread(target=slow_search)
+        worker.start()
+        time.sleep(0.8)  # the three slow selfies hold the only place in the queue
+        started = time.monotonic()
+        busy = requests.post(url, files={"selfies": ("me.png", png((32, 32)))}, timeout=30)
+        busy_seconds = time.monotonic() - started
+        page = requests.get(srv.url + "/events", timeout=10)
+        session = requests.Session()
+        html = session.get(f"{srv.url}/e/{srv.event['code']}", headers={"Accept-Language": "th"})
+        token = html.text.split('name="csrf-token" content="')[1].split('"')[0]
+        thai = session.post(f"{srv.url}/e/{srv.event['code']}", data={"csrf_token": token},
+                            files={"selfies": ("me.png", png((32, 32)))},
+                            headers={"Accept-Language": "th"}, timeout=30)
+        worker.join(120)
+        assert busy.status_code == 503, busy.text
+        assert busy.headers["Retry-After"] == "7" and busy.json()["error"] == "busy"
+        assert busy_seconds < 3  # refused at once, not after waiting its turn
+        assert page.status_code == 200
+        assert thai.status_code == 503 and thai.headers["Retry-After"] == "7"
+        assert "ขณะนี้มีผู้ค้นหาจำนวนมาก" in thai.text
+        assert first["response"].status_code == 422  # the slow one still got its answer
+    finally:
+        srv.stop()
+
+
+def test_a_crowd_behind_one_address_is_served_but_one_device_is_limited(tmp_path):
+    """Default limits: 110 attendees (devices) searching within a minute from one
+    address all get answers; a single device flooding gets 429s."""
+    srv = start(tmp_path)
+    try:
+        url = f"{srv.url}/api/events/{srv.event['id']}/search"
+        selfie = png((32, 32))
+
+        def attendee(_):
+            session = requests.Session()  # one phone, one cookie jar
+            session.get(f"{srv.url}/e/{srv.event['code']}", timeout=30)
+            return session.post(url, files={"selfies": ("me.png", selfie)},
+                                timeout=60).status_code
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(attendee, range(110)))
+        assert answers.count(422) == 110, answers  # no face in a blank selfie: a real answer
+
+        flooder = requests.Session()
+        flooder.get(f"{srv.url}/e/{srv.event['code']}", timeout=30)
+        flood = [flooder.post(url, files={"selfies": ("me.png", selfie)}, timeout=60).status_code
+                 for _ in range(25)]
+        assert 429 in flood and flood.index(429) >= 15, flood
+    finally:
+        srv.stop()
+
+
+def test_huge_declared_selfies_cost_no_memory(tmp_path):
+    srv = start(tmp_path)
+    try:
+        url = f"{srv.url}/api/events/{srv.event['id']}/search"
+        requests.post(url, files={"selfies": ("w.png", png((32, 32)))}, timeout=60)  # warm
+        bomb = png((12000, 12000))
+        worker = srv.worker_pid()
+        before = family_rss(worker)
+        for _ in range(20):
+            response = requests.post(url, files=[("selfies", (f"b{i}.png", bomb))
+                                                 for i in range(3)], timeout=10)
+            assert response.status_code == 413
+            assert "megapixels" in response.json()["message"]
+        grown = family_rss(worker) - before
+        assert grown < 200 * 1024 * 1024, f"grew {grown / 2**20:.0f} MB"
+    finally:
+        srv.stop()
