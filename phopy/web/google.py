@@ -16,7 +16,8 @@ from phopy.errors import PhopyError
 from phopy.google import DRIVE_SCOPE, SIGN_IN_SCOPES, is_configured, oauth
 from phopy.google.drive import DriveAccessError
 from phopy.services import drive, events, google_accounts, indexing
-from phopy.web.auth import _safe_next, login_required, start_session
+from phopy.web.auth import login_required, start_session
+from phopy.web.redirects import safe_redirect
 from phopy.web.i18n import translate
 
 log = logging.getLogger(__name__)
@@ -94,7 +95,7 @@ def callback():
         flash(translate(exc.message), "error")
         return redirect(url_for("auth.login"))
     start_session(user)
-    return redirect(_safe_next(pending.get("next")))
+    return safe_redirect(pending.get("next"), url_for("dashboard.index"))
 
 
 @bp.route("/auth/google/disconnect", methods=("POST",))
@@ -103,7 +104,7 @@ def disconnect():
     """Revoke and delete the Drive grant; linked events pause."""
     google_accounts.disconnect_drive(get_db(), current_app.config, g.photographer["id"])
     flash(_("Google Drive is disconnected."), "success")
-    return redirect(_safe_next(request.form.get("next")))
+    return safe_redirect(request.form.get("next"), url_for("dashboard.index"))
 
 
 def _owned(event_id):
