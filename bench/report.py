@@ -369,10 +369,7 @@ def kept_sections(path):
         text = text[:start] + text[end + len("<!-- venue:end -->"):]
     if "<!-- distributed -->" in text:
         kept.append(text[text.index("<!-- distributed -->"):].strip())
-    return "".join("
-
-" + k.strip() for k in kept) + ("
-" if kept else "")
+    return "".join("\n\n" + k.strip() for k in kept) + ("\n" if kept else "")
 
 
 def _default(value):
