@@ -33,6 +33,12 @@ class Periodic:
 PERIODIC = (
     Periodic("prune-tasks", "prune_tasks",
              lambda cfg: 3600 * float(cfg.get("TASK_PRUNE_HOURS", 6) or 0)),
+    # Close LINE group events idle for LINE_AUTO_CLOSE_MINUTES (only with LINE set up).
+    Periodic("line-auto-close", "line_auto_close",
+             lambda cfg: 300 if cfg.get("LINE_CHANNEL_ACCESS_TOKEN")
+             and float(cfg.get("LINE_AUTO_CLOSE_MINUTES") or 0) > 0 else 0),
+    # Purge face data FACE_RETENTION_DAYS after each event closes.
+    Periodic("purge-faces", "purge_faces", 3600),
 )
 
 

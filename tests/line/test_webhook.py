@@ -1,0 +1,59 @@
+"""The webhook: signatures, redeliveries, replies and the operator's set-up."""
+from tests.conftest import db_rows
+from tests.fakes import line_webhook as hooks
+from tests.line.conftest import ATTENDEE, GROUP, OPERATOR, STRANGER
+
+
+def test_bad_or_missing_signature_is_refused_and_changes_nothing(line):
+    event = hooks.follow(ATTENDEE)
+    assert line.post(event, signature=False).status_code == 400
+    assert line.post(event, secret="wrong-secret").status_code == 400
+    assert line.run_jobs() == 0
+    assert db_rows(line.app, "SELECT * FROM line_webhook_events") == []
+    assert db_rows(line.app, "SELECT * FROM line_users") == []
+    assert line.server.delivered() == []
+
+
+def test_follow_asks_for_a_selfie_by_reply_in_the_users_language(line):
+    line.send(hooks.follow(ATTENDEE))
+    replies = line.server.delivered("reply")
+    assert len(replies) == 1 and line.server.delivered("push") == []
+    assert "selfie" in replies[0]["messages"][0]["text"]
+    line.send(hooks.follow(STRANGER))  # no language in the profile: Thai
+    assert "เซลฟี่" in line.last_texts()[0]
+
+
+def test_redelivered_event_is_processed_once(line):
+    event = hooks.text(hooks.user_source(OPERATOR), "ลงทะเบียน")
+    line.send(event)
+    again = dict(event, deliveryContext={"isRedelivery": True}, replyToken="another-token")
+    line.send(again)
+    assert line.texts() == ["✅ สำเร็จ! พิมพ์ 'เพิ่มกลุ่ม'"]
+    assert len(db_rows(line.app, "SELECT * FROM photographers")) == 1
+
+
+def test_operator_registers_adds_a_group_and_starts_one_event(line):
+    line.send(hooks.text(hooks.user_source(OPERATOR), "register"))
+    line.send(hooks.text(hooks.user_source(OPERATOR), "เพิ่มกลุ่ม"))
+    steps = line.last_texts()[0]
+    token = steps.split("Phopy เชื่อมต่อ ")[1].split()[0] if "Phopy เชื่อมต่อ " in steps \
+        else steps.split("Phopy connect ")[1].split()[0]
+    line.send(hooks.join(GROUP))
+    assert "Phopy" in line.last_texts()[0]
+    # Someone else cannot connect the group without the token.
+    line.send(hooks.text(hooks.group_source(GROUP, STRANGER), "Phopy connect"))
+    assert "✅" not in line.last_texts()[0]
+    line.send(hooks.text(hooks.group_source(GROUP, OPERATOR), "Phopy เชื่อมต่อ"))
+    assert line.last_texts() == ["✅ เชื่อมต่อแล้ว!"]
+    assert db_rows(line.app, "SELECT used_at FROM line_tokens WHERE token = ?",
+                   (token,))[0]["used_at"]
+    line.send(hooks.text(hooks.group_source(GROUP, OPERATOR), "Phopy เริ่มงาน งานแต่งคุณเอ"))
+    started = line.last_texts()[0]
+    event = db_rows(line.app, "SELECT * FROM events")[0]
+    assert event["name"] == "งานแต่งคุณเอ" and event["code"] in started
+    assert "@phopy" in started and "7" in started
+    line.send(hooks.text(hooks.group_source(GROUP, OPERATOR), "Phopy start Another one"))
+    assert len(db_rows(line.app, "SELECT * FROM events")) == 1
+    line.send(hooks.text(hooks.group_source(GROUP, STRANGER), "Phopy status"))
+    assert event["code"] in line.last_texts()[0]
+    assert line.client.get(f"/e/{event['code']}").status_code == 200
