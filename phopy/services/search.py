@@ -14,11 +14,18 @@ import numpy as np
 from phopy.data import events as events_db
 from phopy.data import faces as faces_db
 from phopy.data import photos as photos_db
-from phopy.errors import N_, Message, NoFaceFound, ValidationError
+from phopy.errors import N_, Message, NoFaceFound, PhopyError, ValidationError
 from phopy.faces import FaceIndex, match_photos
 from phopy.services.photos import check_image_bytes
 
 log = logging.getLogger(__name__)
+
+
+class SearchEnded(PhopyError):
+    """The event's face data was purged (retention): no more face search."""
+
+    status_code = 410
+    code = "search_ended"
 
 
 class SearchCache:
@@ -96,6 +103,9 @@ def read_selfies(engine, selfies, max_bytes, max_selfies=3):
 
 def search_event(conn, engine, cache, event, selfies, *, tolerance, max_bytes, max_selfies=3):
     """Search one event with 1–3 selfies; return a SearchResult, best match first."""
+    if event.get("faces_purged_at"):
+        raise SearchEnded(N_("Face search for this event has ended: its face data was "
+                             "deleted after the event."))
     encodings, counts, notices = read_selfies(engine, selfies, max_bytes, max_selfies)
     index = cache.get_index(conn, event["id"])
     matches = match_photos(index, encodings, tolerance)
