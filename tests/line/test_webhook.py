@@ -57,3 +57,46 @@ def test_operator_registers_adds_a_group_and_starts_one_event(line):
     line.send(hooks.text(hooks.group_source(GROUP, STRANGER), "Phopy status"))
     assert event["code"] in line.last_texts()[0]
     assert line.client.get(f"/e/{event['code']}").status_code == 200
+
+
+def test_dashboard_code_links_an_existing_account_once(line):
+    from tests.conftest import login, make_photographer
+    user = make_photographer(line.app)
+    login(line.client)
+    page = line.client.post("/dashboard/line").get_data(as_text=True)
+    code = page.split('id="line-register-code">ลงทะเบียน ')[1].split("<")[0].strip()
+    line.send(hooks.text(hooks.user_source(OPERATOR), f"ลงทะเบียน {code.lower()}"))
+    assert user["email"] in line.last_texts()[0]
+    line.send(hooks.text(hooks.user_source(STRANGER), f"register {code}"))
+    assert "ไม่ถูกต้อง" in line.last_texts()[0]  # one time only
+    assert len(db_rows(line.app, "SELECT * FROM photographers")) == 1
+    line.send(hooks.text(hooks.user_source(OPERATOR), "add group"))
+    line.send(hooks.join(GROUP))
+    line.send(hooks.text(hooks.group_source(GROUP, OPERATOR), "Phopy connect"))
+    line.send(hooks.text(hooks.group_source(GROUP, OPERATOR), "Phopy start Songkran party"))
+    assert db_rows(line.app, "SELECT owner_id FROM events")[0]["owner_id"] == user["id"]
+    assert "Songkran party" in line.client.get("/dashboard/").get_data(as_text=True)
+    assert 'id="line-linked"' in line.client.get("/dashboard/line").get_data(as_text=True)
+
+
+def test_group_token_expires_and_close_needs_an_open_event(line):
+    line.send(hooks.text(hooks.user_source(OPERATOR), "register"))
+    line.send(hooks.text(hooks.user_source(OPERATOR), "add group"))
+    from phopy.data import get_database
+    conn = get_database(line.app).connect()
+    conn.execute("UPDATE line_tokens SET expires_at = expires_at - 3601")
+    conn.close()
+    line.send(hooks.join(GROUP))
+    line.send(hooks.text(hooks.group_source(GROUP, OPERATOR), "Phopy connect"))
+    assert "✅" not in line.last_texts()[0]
+    line.send(hooks.text(hooks.group_source(GROUP, OPERATOR), "Phopy start Late party"))
+    assert db_rows(line.app, "SELECT * FROM events") == []
+    line.send(hooks.text(hooks.user_source(OPERATOR), "add group"))
+    line.send(hooks.text(hooks.group_source(GROUP, OPERATOR), "Phopy connect"))
+    line.send(hooks.text(hooks.group_source(GROUP, OPERATOR), "Phopy ปิดงาน"))
+    assert "ยังไม่มีงาน" in line.last_texts()[0]
+
+
+def test_line_off_without_settings(client):
+    assert client.post("/line/webhook", data=b"{}").status_code == 404
+    assert client.get("/").status_code == 200
