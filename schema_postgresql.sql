@@ -24,6 +24,8 @@ CREATE TABLE IF NOT EXISTS events (
     closed_at     TEXT,                 -- set when the event is closed
     face_retention_days INTEGER,        -- NULL: FACE_RETENTION_DAYS
     faces_purged_at TEXT,               -- face data deleted (retention)
+    banner_key    TEXT,                 -- PNG composited onto downloads
+    banner_position TEXT,
     created_at    TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS idx_events_owner ON events(owner_id);

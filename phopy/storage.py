@@ -78,4 +78,4 @@ def qr_key(event_id):
 
 def event_prefixes(event_id):
     """Every folder that holds one event's files."""
-    return [f"originals/{event_id}", f"thumbnails/{event_id}"]
+    return [f"originals/{event_id}", f"thumbnails/{event_id}", f"banners/{event_id}"]

@@ -14,6 +14,8 @@ COLUMNS = {
         ("closed_at", "TEXT"),
         ("face_retention_days", "INTEGER"),
         ("faces_purged_at", "TEXT"),
+        ("banner_key", "TEXT"),
+        ("banner_position", "TEXT"),
     ],
     "tasks": [
         ("args", "TEXT"),

@@ -1,12 +1,14 @@
-"""Dashboard pages for LINE and face data: "Connect LINE", close an event, retention."""
+"""Dashboard pages for LINE, face data and banners: "Connect LINE", close an event,
+retention days, the event banner."""
 from flask import (Blueprint, current_app, flash, g, redirect, render_template, request,
-                   url_for)
+                   send_file, url_for)
 from flask_babel import gettext as _
 
 from phopy.data import get_db
-from phopy.errors import PhopyError
+from phopy.errors import N_, NotFound, PhopyError, ValidationError
+from phopy.extensions import get_storage
 from phopy.line import is_enabled
-from phopy.services import events, line_operators, retention
+from phopy.services import events, line_operators, overlays, retention
 from phopy.web.auth import login_required
 from phopy.web.i18n import translate
 
@@ -49,3 +51,37 @@ def face_data(event_id):
     except PhopyError as exc:
         flash(translate(exc.message), "error")
     return redirect(url_for("dashboard.event", event_id=event["id"]))
+
+
+@bp.route("/events/<event_id>/banner", methods=("POST",))
+@login_required
+def banner(event_id):
+    """Upload (or remove) the event's PNG banner and choose where it sits."""
+    conn, store = get_db(), get_storage()
+    event = events.get_owned_event(conn, event_id, g.photographer["id"])
+    try:
+        if request.form.get("action") == "remove":
+            overlays.remove_banner(conn, store, event["id"])
+            flash(_("Banner removed."), "success")
+        else:
+            upload = request.files.get("banner")
+            data = upload.read() if upload and upload.filename else None
+            if not data and not event.get("banner_key"):
+                raise ValidationError(N_("The banner must be a PNG file of at most 5 MB."))
+            overlays.save_banner(conn, store, event["id"], data,
+                                 request.form.get("banner_position"))
+            flash(_("Banner saved: every download of this event now carries it."), "success")
+    except PhopyError as exc:
+        flash(translate(exc.message), "error")
+    return redirect(url_for("dashboard.event", event_id=event["id"]))
+
+
+@bp.route("/events/<event_id>/banner.png")
+@login_required
+def banner_image(event_id):
+    """The event's banner, for the dashboard preview."""
+    event = events.get_owned_event(get_db(), event_id, g.photographer["id"])
+    store = get_storage()
+    if not event.get("banner_key") or not store.exists(event["banner_key"]):
+        raise NotFound()
+    return send_file(store.path(event["banner_key"]), mimetype="image/png", max_age=0)

@@ -30,18 +30,27 @@ def read_token(signer, token, max_age):
         raise NotFound(N_("This link is not valid."))
 
 
-def write_zip(storage, photos, fileobj):
-    """Write a ZIP of the photos' originals, with unique file names, to ``fileobj``."""
+def write_zip(storage, photos, fileobj, render=None):
+    """Write a ZIP of the photos, with unique file names, to ``fileobj``.
+
+    ``render(photo)`` gives (bytes, mimetype, name) to store instead of the
+    original (the event banner composited); originals are stored as they are.
+    """
     seen = set()
     with zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_STORED) as archive:
         for photo in photos:
-            name = photo["filename"]
+            data, name = None, photo["filename"]
+            if render is not None:
+                data, _mimetype, name = render(photo)
             stem, dot, ext = name.rpartition(".")
             n = 1
             while name.lower() in seen:
                 n += 1
                 name = f"{stem or ext}-{n}{dot}{ext if stem else ''}"
             seen.add(name.lower())
-            archive.write(storage.path(photo["storage_key"]), arcname=name)
+            if data is None:
+                archive.write(storage.path(photo["storage_key"]), arcname=name)
+            else:
+                archive.writestr(name, data)
     fileobj.seek(0)
     return fileobj

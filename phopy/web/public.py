@@ -1,4 +1,5 @@
 """Public pages: landing, listed events, the attendee's event page and photos."""
+import io
 import tempfile
 
 from flask import (Blueprint, current_app, redirect, render_template, request, send_file,
@@ -7,7 +8,7 @@ from flask import (Blueprint, current_app, redirect, render_template, request, s
 from phopy.data import get_db
 from phopy.errors import N_, NotFound, PhopyError
 from phopy.extensions import get_engine, get_link_signer, get_search_cache, get_storage
-from phopy.services import events, links, photos, search
+from phopy.services import events, links, overlays, photos, search
 from phopy.web.i18n import translate
 from phopy.web.security import limiter, search_limit
 
@@ -97,6 +98,11 @@ def photo(token, kind):
         if key is None:
             raise NotFound(N_("This photo could not be read."))
         return send_file(store.path(key), mimetype="image/jpeg", max_age=86400)
+    event = events.get_event(conn, payload["e"])
+    if event.get("banner_key"):  # the event's banner on every download; original untouched
+        data, mimetype, name = overlays.composite(store, photo_row, event)
+        return send_file(io.BytesIO(data), mimetype=mimetype, download_name=name,
+                         as_attachment=(kind == "download"), max_age=0)
     return send_file(store.path(photo_row["storage_key"]), download_name=photo_row["filename"],
                      as_attachment=(kind == "download"), max_age=86400)
 
@@ -111,6 +117,8 @@ def zip_download(code):
         raise NotFound(N_("This link is not valid."))
     conn = get_db()
     rows = [photos.get_event_photo(conn, event["id"], pid) for pid in payload["ps"]]
-    archive = links.write_zip(get_storage(), rows, tempfile.TemporaryFile())
+    store = get_storage()
+    render = (lambda p: overlays.composite(store, p, event)) if event.get("banner_key") else None
+    archive = links.write_zip(store, rows, tempfile.TemporaryFile(), render=render)
     return send_file(archive, mimetype="application/zip", as_attachment=True,
                      download_name=f"phopy-{event['code']}.zip")

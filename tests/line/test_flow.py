@@ -1,13 +1,13 @@
 """The whole LINE flow on real photos: operator, group, attendee, photos, pushes,
 auto close, gallery. Plus the failure cases around photos and pushes."""
+import hashlib
 import io
 import re
 import zipfile
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import db_rows
+from tests.conftest import db_rows, login, make_photographer
 from tests.fakes import line_webhook as hooks
 from tests.line.conftest import ATTENDEE, GROUP, OPERATOR, STRANGER
 
@@ -20,10 +20,21 @@ def group_text(user_id, text):
     return hooks.text(hooks.group_source(GROUP, user_id), text)
 
 
-def set_up_group_event(line, name="Obama visit 2026"):
-    """Operator registers, adds and connects the group, starts an event; return it."""
+def set_up_group_event(line, name="Obama visit 2026", web_account=False):
+    """Operator registers, adds and connects the group, starts an event; return it.
+
+    With ``web_account`` the operator links an existing dashboard account (logged in
+    on ``line.client``) with the dashboard's one-time code.
+    """
     line.send(hooks.follow(OPERATOR))
-    line.send(hooks.text(hooks.user_source(OPERATOR), "ลงทะเบียน"))
+    if web_account:
+        make_photographer(line.app)
+        login(line.client)
+        page = line.client.post("/dashboard/line").get_data(as_text=True)
+        code = re.search(r'id="line-register-code">ลงทะเบียน (\w+)<', page)[1]
+        line.send(hooks.text(hooks.user_source(OPERATOR), f"ลงทะเบียน {code}"))
+    else:
+        line.send(hooks.text(hooks.user_source(OPERATOR), "ลงทะเบียน"))
     line.send(hooks.text(hooks.user_source(OPERATOR), "เพิ่มกลุ่ม"))
     line.send(hooks.join(GROUP))
     line.send(group_text(OPERATOR, "Phopy connect"))
@@ -45,6 +56,37 @@ def send_group_photos(line, faces_dir, names, start=0):
         line.post(hooks.image(hooks.group_source(GROUP, OPERATOR), message_id,
                               {"id": "set1", "index": n + 1, "total": len(names) + start}))
     line.run_jobs()
+
+
+def banner_png():
+    """A 200x100 PNG: left half opaque red, right half fully transparent."""
+    from PIL import Image
+    img = Image.new("RGBA", (200, 100), (0, 0, 0, 0))
+    img.paste((255, 0, 0, 255), (0, 0, 100, 100))
+    out = io.BytesIO()
+    img.save(out, format="PNG")
+    return out.getvalue()
+
+
+def assert_has_banner(data, original_path):
+    """The download is the original with the banner at the bottom right (transparency kept)."""
+    from PIL import Image
+
+    from phopy.faces import open_image
+    got = Image.open(io.BytesIO(data)).convert("RGB")
+    original = open_image(original_path)
+    assert got.size == original.size
+    w = int(got.width * 0.3)
+    h = round(100 * w / 200)
+    margin = int(min(got.size) * 0.02)
+    y = got.height - margin - h // 2
+    red = got.getpixel((got.width - margin - int(w * 0.75), y))
+    assert red[0] > 200 and red[1] < 70 and red[2] < 70
+    clear_x = got.width - margin - int(w * 0.25)
+    seen, before = got.getpixel((clear_x, y)), original.getpixel((clear_x, y))
+    assert all(abs(a - b) < 40 for a, b in zip(seen, before))
+    top_left = got.getpixel((5, 5)), original.getpixel((5, 5))
+    assert all(abs(a - b) < 40 for a, b in zip(*top_left))
 
 
 def age_event(line, event_id, minutes):
@@ -72,7 +114,12 @@ def run_auto_close(line):
 
 @pytest.mark.slow
 def test_whole_flow_from_group_photos_to_the_gallery(line, faces_dir):
-    event = set_up_group_event(line)
+    event = set_up_group_event(line, web_account=True)
+    saved = line.client.post(f"/dashboard/events/{event['id']}/banner", data={
+        "banner": (io.BytesIO(banner_png()), "logo.png"), "banner_position": "bottom-right"},
+        content_type="multipart/form-data", follow_redirects=True)
+    assert 'id="banner-preview"' in saved.get_data(as_text=True)
+    line.client.post("/auth/logout")
     line.send(hooks.follow(ATTENDEE))
     register_selfie(line, faces_dir)
     assert "Selfie saved" in line.last_texts()[0]
@@ -114,12 +161,21 @@ def test_whole_flow_from_group_photos_to_the_gallery(line, faces_dir):
         ["stored"] * 4
     downloads = re.findall(r'href="(/p/[^"]+/download)"', html)
     assert len(downloads) == 2
-    got = {line.client.get(u).data for u in downloads}
-    expected = {(faces_dir / "group_photos" / n).read_bytes() for n in OBAMA_PHOTOS}
-    assert got == expected
+    from PIL import Image
+    paths = [faces_dir / "group_photos" / n for n in OBAMA_PHOTOS]
+    originals = {Image.open(p).size: p for p in paths}
+    got = [line.client.get(u).data for u in downloads]
     zip_url = re.search(r'id="zip-link" href="([^"]+)"', html)[1].replace("&amp;", "&")
     archive = zipfile.ZipFile(io.BytesIO(line.client.get(zip_url).data))
-    assert sorted(archive.read(n) for n in archive.namelist()) == sorted(expected)
+    got += [archive.read(n) for n in archive.namelist()]
+    sizes = [Image.open(io.BytesIO(data)).size for data in got]
+    assert sorted(sizes) == sorted(list(originals) * 2)  # Obama's two photos, single and ZIP
+    for data, size in zip(got, sizes):
+        assert_has_banner(data, originals[size])
+    from phopy.extensions import get_storage
+    for row in db_rows(line.app, "SELECT storage_key, content_hash FROM photos"):
+        data = get_storage(line.app).path(row["storage_key"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == row["content_hash"]  # originals untouched
     # A forged gallery link shows nothing.
     assert line.client.get(url.replace("http://phopy.test", "") + "x").status_code == 404
 
