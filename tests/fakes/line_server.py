@@ -40,6 +40,20 @@ class FakeLineState:
         self.push_failures = []      # queue of statuses for the next pushes (429, 500)
         self.content_404 = False
         self.used_reply_tokens = set()
+        self.echo = False            # print delivered messages (when run by hand)
+
+    def deliver(self, entry):
+        """Record a message that reached LINE users (lock held by the caller)."""
+        self.delivered.append(entry)
+        if self.echo:
+            texts = [m.get("text") or f"[{m.get('type')}] {m.get('altText', '')}"
+                     for m in entry.get("messages") or []]
+            target = entry.get("to") or "reply"
+            for text in texts:
+                print(f"<- {entry['kind']} to {target}: {text}", flush=True)
+            for m in entry.get("messages") or []:
+                if m.get("type") == "flex":
+                    print("   " + json.dumps(m["contents"], ensure_ascii=False)[:600], flush=True)
 
     def record(self, entry):
         with self.lock:
@@ -123,16 +137,14 @@ class Handler(BaseHTTPRequestHandler):
                 if not token or token in st.used_reply_tokens:
                     return self._send(400, {"message": "Invalid reply token"})
                 st.used_reply_tokens.add(token)
-                st.delivered.append({"kind": "reply", "token": token,
-                                     "messages": body.get("messages")})
+                st.deliver({"kind": "reply", "token": token, "messages": body.get("messages")})
             return self._send(200, OK)
         if path == "/v2/bot/message/push":
             return self._push(body)
         if path == "/v2/bot/message/multicast":
             with st.lock:
                 for to in body.get("to") or []:
-                    st.delivered.append({"kind": "multicast", "to": to,
-                                         "messages": body.get("messages")})
+                    st.deliver({"kind": "multicast", "to": to, "messages": body.get("messages")})
             return self._send(200, {})
         if re.fullmatch(r"/v2/bot/group/[^/]+/leave", path):
             return self._send(200, {})
@@ -151,8 +163,8 @@ class Handler(BaseHTTPRequestHandler):
             request_id = uuid.uuid4().hex
             if key:
                 st.accepted_keys[key] = request_id
-            st.delivered.append({"kind": "push", "to": body.get("to"), "retry_key": key,
-                                 "messages": body.get("messages")})
+            st.deliver({"kind": "push", "to": body.get("to"), "retry_key": key,
+                        "messages": body.get("messages")})
         if failure:  # accepted, but the answer says it failed (the answer was lost)
             return self._send(failure, {"message": "Internal server error"})
         return self._send(200, OK)
@@ -217,6 +229,7 @@ def main():
     parser.add_argument("--port", type=int, default=8090)
     args = parser.parse_args()
     server = FakeLineServer(args.port)
+    server.state.echo = True
     print(f"Fake LINE API on {server.url} (LINE_API_HOST={server.url}); Ctrl+C to stop",
           flush=True)
     try:

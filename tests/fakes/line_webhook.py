@@ -1,14 +1,20 @@
 """Build LINE webhook events with every field LINE sends, sign them, post them.
 
-By hand, against a running Phopy (``LINE_CHANNEL_SECRET`` as in its ``.env``)::
+By hand, against a running Phopy (``LINE_CHANNEL_SECRET`` as in its ``.env``) and
+the fake LINE API (``python -m tests.fakes.line_server``)::
 
-    .venv/bin/python -m tests.fakes.line_webhook --url http://127.0.0.1:5000/line/webhook \\
-        --secret SECRET follow U0123456789abcdef0123456789abcdef
-    ... text USER_ID "register"
-    ... join GROUP_ID
-    ... group-text GROUP_ID USER_ID "Phopy connect"
-    ... image USER_ID MESSAGE_ID [--group GROUP_ID]   (content: see the fake server)
-    ... unfollow USER_ID
+    W=".venv/bin/python -m tests.fakes.line_webhook --secret SECRET"
+    $W follow U0123456789abcdef0123456789abcdef --language en
+    $W text U0123456789abcdef0123456789abcdef register
+    $W join C0123456789abcdef0123456789abcdef
+    $W group-text C0123… U0123… Phopy connect
+    $W image U0123… selfie1 --file ../shared/datasets/faces/face_recognition_examples/obama2.jpg
+    $W image U0123… img1 --group C0123… --file ../shared/datasets/faces/group_photos/fr_two_people.jpg
+    $W unfollow U0123…
+
+``--file`` hands the image to the fake LINE API first (as LINE keeps the content
+of a message the user sent); ``follow`` gives the fake a profile for the user.
+The bot's answers appear in the fake server's output.
 """
 import argparse
 import base64
@@ -17,8 +23,10 @@ import hmac
 import json
 import sys
 import time
+import urllib.error
 import urllib.request
 import uuid
+from pathlib import Path
 
 DESTINATION = "U" + "0" * 32
 
@@ -97,6 +105,15 @@ def post(url, secret, events, bad_signature=False):
         return exc.code, exc.read().decode()
 
 
+def configure(fake_url, settings):
+    """Tell the fake LINE API about profiles or message contents."""
+    req = urllib.request.Request(f"{fake_url.rstrip('/')}/_fake/config", method="POST",
+                                 data=json.dumps(settings).encode(),
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10):
+        pass
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Send signed LINE webhook events")
     parser.add_argument("--url", default="http://127.0.0.1:5000/line/webhook")
@@ -105,6 +122,9 @@ def main(argv=None):
                                          "image"])
     parser.add_argument("args", nargs="+")
     parser.add_argument("--group")
+    parser.add_argument("--fake", default="http://127.0.0.1:8090", help="the fake LINE API")
+    parser.add_argument("--file", help="image content for an image event")
+    parser.add_argument("--language", default="th", help="profile language on follow")
     opts = parser.parse_args(argv)
     a = opts.args
     if opts.kind == "follow":
@@ -120,6 +140,11 @@ def main(argv=None):
     else:
         source = group_source(opts.group, a[0]) if opts.group else user_source(a[0])
         event = image(source, a[1])
+    if opts.kind == "follow":
+        configure(opts.fake, {"profiles": {a[0]: {"userId": a[0], "displayName": "Tester",
+                                                  "language": opts.language}}})
+    if opts.kind == "image" and opts.file:
+        configure(opts.fake, {"content_files": {a[1]: str(Path(opts.file).resolve())}})
     status, answer = post(opts.url, opts.secret, [event])
     print(status, answer)
     return 0 if status == 200 else 1
