@@ -2,8 +2,10 @@
 from phopy.data.timeutil import utc_now_iso
 
 # Parents before children, so foreign keys hold while copying.
-TABLES = ("photographers", "events", "photos", "photo_checkpoints", "faces", "tasks")
-SERIAL_TABLES = ("photographers", "photos", "faces")
+TABLES = ("photographers", "events", "photos", "photo_checkpoints", "faces", "tasks",
+          "line_users", "line_tokens", "line_groups", "line_webhook_events", "line_outbox",
+          "line_event_groups", "line_images", "line_participants", "line_matches")
+SERIAL_TABLES = ("photographers", "photos", "faces", "line_outbox")
 
 
 def backfill_checkpoints(conn):
