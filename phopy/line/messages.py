@@ -195,7 +195,8 @@ def attendee_help(lang):
 
 def photos_found_flex(lang, event, count, url):
     """The Flex bubble 'we found N photos of you' with a 'see all photos' button."""
-    title = tr(lang, N_("We found %(n)d photos of you"), n=count)
+    title = tr(lang, N_("We found %(n)d photo of you") if count == 1
+               else N_("We found %(n)d photos of you"), n=count)
     return [{"type": "flex", "altText": title, "contents": {
         "type": "bubble",
         "body": {"type": "box", "layout": "vertical", "spacing": "md", "contents": [
