@@ -21,6 +21,11 @@ CREATE TABLE IF NOT EXISTS events (
     is_listed     INTEGER NOT NULL DEFAULT 0,
     auto_index    INTEGER NOT NULL DEFAULT 1,
     faces_version INTEGER NOT NULL DEFAULT 0,  -- bumped whenever faces change
+    closed_at     TEXT,                 -- set when the event is closed
+    face_retention_days INTEGER,        -- NULL: FACE_RETENTION_DAYS
+    faces_purged_at TEXT,               -- face data deleted (retention)
+    banner_key    TEXT,                 -- PNG composited onto downloads
+    banner_position TEXT,
     created_at    TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS idx_events_owner ON events(owner_id);
@@ -199,3 +204,92 @@ CREATE TABLE IF NOT EXISTS login_sessions (
     created_at      TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS idx_login_sessions_photographer ON login_sessions(photographer_id);
+-- LINE Official Account (phopy/line, phopy/data/line.py).
+CREATE TABLE IF NOT EXISTS line_users (
+    user_id         TEXT PRIMARY KEY,      -- U + 32 hex
+    display_name    TEXT,
+    language        TEXT,                  -- from the LINE profile; Thai when unknown
+    photographer_id INTEGER REFERENCES photographers(id) ON DELETE SET NULL,
+    face_encoding   BLOB,                  -- the selfie's largest face (the image is not kept)
+    encoded_at      TEXT,
+    created_at      TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS line_tokens (
+    token           TEXT PRIMARY KEY,      -- one-time: 'register' (dashboard) or 'group'
+    kind            TEXT NOT NULL,
+    photographer_id INTEGER REFERENCES photographers(id) ON DELETE CASCADE,
+    user_id         TEXT,
+    expires_at      REAL NOT NULL,
+    used_at         TEXT
+);
+
+CREATE TABLE IF NOT EXISTS line_groups (
+    group_id        TEXT PRIMARY KEY,
+    name            TEXT,
+    photographer_id INTEGER REFERENCES photographers(id) ON DELETE SET NULL,
+    linked_by       TEXT,                  -- the operator's LINE user id
+    linked_at       TEXT,
+    joined_at       TEXT NOT NULL
+);
+
+-- Webhook events already taken (webhookEventId): a redelivery is processed once.
+CREATE TABLE IF NOT EXISTS line_webhook_events (
+    webhook_event_id TEXT PRIMARY KEY,
+    received_at      TEXT NOT NULL
+);
+
+-- Every reply or push, written in the same transaction as its effect; sent by a job
+-- with its own X-Line-Retry-Key, so a retry never sends twice.
+CREATE TABLE IF NOT EXISTS line_outbox (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    retry_key       TEXT NOT NULL UNIQUE,
+    to_id           TEXT NOT NULL,
+    reply_token     TEXT,
+    messages        TEXT NOT NULL,         -- JSON list of LINE message objects
+    purpose         TEXT,
+    status          TEXT NOT NULL,         -- pending | sent | failed
+    via             TEXT,                  -- reply | push
+    error           TEXT,
+    created_at      TEXT NOT NULL,
+    sent_at         TEXT
+);
+CREATE INDEX IF NOT EXISTS idx_line_outbox_to ON line_outbox(to_id);
+
+-- Events started from a LINE group.
+CREATE TABLE IF NOT EXISTS line_event_groups (
+    event_id        TEXT PRIMARY KEY REFERENCES events(id) ON DELETE CASCADE,
+    group_id        TEXT NOT NULL,
+    started_by      TEXT,
+    opened_at       REAL NOT NULL,
+    last_photo_at   REAL,
+    closed_at       REAL
+);
+CREATE INDEX IF NOT EXISTS idx_line_event_groups_group ON line_event_groups(group_id, closed_at);
+
+CREATE TABLE IF NOT EXISTS line_images (
+    message_id      TEXT PRIMARY KEY,
+    event_id        TEXT REFERENCES events(id) ON DELETE CASCADE,
+    group_id        TEXT,
+    photo_id        INTEGER,
+    status          TEXT NOT NULL,         -- stored | gone | skipped
+    created_at      TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS line_participants (
+    event_id        TEXT NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+    user_id         TEXT NOT NULL REFERENCES line_users(user_id) ON DELETE CASCADE,
+    joined_at       TEXT NOT NULL,
+    found_notified  INTEGER NOT NULL DEFAULT 0,
+    summary_sent    INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (event_id, user_id)
+);
+
+-- Photos a participant was found in (kept after face data is purged, for the gallery).
+CREATE TABLE IF NOT EXISTS line_matches (
+    event_id        TEXT NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+    user_id         TEXT NOT NULL REFERENCES line_users(user_id) ON DELETE CASCADE,
+    photo_id        INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+    found_at        TEXT NOT NULL,
+    PRIMARY KEY (event_id, user_id, photo_id)
+);

@@ -41,5 +41,8 @@ def register_web(app):
     from phopy.web import register_blueprints
     from phopy.web.errors import register_error_handlers
 
+    from phopy import line
+
     register_blueprints(app)
+    line.init_app(app)
     register_error_handlers(app)

@@ -108,6 +108,16 @@ class Config:
     # Signed photo links handed to attendees expire after this many seconds.
     PHOTO_LINK_MAX_AGE = _int("PHOTO_LINK_MAX_AGE", 7 * 24 * 3600)
 
+    # LINE Official Account (off unless the channel secret and access token are set).
+    LINE_CHANNEL_SECRET = os.environ.get("LINE_CHANNEL_SECRET")
+    LINE_CHANNEL_ACCESS_TOKEN = os.environ.get("LINE_CHANNEL_ACCESS_TOKEN")
+    LINE_BOT_BASIC_ID = os.environ.get("LINE_BOT_BASIC_ID", "@phopy")
+    LINE_API_HOST = os.environ.get("LINE_API_HOST") or None  # unset: LINE's servers
+    LIFF_ID = os.environ.get("LIFF_ID") or None  # gallery links open through LIFF when set
+    LINE_AUTO_CLOSE_MINUTES = _int("LINE_AUTO_CLOSE_MINUTES", 60)  # 0: never auto-close
+    # Face data of an event is purged this many days after it closes (per-event override).
+    FACE_RETENTION_DAYS = _int("FACE_RETENTION_DAYS", 7)
+
     # Rate limits (Flask-Limiter syntax, moving window). Memory storage is per
     # process; redis://… (the default when REDIS_URL is set) shares it between
     # processes and machines. Searches are limited per device and, generously (a

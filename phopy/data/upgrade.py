@@ -10,6 +10,13 @@ log = logging.getLogger(__name__)
 
 # table -> [(column, type and default)]; REAL becomes DOUBLE PRECISION on PostgreSQL.
 COLUMNS = {
+    "events": [
+        ("closed_at", "TEXT"),
+        ("face_retention_days", "INTEGER"),
+        ("faces_purged_at", "TEXT"),
+        ("banner_key", "TEXT"),
+        ("banner_position", "TEXT"),
+    ],
     "tasks": [
         ("args", "TEXT"),
         ("lock_key", "TEXT"),

@@ -42,6 +42,12 @@ PERIODIC = (
     Periodic("drive-sync", "drive_sync_all",
              lambda cfg: 60 * float(cfg.get("DRIVE_SYNC_MINUTES", 5) or 0)
              if _google_on(cfg) else 0),
+    # Close LINE group events idle for LINE_AUTO_CLOSE_MINUTES (only with LINE set up).
+    Periodic("line-auto-close", "line_auto_close",
+             lambda cfg: 300 if cfg.get("LINE_CHANNEL_ACCESS_TOKEN")
+             and float(cfg.get("LINE_AUTO_CLOSE_MINUTES") or 0) > 0 else 0),
+    # Purge face data FACE_RETENTION_DAYS after each event closes.
+    Periodic("purge-faces", "purge_faces", 3600),
 )
 
 

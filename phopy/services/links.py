@@ -31,25 +31,31 @@ def read_token(signer, token, max_age):
         raise NotFound(N_("This link is not valid."))
 
 
-def write_zip(storage, photos, fileobj, fetch=None):
-    """Write a ZIP of the photos' originals, with unique file names, to ``fileobj``.
+def write_zip(storage, photos, fileobj, fetch=None, render=None):
+    """Write a ZIP of the photos, with unique file names, to ``fileobj``.
 
-    ``fetch(photo)`` may give a photo's bytes from elsewhere (a Drive original), or None.
+    ``render(photo)`` gives (bytes, mimetype, name) to store instead of the
+    original (the event banner composited); ``fetch(photo)`` may give a photo's
+    original bytes from elsewhere (a Drive original), or None. Names carry the
+    real format's extension, never the uploaded one.
     """
     seen = set()
     with zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_STORED) as archive:
         for photo in photos:
-            name = stored_media(storage, photo)[1]
+            data, name = None, stored_media(storage, photo)[1]
+            if render is not None:
+                data, _mimetype, name = render(photo)
+            elif fetch is not None:
+                data = fetch(photo)
             stem, dot, ext = name.rpartition(".")
             n = 1
             while name.lower() in seen:
                 n += 1
                 name = f"{stem or ext}-{n}{dot}{ext if stem else ''}"
             seen.add(name.lower())
-            data = fetch(photo) if fetch else None
-            if data is not None:
-                archive.writestr(name, data)
-            else:
+            if data is None:
                 archive.write(storage.path(photo["storage_key"]), arcname=name)
+            else:
+                archive.writestr(name, data)
     fileobj.seek(0)
     return fileobj

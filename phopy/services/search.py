@@ -15,13 +15,20 @@ import numpy as np
 from phopy.data import events as events_db
 from phopy.data import faces as faces_db
 from phopy.data import photos as photos_db
-from phopy.errors import N_, Message, NoFaceFound, ValidationError
+from phopy.errors import N_, Message, NoFaceFound, PhopyError, ValidationError
 from phopy.faces import FaceIndex, match_photos
 from phopy.services import analytics
 from phopy.faces.images import DEFAULT_MAX_PIXELS, check_dimensions
 from phopy.services.photos import check_image_bytes
 
 log = logging.getLogger(__name__)
+
+
+class SearchEnded(PhopyError):
+    """The event's face data was purged (retention): no more face search."""
+
+    status_code = 410
+    code = "search_ended"
 
 
 class SearchCache:
@@ -107,6 +114,9 @@ def search_event(conn, engine, cache, event, selfies, *, tolerance, max_bytes, m
 
     Each search that reads its selfies is logged (counts only, see analytics).
     """
+    if event.get("faces_purged_at"):
+        raise SearchEnded(N_("Face search for this event has ended: its face data was "
+                             "deleted after the event."))
     started = time.monotonic()
     try:
         encodings, counts, notices = read_selfies(engine, selfies, max_bytes, max_selfies,

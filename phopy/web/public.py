@@ -9,7 +9,7 @@ from phopy.data import get_db
 from phopy.errors import N_, NotFound, PhopyError
 from phopy.extensions import (get_engine_settings, get_link_signer, get_search_cache,
                                get_selfie_analyzer, get_storage)
-from phopy.services import drive, events, links, photos, search
+from phopy.services import drive, events, links, overlays, photos, search
 from phopy.web.headers import private
 from phopy.web.i18n import translate
 from phopy.web.security import limit_code_guesses, limit_searches
@@ -115,6 +115,12 @@ def photo(token, kind):
         if key is None:
             raise NotFound(N_("This photo could not be read."))
         return private(send_file(store.path(key), mimetype="image/jpeg"), 86400)
+    event = events.get_event(conn, payload["e"])
+    if event.get("banner_key"):  # the event's banner on every download; original untouched
+        data, mimetype, name = overlays.composite(store, photo_row, event)
+        return private(send_file(io.BytesIO(data), mimetype=mimetype, download_name=name,
+                                 as_attachment=(kind == "download")
+                                 or not mimetype.startswith("image/")), 0)
     original = drive.original_bytes(conn, current_app.config, photo_row)
     if original is not None:  # DRIVE_KEEP_ORIGINALS=0: straight from Drive
         mimetype, name = photos.media_of_bytes(original, photo_row["filename"])
@@ -143,7 +149,9 @@ def zip_download(code):
         raise NotFound(N_("This link is not valid."))
     conn = get_db()
     rows = [photos.get_event_photo(conn, event["id"], pid) for pid in payload["ps"]]
-    archive = links.write_zip(get_storage(), rows, tempfile.TemporaryFile(),
+    store = get_storage()
+    render = (lambda p: overlays.composite(store, p, event)) if event.get("banner_key") else None
+    archive = links.write_zip(store, rows, tempfile.TemporaryFile(), render=render,
                               fetch=lambda p: drive.original_bytes(conn, current_app.config, p))
     return private(send_file(archive, mimetype="application/zip", as_attachment=True,
                              download_name=f"phopy-{event['code']}.zip"), 0)

@@ -1,0 +1,1 @@
+"""Fake outside services for tests and for trying Phopy by hand."""

@@ -1,0 +1,87 @@
+"""Dashboard pages for LINE, face data and banners: "Connect LINE", close an event,
+retention days, the event banner."""
+from flask import (Blueprint, current_app, flash, g, redirect, render_template, request,
+                   send_file, url_for)
+from flask_babel import gettext as _
+
+from phopy.data import get_db
+from phopy.errors import N_, NotFound, PhopyError, ValidationError
+from phopy.extensions import get_storage
+from phopy.line import is_enabled
+from phopy.services import events, line_operators, overlays, retention
+from phopy.web.auth import login_required
+from phopy.web.i18n import translate
+
+bp = Blueprint("line_dashboard", __name__, url_prefix="/dashboard")
+
+
+@bp.route("/line", methods=("GET", "POST"))
+@login_required
+def connect_line():
+    """Show a one-time code to type to the bot: 'ลงทะเบียน CODE'."""
+    conn = get_db()
+    code = None
+    if request.method == "POST" and is_enabled(current_app.config):
+        code = line_operators.new_register_code(conn, g.photographer["id"])
+    return render_template("line/connect.html", code=code,
+                           enabled=is_enabled(current_app.config),
+                           bot_id=current_app.config["LINE_BOT_BASIC_ID"],
+                           linked=line_operators.linked_line_user(conn, g.photographer["id"]))
+
+
+@bp.route("/events/<event_id>/face-data", methods=("POST",))
+@login_required
+def face_data(event_id):
+    """Close or reopen the event, or change how long its face data is kept."""
+    conn = get_db()
+    event = events.get_owned_event(conn, event_id, g.photographer["id"])
+    action = request.form.get("action")
+    try:
+        if action == "close":
+            retention.mark_closed(conn, event["id"])
+            flash(_("Event closed: face data will be deleted after the set number of days."),
+                  "success")
+        elif action == "reopen":
+            retention.reopen(conn, event["id"])
+            flash(_("Event reopened."), "success")
+        else:
+            retention.set_retention_days(conn, event["id"],
+                                         request.form.get("face_retention_days"))
+            flash(_("Saved."), "success")
+    except PhopyError as exc:
+        flash(translate(exc.message), "error")
+    return redirect(url_for("dashboard.event", event_id=event["id"]))
+
+
+@bp.route("/events/<event_id>/banner", methods=("POST",))
+@login_required
+def banner(event_id):
+    """Upload (or remove) the event's PNG banner and choose where it sits."""
+    conn, store = get_db(), get_storage()
+    event = events.get_owned_event(conn, event_id, g.photographer["id"])
+    try:
+        if request.form.get("action") == "remove":
+            overlays.remove_banner(conn, store, event["id"])
+            flash(_("Banner removed."), "success")
+        else:
+            upload = request.files.get("banner")
+            data = upload.read() if upload and upload.filename else None
+            if not data and not event.get("banner_key"):
+                raise ValidationError(N_("The banner must be a PNG file of at most 5 MB."))
+            overlays.save_banner(conn, store, event["id"], data,
+                                 request.form.get("banner_position"))
+            flash(_("Banner saved: every download of this event now carries it."), "success")
+    except PhopyError as exc:
+        flash(translate(exc.message), "error")
+    return redirect(url_for("dashboard.event", event_id=event["id"]))
+
+
+@bp.route("/events/<event_id>/banner.png")
+@login_required
+def banner_image(event_id):
+    """The event's banner, for the dashboard preview."""
+    event = events.get_owned_event(get_db(), event_id, g.photographer["id"])
+    store = get_storage()
+    if not event.get("banner_key") or not store.exists(event["banner_key"]):
+        raise NotFound()
+    return send_file(store.path(event["banner_key"]), mimetype="image/png", max_age=0)

@@ -1,0 +1,35 @@
+"""The participant's gallery: a signed, expiring link from the LINE summary.
+
+Plain server-rendered page (works in LINE's in-app browser, through LIFF, and
+in any browser): only the photos the participant was found in, each with a
+download link, and all of them as one ZIP. The photo and ZIP links are the
+same signed links the web search hands out.
+"""
+from flask import Blueprint, current_app, render_template, url_for
+
+from phopy.data import get_db
+from phopy.extensions import get_link_signer
+from phopy.services import events, line_attendees, line_gallery, links, photos
+from phopy.web.public import photo_links
+
+bp = Blueprint("line_gallery", __name__, url_prefix="/line")
+
+
+@bp.route("/gallery/<token>")
+def gallery(token):
+    """The photos of one participant in one event."""
+    cfg = current_app.config
+    event_id, user_id = line_gallery.read(cfg["SECRET_KEY"], token, cfg["PHOTO_LINK_MAX_AGE"])
+    conn = get_db()
+    event = events.get_event(conn, event_id)
+    rows = []
+    for photo_id in line_attendees.matched_photo_ids(conn, event_id, user_id):
+        photo = photos.get_event_photo(conn, event_id, photo_id)
+        rows.append({"photo_id": photo["id"], "filename": photo["filename"],
+                     **photo_links(event_id, photo["id"])})
+    zip_url = None
+    if rows:
+        zip_token = links.sign_photo_set(get_link_signer(), event_id,
+                                         [r["photo_id"] for r in rows])
+        zip_url = url_for("public.zip_download", code=event["code"], t=zip_token)
+    return render_template("line/gallery.html", event=event, rows=rows, zip_url=zip_url)

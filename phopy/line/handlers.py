@@ -1,0 +1,283 @@
+"""One handler per LINE event type, run by the ``line_event`` job.
+
+Handlers read the event, call services and answer through ``LineContext.reply``
+(the reply token first, free; pushes after). They never touch SQL or faces
+themselves.
+"""
+import logging
+
+from phopy.errors import NoFaceFound, PhopyError
+from phopy.line import commands, messages
+from phopy.services import line_attendees, line_intake, line_operators
+from phopy.services.line_outbox import queue_message
+
+log = logging.getLogger(__name__)
+HANDLERS = {}
+
+
+def on(event_type, message_type=None):
+    """Register a handler for an event type (and message type)."""
+    def register(func):
+        HANDLERS[(event_type, message_type)] = func
+        return func
+    return register
+
+
+class LineContext:
+    """What a handler gets: the job context, the event, who sent it, how to answer."""
+
+    def __init__(self, ctx, event):
+        from phopy.line.api import LineApi
+        self.job = ctx
+        self.conn = ctx.conn
+        self.config = ctx.config
+        self.event = event
+        source = event.get("source") or {}
+        self.user_id = source.get("userId")
+        self.group_id = source.get("groupId") or source.get("roomId")
+        self.reply_token = event.get("replyToken")
+        self.api = LineApi.from_config(ctx.config)
+        self.user = None
+
+    @property
+    def lang(self):
+        return (self.user or {}).get("language")
+
+    @property
+    def to(self):
+        return self.group_id or self.user_id
+
+    def take_reply_token(self):
+        """The reply token, once (later answers are pushed)."""
+        token, self.reply_token = self.reply_token, None
+        return token
+
+    def reply(self, message_list, purpose=None):
+        """Answer in this chat: with the reply token the first time, pushed after."""
+        return queue_message(self.conn, self.to, message_list,
+                             reply_token=self.take_reply_token(), purpose=purpose)
+
+    @property
+    def bot_id(self):
+        return self.config.get("LINE_BOT_BASIC_ID") or "@phopy"
+
+
+def handle_event(ctx, event):
+    """Job ``line_event``: run the handler registered for this event."""
+    lc = LineContext(ctx, event)
+    kind = event.get("type")
+    message_type = (event.get("message") or {}).get("type")
+    handler = HANDLERS.get((kind, message_type)) or HANDLERS.get((kind, None))
+    if handler is None:
+        return {"handled": False}
+    if lc.user_id and kind != "unfollow":
+        lc.user = line_operators.get_user(lc.conn, lc.user_id)
+        if lc.user is None or kind == "follow":
+            lc.user = line_operators.remember_user(lc.conn, lc.user_id,
+                                                   lc.api.profile(lc.user_id))
+    handler(lc)
+    return {"handled": True, "type": kind}
+
+
+# -- follow / unfollow / join -------------------------------------------------
+@on("follow")
+def followed(lc):
+    lc.reply(messages.follow_welcome(lc.lang))
+
+
+@on("unfollow")
+def unfollowed(lc):
+    line_attendees.delete_data(lc.conn, lc.user_id)
+
+
+@on("join")
+def joined(lc):
+    line_operators.joined_group(lc.conn, lc.group_id, lc.api.group_name(lc.group_id))
+    lc.reply(messages.group_welcome(lc.lang))
+
+
+# -- text -----------------------------------------------------------------------
+@on("message", "text")
+def text_message(lc):
+    text = (lc.event.get("message") or {}).get("text", "")
+    command = commands.parse(text, in_group=bool(lc.group_id))
+    if command is None:
+        return
+    func = (GROUP_COMMANDS if lc.group_id else DIRECT_COMMANDS).get(command.name)
+    if func:
+        func(lc, command.arg)
+
+
+def register(lc, code):
+    if not lc.user_id:
+        return
+    status, account = line_operators.register(lc.conn, lc.user_id, code or None)
+    if status == "created":
+        lc.reply(messages.registered(lc.lang))
+    elif status == "linked":
+        lc.reply(messages.linked_account(lc.lang, account["email"]))
+    elif status == "already":
+        lc.reply(messages.already_operator(lc.lang))
+    else:
+        lc.reply(messages.bad_register_code(lc.lang))
+
+
+def add_group(lc, _arg):
+    user = line_operators.get_user(lc.conn, lc.user_id)
+    if not user or not user["photographer_id"]:
+        return lc.reply(messages.not_operator(lc.lang))
+    token = line_operators.new_group_token(lc.conn, user)
+    lc.reply(messages.add_group_steps(lc.lang, lc.bot_id, token))
+
+
+def delete_data(lc, _arg):
+    line_attendees.delete_data(lc.conn, lc.user_id)
+    lc.reply(messages.data_deleted(lc.lang))
+
+
+def attendee_help(lc, _arg):
+    lc.reply(messages.attendee_help(lc.lang))
+
+
+def join_event(lc, code):
+    event = line_attendees.find_event(lc.conn, code)
+    if event is None:
+        return lc.reply(messages.wrong_code(lc.lang, code.strip().upper()))
+    if event.get("faces_purged_at"):
+        return lc.reply(messages.search_ended(lc.lang, event))
+    tolerance = lc.job.engine.settings.tolerance
+    with lc.conn.transaction():
+        new = line_attendees.join_event(lc.conn, event, lc.user_id)
+        answer = messages.joined(lc.lang, event) if new else messages.already_joined(
+            lc.lang, event)
+        face = (lc.user or {}).get("face_encoding")
+        if face is None:
+            answer += messages.needs_selfie(lc.lang)
+        else:  # check the photos already indexed now
+            _found, first = line_attendees.match_user(lc.conn, event["id"], lc.user_id,
+                                                      face, tolerance)
+            if first:
+                answer += messages.found_you(lc.lang, event)
+        lc.reply(answer)
+
+
+DIRECT_COMMANDS = {
+    "register": register,
+    "add_group": add_group,
+    "delete_data": delete_data,
+    "help": attendee_help,
+    "unknown": attendee_help,
+    "group_help": lambda lc, _arg: lc.reply(messages.group_help(lc.lang)),
+    "code": join_event,
+}
+
+
+def group_connect(lc, token):
+    if line_operators.connect_group(lc.conn, lc.group_id, lc.user_id, token or None):
+        lc.reply(messages.group_connected(lc.lang))
+    else:
+        lc.reply(messages.connect_refused(lc.lang))
+
+
+def _linked_group(lc, operator_only=True):
+    group = line_operators.get_group(lc.conn, lc.group_id)
+    if not group or not group["photographer_id"]:
+        lc.reply(messages.group_not_linked(lc.lang))
+        return None
+    if operator_only and not line_operators.is_group_operator(group, lc.user_id):
+        lc.reply(messages.operator_only(lc.lang))
+        return None
+    return group
+
+
+def group_start(lc, name):
+    group = _linked_group(lc)
+    if group is None:
+        return
+    if not name:
+        return lc.reply(messages.start_needs_name(lc.lang))
+    try:
+        event, created = line_operators.start_event(
+            lc.conn, lc.job.storage, group, lc.user_id, name,
+            base_url=lc.config["PUBLIC_BASE_URL"])
+    except PhopyError:
+        return lc.reply(messages.start_needs_name(lc.lang))
+    if not created:
+        return lc.reply(messages.event_already_open(lc.lang, event))
+    days = line_intake.notice_days(lc.conn, lc.config, event["id"])
+    lc.reply(messages.event_started(lc.lang, event, lc.bot_id, days))
+
+
+def group_close(lc, _arg):
+    group = _linked_group(lc)
+    if group is None:
+        return
+    event = line_operators.open_event(lc.conn, lc.group_id)
+    if event is None:
+        return lc.reply(messages.no_open_event(lc.lang))
+    line_intake.close_and_summarize(lc.conn, lc.config, event["id"],
+                                    reply_token=lc.take_reply_token(), lang=lc.lang)
+
+
+def group_status(lc, _arg):
+    group = _linked_group(lc, operator_only=False)
+    if group is None:
+        return
+    event = line_operators.open_event(lc.conn, lc.group_id)
+    if event is None:
+        return lc.reply(messages.no_open_event(lc.lang))
+    counts = line_operators.event_counts(lc.conn, event["id"])
+    lc.reply(messages.event_status(lc.lang, event, counts["photos"], counts["faces"],
+                                   counts["people"]))
+
+
+GROUP_COMMANDS = {
+    "connect": group_connect,
+    "start": group_start,
+    "close": group_close,
+    "status": group_status,
+    "group_help": lambda lc, _arg: lc.reply(messages.group_help(lc.lang)),
+}
+
+
+# -- images ---------------------------------------------------------------------
+@on("message", "image")
+def image_message(lc):
+    message_id = lc.event["message"]["id"]
+    if lc.group_id:
+        return group_image(lc, message_id)
+    selfie(lc, message_id)
+
+
+def group_image(lc, message_id):
+    """A photo in a group: queued for intake only while a linked group's event is open."""
+    from phopy.jobs.queue import enqueue
+    group = line_operators.get_group(lc.conn, lc.group_id)
+    event = line_operators.open_event(lc.conn, lc.group_id) if group and \
+        group["photographer_id"] else None
+    if event is None:
+        log.info("image %s in group %s ignored: not linked or no open event", message_id,
+                 lc.group_id)
+        return
+    enqueue(lc.conn, "line_intake", {"event_id": event["id"], "group_id": lc.group_id,
+                                     "message_id": message_id},
+            event_id=event["id"], lock_key=f"line-intake:{event['id']}")
+
+
+def selfie(lc, message_id):
+    """A photo sent to the bot one-to-one: the user's selfie."""
+    from phopy.line.api import ContentGone
+    try:
+        data = bytes(lc.api.content(message_id))
+    except ContentGone:
+        return lc.reply(messages.content_gone(lc.lang))
+    try:
+        line_attendees.save_selfie(lc.conn, lc.job.engine, lc.user_id, data,
+                                   lc.config.get("MAX_PHOTO_BYTES", 10 << 20))
+    except NoFaceFound:
+        return lc.reply(messages.selfie_no_face(lc.lang))
+    except line_attendees.SeveralFaces as exc:
+        return lc.reply(messages.selfie_several_faces(lc.lang, exc.details.get("faces", 2)))
+    except PhopyError:
+        return lc.reply(messages.selfie_no_face(lc.lang))
+    lc.reply(messages.selfie_saved(lc.lang, lc.config.get("FACE_RETENTION_DAYS", 7)))

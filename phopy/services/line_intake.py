@@ -1,0 +1,112 @@
+"""LINE jobs on events: photos from the group in, matches and pushes out, auto close.
+
+- ``intake_image`` (job ``line_intake``): download one group image (retries),
+  keep Phopy's own copy through the same import as uploads (dedupe by content),
+  index it with the same pipeline, then match the event's participants.
+- ``auto_close`` (job ``line_auto_close``, every 5 minutes): close group events
+  whose last photo is older than ``LINE_AUTO_CLOSE_MINUTES``, post the group
+  summary and each found participant's Flex message.
+Every message is queued in the same transaction as the state that caused it.
+"""
+import logging
+
+from phopy.data import events as events_db
+from phopy.data import line as line_db
+from phopy.line import messages
+from phopy.services import indexing, line_attendees, line_gallery, line_operators, photos
+from phopy.services.line_outbox import queue_message
+from phopy.services.retention import retention_days
+
+log = logging.getLogger(__name__)
+
+
+def _api(config):
+    from phopy.line.api import LineApi
+    return LineApi.from_config(config)
+
+
+def intake_image(ctx, event_id, group_id, message_id):
+    """Job ``line_intake``: store, index and match one image sent in the group."""
+    from phopy.line.api import ContentGone
+    from phopy.sources.line import LineMessageSource
+    conn, config = ctx.conn, ctx.config
+    if line_db.get_image(conn, message_id) is None:
+        source = LineMessageSource(_api(config), [message_id])
+        try:
+            summary = photos.import_items(
+                conn, ctx.storage, event_id, source.items(),
+                max_bytes=config.get("MAX_PHOTO_BYTES", 10 << 20),
+                thumb_side=config.get("THUMBNAIL_MAX_SIDE", 480), source="line")
+        except ContentGone:
+            log.warning("LINE image %s of event %s is gone", message_id, event_id)
+            with conn.transaction():
+                line_db.record_image(conn, message_id, event_id, group_id, None, "gone")
+            return {"status": "gone"}
+        photo_ids = summary.added + summary.duplicates
+        with conn.transaction():
+            line_db.record_image(conn, message_id, event_id, group_id,
+                                 photo_ids[0] if photo_ids else None,
+                                 "stored" if photo_ids else "skipped")
+            line_db.touch_last_photo(conn, event_id)
+        if not photo_ids:
+            return {"status": "skipped", "rejected": summary.rejected}
+    indexed = indexing.index_event(ctx, event_id)
+    found = match_event(conn, config, event_id, ctx.engine.settings.tolerance)
+    return {"status": "stored", "faces": indexed["faces"], "participants_found": found}
+
+
+def match_event(conn, config, event_id, tolerance):
+    """Match every participant with a selfie; push "found you" once each. Returns how
+    many were found for the first time."""
+    event = events_db.get(conn, event_id)
+    if not event or event.get("faces_purged_at"):
+        return 0
+    first_found = 0
+    for person in line_attendees.participants_to_match(conn, event_id):
+        with conn.transaction():
+            _new, first = line_attendees.match_user(conn, event_id, person["user_id"],
+                                                    person["face_encoding"], tolerance)
+            if first:
+                first_found += 1
+                queue_message(conn, person["user_id"],
+                              messages.found_you(person["language"], event),
+                              purpose="found_you")
+    return first_found
+
+
+def close_and_summarize(conn, config, event_id, reply_token=None, lang=None):
+    """Close a group event, post the summary to the group and each found participant's
+    gallery Flex. Returns False when it was already closed."""
+    with conn.transaction():
+        if not line_operators.close_event(conn, event_id):
+            return False
+        event = events_db.get(conn, event_id)
+        group = line_operators.event_group(conn, event_id)
+        counts = line_operators.event_counts(conn, event_id)
+        queue_message(conn, group["group_id"], messages.group_summary(
+            lang, event, counts["photos"], counts["people"], config["LINE_BOT_BASIC_ID"]),
+            reply_token=reply_token, purpose="group_summary")
+        for person in line_attendees.participants(conn, event_id):
+            photo_ids = line_attendees.matched_photo_ids(conn, event_id, person["user_id"])
+            if photo_ids and line_attendees.mark_summary_sent(conn, event_id,
+                                                              person["user_id"]):
+                url = line_gallery.gallery_url(config, event_id, person["user_id"])
+                queue_message(conn, person["user_id"], messages.photos_found_flex(
+                    person["language"], event, len(photo_ids), url), purpose="summary")
+    log.info("LINE event %s closed", event_id)
+    return True
+
+
+def auto_close(ctx):
+    """Job ``line_auto_close``: close group events idle for LINE_AUTO_CLOSE_MINUTES."""
+    minutes = float(ctx.config.get("LINE_AUTO_CLOSE_MINUTES") or 0)
+    if minutes <= 0:
+        return {"closed": []}
+    closed = [event_id for event_id in line_operators.idle_events(ctx.conn, minutes * 60)
+              if close_and_summarize(ctx.conn, ctx.config, event_id)]
+    return {"closed": closed}
+
+
+def notice_days(conn, config, event_id):
+    """Days the event's face data is kept after it closes (for the bot's notice)."""
+    return retention_days(events_db.get(conn, event_id), config.get("FACE_RETENTION_DAYS", 7))

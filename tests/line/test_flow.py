@@ -1,0 +1,260 @@
+"""The whole LINE flow on real photos: operator, group, attendee, photos, pushes,
+auto close, gallery. Plus the failure cases around photos and pushes."""
+import hashlib
+import io
+import re
+import zipfile
+
+import pytest
+
+from tests.conftest import db_rows, login, make_photographer
+from tests.fakes import line_webhook as hooks
+from tests.line.conftest import ATTENDEE, GROUP, OPERATOR, STRANGER
+
+OBAMA_PHOTOS = ["fr_two_people.jpg", "fr_obama_and_biden.jpg"]
+OTHER_PHOTOS = ["fr_kit_with_rose.jpg"]
+FOUND = "📸 Found you in"
+
+
+def group_text(user_id, text):
+    return hooks.text(hooks.group_source(GROUP, user_id), text)
+
+
+def set_up_group_event(line, name="Obama visit 2026", web_account=False):
+    """Operator registers, adds and connects the group, starts an event; return it.
+
+    With ``web_account`` the operator links an existing dashboard account (logged in
+    on ``line.client``) with the dashboard's one-time code.
+    """
+    line.send(hooks.follow(OPERATOR))
+    if web_account:
+        make_photographer(line.app)
+        login(line.client)
+        page = line.client.post("/dashboard/line").get_data(as_text=True)
+        code = re.search(r'id="line-register-code">ลงทะเบียน (\w+)<', page)[1]
+        line.send(hooks.text(hooks.user_source(OPERATOR), f"ลงทะเบียน {code}"))
+    else:
+        line.send(hooks.text(hooks.user_source(OPERATOR), "ลงทะเบียน"))
+    line.send(hooks.text(hooks.user_source(OPERATOR), "เพิ่มกลุ่ม"))
+    line.send(hooks.join(GROUP))
+    line.send(group_text(OPERATOR, "Phopy connect"))
+    line.send(group_text(OPERATOR, f"Phopy start {name}"))
+    return db_rows(line.app, "SELECT * FROM events WHERE name = ?", (name,))[0]
+
+
+def register_selfie(line, faces_dir, user_id=ATTENDEE, photo="obama2.jpg"):
+    message_id = f"selfie-{user_id[-6:]}-{photo}"
+    line.server.add_content(message_id,
+                            (faces_dir / "face_recognition_examples" / photo).read_bytes())
+    line.send(hooks.image(hooks.user_source(user_id), message_id))
+
+
+def send_group_photos(line, faces_dir, names, start=0):
+    for n, name in enumerate(names, start):
+        message_id = f"img{n}"
+        line.server.add_content(message_id, (faces_dir / "group_photos" / name).read_bytes())
+        line.post(hooks.image(hooks.group_source(GROUP, OPERATOR), message_id,
+                              {"id": "set1", "index": n + 1, "total": len(names) + start}))
+    line.run_jobs()
+
+
+def banner_png():
+    """A 200x100 PNG: left half opaque red, right half fully transparent."""
+    from PIL import Image
+    img = Image.new("RGBA", (200, 100), (0, 0, 0, 0))
+    img.paste((255, 0, 0, 255), (0, 0, 100, 100))
+    out = io.BytesIO()
+    img.save(out, format="PNG")
+    return out.getvalue()
+
+
+def assert_has_banner(data, original_path):
+    """The download is the original with the banner at the bottom right (transparency kept)."""
+    from PIL import Image
+
+    from phopy.faces import open_image
+    got = Image.open(io.BytesIO(data)).convert("RGB")
+    original = open_image(original_path)
+    assert got.size == original.size
+    w = int(got.width * 0.3)
+    h = round(100 * w / 200)
+    margin = int(min(got.size) * 0.02)
+    y = got.height - margin - h // 2
+    red = got.getpixel((got.width - margin - int(w * 0.75), y))
+    assert red[0] > 200 and red[1] < 70 and red[2] < 70
+    clear_x = got.width - margin - int(w * 0.25)
+    seen, before = got.getpixel((clear_x, y)), original.getpixel((clear_x, y))
+    assert all(abs(a - b) < 40 for a, b in zip(seen, before))
+    top_left = got.getpixel((5, 5)), original.getpixel((5, 5))
+    assert all(abs(a - b) < 40 for a, b in zip(*top_left))
+
+
+def age_event(line, event_id, minutes):
+    """Pretend the event's last photo came ``minutes`` ago (time passing)."""
+    from phopy.data import get_database
+    conn = get_database(line.app).connect()
+    try:
+        conn.execute("UPDATE line_event_groups SET last_photo_at = last_photo_at - ?, "
+                     "opened_at = opened_at - ? WHERE event_id = ?",
+                     (minutes * 60, minutes * 60, event_id))
+    finally:
+        conn.close()
+
+
+def run_auto_close(line):
+    from phopy.data import get_database
+    from phopy.jobs.queue import enqueue
+    conn = get_database(line.app).connect()
+    try:
+        enqueue(conn, "line_auto_close", {})
+    finally:
+        conn.close()
+    line.run_jobs()
+
+
+@pytest.mark.slow
+def test_whole_flow_from_group_photos_to_the_gallery(line, faces_dir):
+    event = set_up_group_event(line, web_account=True)
+    saved = line.client.post(f"/dashboard/events/{event['id']}/banner", data={
+        "banner": (io.BytesIO(banner_png()), "logo.png"), "banner_position": "bottom-right"},
+        content_type="multipart/form-data", follow_redirects=True)
+    assert 'id="banner-preview"' in saved.get_data(as_text=True)
+    line.client.post("/auth/logout")
+    line.send(hooks.follow(ATTENDEE))
+    register_selfie(line, faces_dir)
+    assert "Selfie saved" in line.last_texts()[0]
+    assert db_rows(line.app, "SELECT face_encoding FROM line_users WHERE user_id = ?",
+                   (ATTENDEE,))[0]["face_encoding"]
+    line.send(hooks.text(hooks.user_source(ATTENDEE), event["code"].lower()))
+    assert line.last_texts() == [f"✅ You joined {event['name']}"]
+
+    send_group_photos(line, faces_dir, OBAMA_PHOTOS + OTHER_PHOTOS)
+    photos = db_rows(line.app, "SELECT * FROM photos WHERE event_id = ?", (event["id"],))
+    assert len(photos) == 3 and {p["source"] for p in photos} == {"line"}
+    found = [t for t in line.texts("push", ATTENDEE) if t.startswith(FOUND)]
+    assert found == [f"{FOUND} {event['name']}. The summary comes later."]
+    # The same photo sent again is stored once; nobody is told twice.
+    send_group_photos(line, faces_dir, OBAMA_PHOTOS[:1], start=10)
+    assert len(db_rows(line.app, "SELECT * FROM photos")) == 3
+    line.send(group_text(OPERATOR, "Phopy status"))
+    assert "3 รูป" in line.last_texts()[0]
+
+    # Not idle long enough: stays open. Idle past LINE_AUTO_CLOSE_MINUTES: closed.
+    run_auto_close(line)
+    assert db_rows(line.app, "SELECT closed_at FROM events")[0]["closed_at"] is None
+    age_event(line, event["id"], 61)
+    run_auto_close(line)
+    run_auto_close(line)  # a second run sends nothing more
+    summary = [t for t in line.texts("push", GROUP) if "สรุปแล้ว" in t]
+    assert summary == [f"✅ งาน {event['name']} สรุปแล้ว 📊 3 รูป / 1 คน, "
+                       f"แอด @phopy กรอก {event['code']}"]
+    flex = [d["messages"][0] for d in line.server.delivered("push", ATTENDEE)
+            if d["messages"][0]["type"] == "flex"]
+    assert len(flex) == 1 and flex[0]["altText"] == "We found 2 photos of you"
+    url = flex[0]["contents"]["footer"]["contents"][0]["action"]["uri"]
+    assert len(line.texts("push", ATTENDEE)) == 2  # "found you" and the Flex, nothing else
+
+    page = line.client.get(url.replace("http://phopy.test", ""))
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert [r["status"] for r in db_rows(line.app, "SELECT status FROM line_images")] == \
+        ["stored"] * 4
+    downloads = re.findall(r'href="(/p/[^"]+/download)"', html)
+    assert len(downloads) == 2
+    from PIL import Image
+    paths = [faces_dir / "group_photos" / n for n in OBAMA_PHOTOS]
+    originals = {Image.open(p).size: p for p in paths}
+    got = [line.client.get(u).data for u in downloads]
+    zip_url = re.search(r'id="zip-link" href="([^"]+)"', html)[1].replace("&amp;", "&")
+    archive = zipfile.ZipFile(io.BytesIO(line.client.get(zip_url).data))
+    got += [archive.read(n) for n in archive.namelist()]
+    sizes = [Image.open(io.BytesIO(data)).size for data in got]
+    assert sorted(sizes) == sorted(list(originals) * 2)  # Obama's two photos, single and ZIP
+    for data, size in zip(got, sizes):
+        assert_has_banner(data, originals[size])
+    from phopy.extensions import get_storage
+    for row in db_rows(line.app, "SELECT storage_key, content_hash FROM photos"):
+        data = get_storage(line.app).path(row["storage_key"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == row["content_hash"]  # originals untouched
+    # A forged gallery link shows nothing.
+    assert line.client.get(url.replace("http://phopy.test", "") + "x").status_code == 404
+
+
+def test_photo_in_an_unlinked_group_is_never_processed(line, faces_dir):
+    line.send(hooks.join(GROUP))
+    line.server.add_content("img-x", (faces_dir / "group_photos" / OBAMA_PHOTOS[0]).read_bytes())
+    line.send(hooks.image(hooks.group_source(GROUP, STRANGER), "img-x"))
+    assert db_rows(line.app, "SELECT * FROM photos") == []
+    assert line.server.requests("/v2/bot/message/img-x/content") == []
+
+
+def test_selfie_without_a_face_gets_a_clear_reply(line, faces_dir):
+    line.send(hooks.follow(ATTENDEE))
+    line.server.add_content("dog", (faces_dir / "no_faces" / "dlib_dog.jpg").read_bytes())
+    line.send(hooks.image(hooks.user_source(ATTENDEE), "dog"))
+    assert "could not find a face" in line.last_texts()[0]
+    assert db_rows(line.app, "SELECT face_encoding FROM line_users")[0]["face_encoding"] is None
+
+
+def test_wrong_code_says_so_and_joins_nothing(line):
+    line.send(hooks.follow(ATTENDEE))
+    line.send(hooks.text(hooks.user_source(ATTENDEE), "ZZZZZZ"))
+    assert line.last_texts() == ["No event has the code ZZZZZZ. Check the code and try again."]
+    assert db_rows(line.app, "SELECT * FROM line_participants") == []
+
+
+def test_joining_after_the_photos_checks_them_at_once_and_delete_my_data(line, faces_dir):
+    event = set_up_group_event(line)
+    send_group_photos(line, faces_dir, OBAMA_PHOTOS)
+    line.send(hooks.follow(ATTENDEE))
+    register_selfie(line, faces_dir)
+    line.send(hooks.text(hooks.user_source(ATTENDEE), event["code"]))
+    assert line.server.delivered("reply")[-1]["messages"][1]["text"].startswith(FOUND)
+    assert len(db_rows(line.app, "SELECT * FROM line_matches")) == 2
+    line.send(hooks.text(hooks.user_source(ATTENDEE), "delete my data"))
+    assert "deleted" in line.last_texts()[0]
+    assert db_rows(line.app, "SELECT * FROM line_participants") == []
+    assert db_rows(line.app, "SELECT * FROM line_matches") == []
+    assert db_rows(line.app, "SELECT face_encoding FROM line_users WHERE user_id = ?",
+                   (ATTENDEE,))[0]["face_encoding"] is None
+
+
+def test_unfollow_deletes_face_data_and_participations(line, faces_dir):
+    event = set_up_group_event(line)
+    line.send(hooks.follow(ATTENDEE))
+    register_selfie(line, faces_dir)
+    line.send(hooks.text(hooks.user_source(ATTENDEE), event["code"]))
+    line.send(hooks.unfollow(ATTENDEE))
+    assert db_rows(line.app, "SELECT * FROM line_participants") == []
+    assert db_rows(line.app, "SELECT face_encoding FROM line_users WHERE user_id = ?",
+                   (ATTENDEE,))[0]["face_encoding"] is None
+
+
+@pytest.mark.parametrize("failure", [429, 500])
+def test_push_failures_are_retried_and_delivered_once(line, faces_dir, failure):
+    event = set_up_group_event(line)
+    line.send(hooks.follow(ATTENDEE))
+    register_selfie(line, faces_dir)
+    line.send(hooks.text(hooks.user_source(ATTENDEE), event["code"]))
+    line.server.state.push_failures.extend([failure, failure])
+    send_group_photos(line, faces_dir, OBAMA_PHOTOS[:1])
+    pushes = [r for r in line.server.requests("/v2/bot/message/push")
+              if r["body"]["to"] == ATTENDEE]
+    assert len(pushes) >= 2  # it was retried
+    assert len({r["headers"]["X-Line-Retry-Key"] for r in pushes}) == 1  # with one key
+    assert [t for t in line.texts("push", ATTENDEE) if t.startswith(FOUND)] == \
+        [f"{FOUND} {event['name']}. The summary comes later."]
+    assert db_rows(line.app, "SELECT status, via FROM line_outbox WHERE to_id = ? "
+                   "AND purpose = 'found_you'",
+                   (ATTENDEE,)) == [{"status": "sent", "via": "push"}]
+
+
+def test_message_content_gone_is_recorded_not_retried_forever(line, faces_dir):
+    event = set_up_group_event(line)
+    line.server.state.content_404 = True
+    line.send(hooks.image(hooks.group_source(GROUP, OPERATOR), "gone-1"))
+    assert db_rows(line.app, "SELECT status FROM line_images") == [{"status": "gone"}]
+    assert db_rows(line.app, "SELECT * FROM photos WHERE event_id = ?", (event["id"],)) == []
+    line.send(hooks.follow(ATTENDEE))
+    line.send(hooks.image(hooks.user_source(ATTENDEE), "gone-2"))
+    assert "send it again" in line.last_texts()[0]
