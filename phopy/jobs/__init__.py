@@ -36,9 +36,7 @@ def make_runner(app):
         processes=app.config["INDEX_WORKERS"] or None,
         batch_size=app.config["INDEX_BATCH_SIZE"],
         poll_seconds=app.config["TASK_POLL_SECONDS"],
-        stale_seconds=app.config["TASK_STALE_SECONDS"],
-        auto_index=app.config["AUTO_INDEX"],
-        orphan_grace_seconds=app.config["ORPHAN_GRACE_SECONDS"])
+        stale_seconds=app.config["TASK_STALE_SECONDS"])
 
 
 def start_runner(app):
