@@ -28,6 +28,8 @@ def register_extensions(app):
     from phopy.web import headers, i18n, security
 
     init_logging(app)
+    from phopy.extensions import get_storage
+    get_storage(app)  # the data folder exists, private, from the start (on PostgreSQL too)
     data.init_app(app)
     security.init_app(app)
     headers.init_app(app)

@@ -38,8 +38,10 @@ class LiveServer:
         self.process = None
 
     def env(self):
+        from tests.conftest import database_url_for  # a schema of its own in the PostgreSQL pass
         env = dict(os.environ, PHOPY_DATA_DIR=str(self.data_dir), LOG_DIR=str(self.root / "logs"),
-                   SECRET_KEY="live-test", PUBLIC_BASE_URL=self.url, DATABASE_URL="",
+                   SECRET_KEY="live-test", PUBLIC_BASE_URL=self.url,
+                   DATABASE_URL=database_url_for(self.root),
                    JOB_RUNNER="none", SEARCH_WORKERS="1", TASK_POLL_SECONDS="0.3",
                    FLASK_DEBUG="0")
         env.update(self.extra_env)

@@ -43,6 +43,8 @@ def busy_app(face_app, faces_dir):
     runner.stop(timeout=120)
 
 
+@pytest.mark.skipif(os.environ.get("PHOPY_TEST_DATABASE") == "postgresql",
+                    reason="SQLite round trip; tests/test_backup_postgresql.py covers PostgreSQL")
 def test_backup_during_indexing_restores_every_event_photo_and_face(busy_app, tmp_path):
     from phopy import create_app
     from tests.conftest import make_test_config

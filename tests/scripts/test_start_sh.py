@@ -45,7 +45,8 @@ def test_environment_wins_over_env_file_and_qr_follows_port(tmp_path):
         srv.port, srv.url, srv.data_dir = port, url, data_dir
         from phopy import create_app
         from tests.conftest import make_test_config
-        app = create_app(make_test_config(tmp_path, DATA_DIR=str(data_dir)))
+        app = create_app(make_test_config(tmp_path, DATA_DIR=str(data_dir),
+                                          DATABASE_URL=f"sqlite:///{data_dir / 'phopy.db'}"))
         make_photographer(app, "qr@example.com")
         session = requests.Session()
         assert srv.login(session, "qr@example.com", PASSWORD).status_code == 302

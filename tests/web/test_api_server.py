@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.conftest import database_url_for
 from tests.web.api_helpers import bearer, make_key
 from tests.web.test_ops import metric_value
 
@@ -29,7 +30,8 @@ def server(tmp_path_factory, faces_dir):
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = dict(os.environ, PHOPY_DATA_DIR=str(root / "data"), LOG_DIR=str(root / "logs"),
-               SECRET_KEY="api-test", PUBLIC_BASE_URL=url, DATABASE_URL="", JOB_RUNNER="thread",
+               SECRET_KEY="api-test", PUBLIC_BASE_URL=url, DATABASE_URL=database_url_for(root),
+               JOB_RUNNER="thread",
                INDEX_WORKERS="1", TASK_POLL_SECONDS="0.3", FLASK_DEBUG="0",
                METRICS_TOKEN=TOKEN, PROMETHEUS_MULTIPROC_DIR=str(root / "metrics"),
                RATELIMIT_ENABLED="0")
