@@ -66,7 +66,9 @@ def check_services(config, database):
     from urllib.parse import urlsplit
     results = []
     shown = urlsplit(config["DATABASE_URL"])
-    where = f"{shown.scheme}://{shown.hostname or ''}{':' + str(shown.port) if shown.port else ''}"
+    where = (config["DATABASE_URL"] if shown.scheme.startswith("sqlite") else  # no password
+             f"{shown.scheme}://{shown.hostname or ''}{':' + str(shown.port) if shown.port else ''}"
+             f"{shown.path}")
     try:
         conn = database.connect()
         try:
