@@ -14,8 +14,11 @@ def banner_lines(app):
         "=" * 60,
         "  PHOPY — event photos to the people in them",
         "=" * 60,
-        f"  Device:      {info['device']}",
-        f"  Model:       {info['model']}",
+        f"  Engine:      {info['engine']}"
+        + (f"  (onnxruntime on {info['onnx_device']})" if info["engine"] == "mobilefacenet"
+           else ""),
+        f"  Device:      dlib on {info['device']}",
+        f"  Detector:    {info['model']}",
         f"  Tolerance:   {info['tolerance']}",
         f"  Upsample:    {info['upsample']}  (detect at <= {info['detect_max_side']} px)",
         f"  Jitters:     {info['jitters']}",

@@ -10,6 +10,10 @@ log = logging.getLogger(__name__)
 
 # table -> [(column, type and default)]; REAL becomes DOUBLE PRECISION on PostgreSQL.
 COLUMNS = {
+    "faces": [
+        ("engine", "TEXT NOT NULL DEFAULT 'dlib'"),
+        ("model_version", "TEXT NOT NULL DEFAULT 'resnet_v1'"),
+    ],
     "tasks": [
         ("args", "TEXT"),
         ("lock_key", "TEXT"),
