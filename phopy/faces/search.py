@@ -158,8 +158,8 @@ def match_photos(index, selfie_encodings, tolerance, confident=None):
     ``tolerance``) of any single selfie is always kept, so adding a selfie never
     loses a photo that one selfie matched with confidence.
 
-    With the cosine metric the mean is re-normalised and, since a cosine
-    distance is half a squared Euclidean one, the factor applies squared.
+    With the cosine metric the mean is re-normalised and its tolerance follows
+    the same noise model on the sphere (``_cosine_mean_tolerance``).
     A photo appears once, with its closest face: one person is in a photo once.
     """
     if len(index) == 0 or len(selfie_encodings) == 0:
@@ -171,12 +171,11 @@ def match_photos(index, selfie_encodings, tolerance, confident=None):
     else:
         sure = min(tolerance, CONFIDENT[index.metric] if confident is None else confident)
         mean = selfies.mean(axis=0)
-        shrink = (1 + 1 / n) / 2
         if index.metric == "cosine":
             mean = mean / max(float(np.linalg.norm(mean)), 1e-12)
-            searches = [(mean, tolerance * shrink)]
+            searches = [(mean, _cosine_mean_tolerance(tolerance, n))]
         else:
-            searches = [(mean, tolerance * np.sqrt(shrink))]
+            searches = [(mean, tolerance * np.sqrt((1 + 1 / n) / 2))]
         searches += [(selfie, sure) for selfie in selfies]
     found = [index.within(query, limit) for query, limit in searches]
     hits = np.unique(np.concatenate([rows for rows, _ in found]))
@@ -191,6 +190,19 @@ def match_photos(index, selfie_encodings, tolerance, confident=None):
     best = order[np.sort(first)]
     return [PhotoMatch(int(index.photo_ids[hits[i]]), float(nearest[i]),
                        int(index.face_ids[hits[i]])) for i in best]
+
+
+def _cosine_mean_tolerance(tolerance, n):
+    """Cosine tolerance for the normalised mean of n selfies, given one selfie's.
+
+    Model: a unit identity direction plus independent noise of variance s² per
+    photo. One selfie vs a photo: cos = 1 / (1 + s²), which fixes s² from the
+    tolerance; the mean of n vs a photo: cos = 1 / sqrt((1 + s²)(1 + s²/n)).
+    For small distances this is ``tolerance * (1 + 1/n) / 2``, the Euclidean rule.
+    """
+    cos_one = min(max(1.0 - float(tolerance), 1e-3), 1.0)
+    noise = 1.0 / cos_one - 1.0
+    return 1.0 - 1.0 / np.sqrt((1.0 + noise) * (1.0 + noise / n))
 
 
 def encode_encoding(encoding, size=ENCODING_SIZE):
