@@ -69,9 +69,13 @@ from phopy.faces.settings import EngineSettings
 log = logging.getLogger(__name__)
 
 SELFIE_DETECT_MAX_SIDE = 1024
+# YuNet finds faces down to ~20 px of its input: a selfie's face is found at 640 px.
+SELFIE_DETECT_MAX_SIDE_YUNET = 640
 # Photos whose longest side is at least twice this are encoded from a copy
 # decoded at 1/2 (or less) in draft mode, to bound memory; faces there are big.
 ENCODE_MAX_SIDE = 4096
+# MobileFaceNet encodes from the detection copy when every face there is this wide.
+ENCODE_FROM_DETECTION_PX = 160
 
 MODEL_FILES = {
     "cnn": "mmod_human_face_detector.dat",
@@ -148,7 +152,8 @@ class FaceEngine:
     def analyze_selfie(self, source):
         """Return the faces of a selfie, largest first (empty list when none)."""
         limit = self.settings.detect_max_side
-        sides = [min(SELFIE_DETECT_MAX_SIDE, limit or SELFIE_DETECT_MAX_SIDE)]
+        first = SELFIE_DETECT_MAX_SIDE_YUNET if self.model == "yunet" else SELFIE_DETECT_MAX_SIDE
+        sides = [min(first, limit or first)]
         if not limit or limit > sides[0]:
             sides.append(limit)  # retry larger: the face may be small
         faces = self._analyze(read_bytes(source), sides).faces
@@ -187,17 +192,29 @@ class FaceEngine:
         # detector boxes -> full-size oriented coordinates (floats)
         sx, sy = width / detect_image.width, height / detect_image.height
         boxes = [(t * sy, r * sx, b * sy, l * sx) for (t, r, b, l), _ in found]
-        if full is None:
-            full, _ = decode_image(data, encode_side)
-        ex, ey = full.width / width, full.height / height
-        points = [None if p is None else p * np.float32([sx * ex, sy * ey]) for _, p in found]
-        encodings = self._encode(full, [(t * ey, r * ex, b * ey, l * ex) for t, r, b, l in boxes],
-                                 points)
+        if full is None and self._encodes_from_detection(found):
+            # MobileFaceNet sees a 112 px crop: a face this large in the detection
+            # copy loses nothing, and a selfie skips decoding its full 12 MP.
+            encodings = self._encode(detect_image, [box for box, _ in found],
+                                     [p for _, p in found])
+        else:
+            if full is None:
+                full, _ = decode_image(data, encode_side)
+            ex, ey = full.width / width, full.height / height
+            points = [None if p is None else p * np.float32([sx * ex, sy * ey])
+                      for _, p in found]
+            encodings = self._encode(
+                full, [(t * ey, r * ex, b * ey, l * ex) for t, r, b, l in boxes], points)
         faces = [DetectedFace(_clip(box, width, height), enc) for box, enc in zip(boxes, encodings)]
         log.debug("%dx%d: %d faces (detect on %dx%d %.2f s, encode %.2f s)", width, height,
                   len(faces), detect_image.width, detect_image.height, detected - started,
                   time.perf_counter() - detected)
         return PhotoAnalysis(width, height, faces, *self.key)
+
+    def _encodes_from_detection(self, found):
+        """True when every face is big enough in the detection copy for MobileFaceNet."""
+        return self.settings.engine == "mobilefacenet" and all(
+            r - l >= ENCODE_FROM_DETECTION_PX for (t, r, b, l), _ in found)
 
     def _detect(self, image, side):
         """Find faces at the scale ``side`` (longest side) and ``upsample`` set.
