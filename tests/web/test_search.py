@@ -182,6 +182,8 @@ def test_switching_engines_asks_for_a_reindex_and_never_mixes(face_app, faces_di
         login(client)
         dashboard = client.get(f"/dashboard/events/{indexed_event['id']}").data.decode()
         assert 'id="engine-reindex"' in dashboard and "Re-index with the new engine" in dashboard
+        note = dashboard.split('id="engine-note"')[1].split("</p>")[0]
+        assert ("vendor SDK" in note) == (other_name == "mobilefacenet")
         assert "Re-index with the new engine" in client.get("/dashboard/").data.decode()
         assert client.post(f"/dashboard/events/{indexed_event['id']}/reindex").status_code == 302
         assert index_all(face_app) == 1
