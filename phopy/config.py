@@ -29,6 +29,10 @@ class Config:
     DEBUG = _bool("FLASK_DEBUG") or _bool("DEBUG")
     DATA_DIR = os.environ.get("PHOPY_DATA_DIR") or str(REPO_ROOT / "instance")
     DATABASE_URL = os.environ.get("DATABASE_URL")  # default: sqlite file in DATA_DIR
+    # PostgreSQL connection pool per process (psycopg2 ThreadedConnectionPool).
+    DB_POOL_MIN = _int("DB_POOL_MIN", 1)
+    DB_POOL_MAX = _int("DB_POOL_MAX", 20)
+    DB_POOL_TIMEOUT = float(os.environ.get("DB_POOL_TIMEOUT", "30"))  # wait for a free one
     LOG_DIR = os.environ.get("LOG_DIR") or str(REPO_ROOT / "logs")
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
 
@@ -53,7 +57,12 @@ class Config:
     FACE_TOLERANCE = os.environ.get("FACE_TOLERANCE")
 
     # Background indexing.
-    JOB_RUNNER = os.environ.get("JOB_RUNNER", "thread")  # thread | none
+    # thread: in-process runner; celery: Celery workers over Redis; none: no runner here.
+    JOB_RUNNER = os.environ.get("JOB_RUNNER", "thread")
+    REDIS_URL = os.environ.get("REDIS_URL")  # Celery broker; shared rate-limit storage
+    CELERY_VISIBILITY_TIMEOUT = float(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))
+    CELERY_SWEEP_SECONDS = float(os.environ.get("CELERY_SWEEP_SECONDS", "60"))
+    CELERY_QUEUE = os.environ.get("CELERY_QUEUE", "phopy")
     INDEX_WORKERS = _int("INDEX_WORKERS", 0)  # 0: one per CPU core
     INDEX_BATCH_SIZE = _int("INDEX_BATCH_SIZE", 32)
     AUTO_INDEX = _bool("AUTO_INDEX", True)
@@ -70,13 +79,24 @@ class Config:
     PHOTO_LINK_MAX_AGE = _int("PHOTO_LINK_MAX_AGE", 7 * 24 * 3600)
 
     # Rate limits per client address (Flask-Limiter syntax). Memory storage is
-    # per process; RATELIMIT_STORAGE_URI=redis://… shares it between processes.
+    # per process; redis://… (the default when REDIS_URL is set) shares it between
+    # processes and machines.
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # Default: REDIS_URL when set, else memory:// (see load_config).
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI")
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
     SEARCH_RATE_LIMIT = os.environ.get("SEARCH_RATE_LIMIT", "60 per minute")
     TRUST_PROXY_HEADERS = _bool("TRUST_PROXY_HEADERS")
+    # REST API calls made with an API key share this limit per key.
+    API_KEY_RATE_LIMIT = os.environ.get("API_KEY_RATE_LIMIT", "600 per minute")
+
+    # Operations: /metrics is off unless METRICS_TOKEN is set (then sent as a bearer
+    # token); /health fails below this free space or without a recent runner heartbeat.
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
+    HEALTH_MIN_FREE_MB = _int("HEALTH_MIN_FREE_MB", 500)
+    HEALTH_RUNNER_MAX_AGE = _int("HEALTH_RUNNER_MAX_AGE", 60)
+    REDIS_URL = os.environ.get("REDIS_URL") or None
 
     LANGUAGES = ("en", "th")
     BABEL_DEFAULT_LOCALE = "en"
@@ -107,6 +127,8 @@ def load_config(app, config=None):
     app.config["DATA_DIR"] = str(data_dir)
     if not app.config.get("DATABASE_URL"):
         app.config["DATABASE_URL"] = f"sqlite:///{data_dir / 'phopy.db'}"
+    if not app.config.get("RATELIMIT_STORAGE_URI"):
+        app.config["RATELIMIT_STORAGE_URI"] = app.config.get("REDIS_URL") or "memory://"
     if not app.config.get("SECRET_KEY"):
         if not (app.config.get("DEBUG") or app.config.get("TESTING")):
             raise RuntimeError(

@@ -1,8 +1,16 @@
-"""Shared fixtures: a fresh app on a temp SQLite file for every test, plus builders."""
+"""Shared fixtures: a fresh app on a fresh database for every test, plus builders.
+
+``PHOPY_TEST_DATABASE=postgresql`` (test.sh's second pass, with
+``PHOPY_TEST_PG_ADMIN_URL`` naming its throwaway server) gives every test data
+folder its own PostgreSQL schema, created from schema_postgresql.sql; otherwise
+each test has a SQLite file in its data folder.
+"""
 import io
+import itertools
 import os
 import shutil
 from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import pytest
 
@@ -11,15 +19,92 @@ from phopy.config import TestingConfig
 from tests.face_data import require_faces_dir
 
 PASSWORD = "correct-horse-9"
+TEST_DATABASE = os.environ.get("PHOPY_TEST_DATABASE", "sqlite")
+REPO_ROOT = Path(__file__).resolve().parent.parent
+_pg_urls = {}  # test data folder -> its PostgreSQL URL
+_pg_names = itertools.count(1)
+
+
+def uses_postgresql():
+    """True in the PostgreSQL pass."""
+    return TEST_DATABASE == "postgresql"
+
+
+needs_postgresql = pytest.mark.skipif(
+    TEST_DATABASE != "postgresql", reason="runs in the PostgreSQL pass (./test.sh)")
+
+
+def pg_admin_url():
+    url = os.environ.get("PHOPY_TEST_PG_ADMIN_URL")
+    if not url:
+        raise RuntimeError("PHOPY_TEST_DATABASE=postgresql needs PHOPY_TEST_PG_ADMIN_URL "
+                           "(./test.sh starts a throwaway server and sets it)")
+    return url
+
+
+def pg_url(database, schema=None):
+    """The admin URL pointed at ``database`` (and ``schema`` as search_path)."""
+    parts = urlsplit(pg_admin_url())
+    query = f"options={quote(f'-c search_path={schema}')}" if schema else ""
+    return urlunsplit((parts.scheme, parts.netloc, f"/{database}", query, ""))
+
+
+def pg_execute(url, *statements):
+    """Run statements on a short-lived autocommit connection."""
+    import psycopg2
+    raw = psycopg2.connect(url)
+    raw.autocommit = True
+    try:
+        with raw.cursor() as cur:
+            for statement in statements:
+                cur.execute(statement)
+    finally:
+        raw.close()
+
+
+def new_pg_schema():
+    """A fresh, empty-tabled Phopy schema on the test server; return its URL."""
+    database = f"phopy_test_{os.getpid()}"
+    if not _pg_urls.get("__database__"):
+        pg_execute(pg_admin_url(), f"DROP DATABASE IF EXISTS {database} WITH (FORCE)",
+                   f"CREATE DATABASE {database}")
+        _pg_urls["__database__"] = database
+    schema = f"t{next(_pg_names)}"
+    pg_execute(pg_url(database), f"CREATE SCHEMA {schema}", f"SET search_path = {schema}",
+               (REPO_ROOT / "schema_postgresql.sql").read_text())
+    return pg_url(database, schema)
+
+
+def database_url_for(tmp_path):
+    """DATABASE_URL for the data under ``tmp_path``: '' (a SQLite file in its data
+    folder) or, in the PostgreSQL pass, its own schema. Servers started as
+    subprocesses get the same value in their environment."""
+    if not uses_postgresql():
+        return ""
+    key = str(tmp_path)
+    if key not in _pg_urls:
+        _pg_urls[key] = new_pg_schema()
+    return _pg_urls[key]
 
 
 def make_test_config(tmp_path, **overrides):
     """TestingConfig as a dict, with all state under tmp_path."""
     cfg = {k: getattr(TestingConfig, k) for k in dir(TestingConfig) if k.isupper()}
     cfg.update(DATA_DIR=str(tmp_path / "data"), LOG_DIR=str(tmp_path / "logs"),
-               DATABASE_URL=None, PUBLIC_BASE_URL="http://phopy.test")
+               DATABASE_URL=database_url_for(tmp_path) or None,
+               PUBLIC_BASE_URL="http://phopy.test")
     cfg.update(overrides)
     return cfg
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Drop this run's PostgreSQL test database (the server itself is throwaway too)."""
+    database = _pg_urls.pop("__database__", None)
+    if database:
+        try:
+            pg_execute(pg_admin_url(), f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        except Exception:  # the server may already be gone
+            pass
 
 
 @pytest.fixture(scope="session")

@@ -41,7 +41,9 @@ def init_db_command():
 
 def init_app(app):
     """Attach the database to the app and register its CLI command."""
-    database = Database(app.config["DATABASE_URL"])
+    database = Database(app.config["DATABASE_URL"], pool_min=app.config["DB_POOL_MIN"],
+                        pool_max=app.config["DB_POOL_MAX"],
+                        pool_timeout=app.config["DB_POOL_TIMEOUT"])
     app.extensions["phopy_db"] = database
     app.teardown_appcontext(close_db)
     app.cli.add_command(init_db_command)

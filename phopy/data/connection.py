@@ -5,6 +5,7 @@ and never see the driver. Statements use ``?`` placeholders; the PostgreSQL
 dialect rewrites them to ``%s``.
 """
 import logging
+import os
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -14,11 +15,69 @@ from urllib.parse import urlparse
 log = logging.getLogger(__name__)
 
 
-class Database:
-    """Opens connections to the database named by a URL."""
+class PoolTimeout(RuntimeError):
+    """Every pooled connection stayed busy for ``timeout`` seconds."""
 
-    def __init__(self, url):
+
+class _PgPool:
+    """psycopg2's ThreadedConnectionPool, waiting (not failing) when all are in use.
+
+    One pool per process: a forked child (a Celery or gunicorn worker) opens
+    its own instead of sharing its parent's sockets.
+    """
+
+    def __init__(self, url, minconn, maxconn, timeout):
+        import psycopg2.extras
+        from psycopg2.pool import ThreadedConnectionPool
+        self.pid = os.getpid()
+        self.timeout = timeout
+        self.pool = ThreadedConnectionPool(minconn, maxconn, url,
+                                           cursor_factory=psycopg2.extras.RealDictCursor)
+        self.slots = threading.BoundedSemaphore(maxconn)
+
+    def get(self):
+        if not self.slots.acquire(timeout=self.timeout):
+            raise PoolTimeout(f"no free database connection after {self.timeout:.0f}s "
+                              "(raise DB_POOL_MAX?)")
+        try:
+            raw = self.pool.getconn()
+            if raw.closed:
+                self.pool.putconn(raw, close=True)
+                raw = self.pool.getconn()
+            raw.autocommit = True
+            return raw
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def put(self, raw):
+        import psycopg2.extensions
+        close = bool(raw.closed)
+        if not close and raw.get_transaction_status() != \
+                psycopg2.extensions.TRANSACTION_STATUS_IDLE:
+            try:
+                raw.rollback()
+            except Exception:
+                close = True
+        try:
+            self.pool.putconn(raw, close=close)
+        except Exception:  # pragma: no cover - the pool was closed meanwhile
+            log.debug("returning a connection failed", exc_info=True)
+        finally:
+            self.slots.release()
+
+    def close(self):
+        self.pool.closeall()
+
+
+class Database:
+    """Opens connections to the database named by a URL (PostgreSQL: from a pool)."""
+
+    def __init__(self, url, *, pool_min=1, pool_max=20, pool_timeout=30.0):
         self.url = url
+        self.pool_min, self.pool_max, self.pool_timeout = pool_min, pool_max, pool_timeout
+        self._pool = None
+        self._pool_lock = threading.Lock()
         parsed = urlparse(url)
         self.dialect = "postgresql" if parsed.scheme.startswith("postgres") else "sqlite"
         self.sqlite_path = None
@@ -39,11 +98,25 @@ class Database:
                 raw.execute("PRAGMA journal_mode = WAL")
             raw.execute("PRAGMA synchronous = NORMAL")
             return Connection(raw, "sqlite")
-        import psycopg2
-        import psycopg2.extras
-        raw = psycopg2.connect(self.url, cursor_factory=psycopg2.extras.RealDictCursor)
-        raw.autocommit = True
-        return Connection(raw, "postgresql")
+        pool = self._get_pool()
+        return Connection(pool.get(), "postgresql", release=pool.put)
+
+    def _get_pool(self):
+        pool = self._pool
+        if pool is None or pool.pid != os.getpid():
+            with self._pool_lock:
+                if self._pool is None or self._pool.pid != os.getpid():
+                    self._pool = _PgPool(self.url, self.pool_min, self.pool_max,
+                                         self.pool_timeout)
+                pool = self._pool
+        return pool
+
+    def close(self):
+        """Close every pooled connection of this process."""
+        with self._pool_lock:
+            if self._pool is not None and self._pool.pid == os.getpid():
+                self._pool.close()
+            self._pool = None
 
     def schema_path(self):
         """The schema file for this dialect."""
@@ -67,9 +140,10 @@ class Database:
 class Connection:
     """A thin wrapper: execute, fetch rows as dicts, and explicit transactions."""
 
-    def __init__(self, raw, dialect):
+    def __init__(self, raw, dialect, release=None):
         self.raw = raw
         self.dialect = dialect
+        self._release = release
         self._depth = 0
         self._after_commit = []
         self.integrity_errors = (sqlite3.IntegrityError,)
@@ -78,7 +152,9 @@ class Connection:
             self.integrity_errors = (psycopg2.IntegrityError,)
 
     def _sql(self, sql):
-        return sql.replace("?", "%s") if self.dialect == "postgresql" else sql
+        if self.dialect != "postgresql":
+            return sql
+        return sql.replace("%", "%%").replace("?", "%s")
 
     def execute(self, sql, params=()):
         """Run one statement and return the cursor."""
@@ -166,8 +242,14 @@ class Connection:
                 log.exception("after-commit callback failed")
 
     def close(self):
-        """Close the underlying connection."""
+        """Close the connection (PostgreSQL: hand it back to the pool); safe twice."""
+        raw, self.raw = self.raw, None
+        if raw is None:
+            return
+        if self._release is not None:
+            self._release(raw)
+            return
         try:
-            self.raw.close()
+            raw.close()
         except Exception:  # pragma: no cover - closing twice is harmless
             log.debug("closing connection failed", exc_info=True)

@@ -2,8 +2,9 @@
 
 A task is one run of a job kind (``phopy.jobs.registry``) with JSON arguments.
 A runner claims a task with a compare-and-swap on ``claimed_by`` inside a write
-transaction, so exactly one runner works on a task even when several processes
-(web workers, ``run-worker``, Celery workers) poll the same database. Tasks that
+transaction (on PostgreSQL the candidates are read ``FOR UPDATE SKIP LOCKED``),
+so exactly one runner works on a task even when several processes (web
+workers, ``run-worker``, Celery workers) poll the same database. Tasks that
 share a ``lock_key`` never run at the same time (an event's indexing, say).
 """
 import json
@@ -15,10 +16,10 @@ def insert(conn, task_id, event_id, kind="index", total=0, *, args=None, lock_ke
            max_attempts=5, run_after=0.0):
     """Create a pending task."""
     conn.execute("INSERT INTO tasks (id, event_id, kind, args, lock_key, status, total, "
-                 "max_attempts, run_after, created_at) "
-                 "VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
+                 "max_attempts, run_after, created_at, enqueued_at) "
+                 "VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)",
                  (task_id, event_id, kind, json.dumps(args or {}, sort_keys=True), lock_key,
-                  total, max_attempts, run_after, utc_now_iso()))
+                  total, max_attempts, run_after, utc_now_iso(), unix_now()))
 
 
 def get(conn, task_id):
@@ -31,20 +32,20 @@ def latest_for_event(conn, event_id, kind=None):
     where, params = "event_id = ?", [event_id]
     if kind:
         where, params = where + " AND kind = ?", params + [kind]
-    order = "created_at DESC, rowid DESC" if conn.dialect == "sqlite" else "created_at DESC"
-    return conn.one(f"SELECT * FROM tasks WHERE {where} ORDER BY {order} LIMIT 1", params)
+    return conn.one(f"SELECT * FROM tasks WHERE {where} "
+                    "ORDER BY created_at DESC, enqueued_at DESC LIMIT 1", params)
 
 
 def pending_for_event(conn, event_id, kind="index"):
     """The event's queued (not yet claimed) task of this kind, or None."""
     return conn.one("SELECT * FROM tasks WHERE event_id = ? AND kind = ? AND status = 'pending' "
-                    "ORDER BY created_at LIMIT 1", (event_id, kind))
+                    "ORDER BY created_at, enqueued_at LIMIT 1", (event_id, kind))
 
 
 def pending_with_lock(conn, kind, lock_key):
     """A queued task of ``kind`` holding ``lock_key``, or None (to avoid queueing twice)."""
     return conn.one("SELECT * FROM tasks WHERE kind = ? AND lock_key = ? AND status = 'pending' "
-                    "ORDER BY created_at LIMIT 1", (kind, lock_key))
+                    "ORDER BY created_at, enqueued_at LIMIT 1", (kind, lock_key))
 
 
 def list_running(conn):
@@ -52,10 +53,19 @@ def list_running(conn):
     return conn.all("SELECT * FROM tasks WHERE status = 'running'")
 
 
-def list_pending(conn, older_than=None, limit=500):
-    """Pending tasks that are due, oldest first (``older_than``: created before, unix)."""
+def list_pending(conn, older_than=None, limit=500, queued_before=None):
+    """Pending tasks that are due, oldest first (``older_than``: due before, unix;
+    ``queued_before``: queued before, unix)."""
+    now = unix_now()
     return conn.all("SELECT * FROM tasks WHERE status = 'pending' AND run_after <= ? "
-                    "ORDER BY created_at LIMIT ?", (older_than or unix_now(), limit))
+                    "AND enqueued_at <= ? ORDER BY created_at, enqueued_at LIMIT ?",
+                    (older_than or now, queued_before or now, limit))
+
+
+def pending_with_lock_key(conn, lock_key):
+    """Pending tasks waiting for ``lock_key``, oldest first."""
+    return conn.all("SELECT * FROM tasks WHERE status = 'pending' AND lock_key = ? "
+                    "ORDER BY created_at, enqueued_at", (lock_key,))
 
 
 def queue_stats(conn):
@@ -74,6 +84,32 @@ def _kinds_clause(kinds):
     return f" AND t.kind IN ({', '.join('?' * len(kinds))})", list(kinds)
 
 
+def _pending_candidates(conn, now, kind_sql, params, tries=5):
+    """Due pending tasks whose lock key is not running, oldest first (a generator).
+
+    SQLite: the claim's transaction holds the write lock, so reading five at once
+    is safe. PostgreSQL: one row at a time ``FOR UPDATE SKIP LOCKED``, so
+    concurrent claimers each lock a different row instead of one claimer
+    locking (and hiding) all five.
+    """
+    sql = ("SELECT t.* FROM tasks t WHERE t.status = 'pending' AND t.run_after <= ?"
+           f"{kind_sql} AND (t.lock_key IS NULL OR NOT EXISTS ("
+           " SELECT 1 FROM tasks r WHERE r.lock_key = t.lock_key AND r.status = 'running'))")
+    if conn.dialect != "postgresql":
+        yield from conn.all(sql + f" ORDER BY t.created_at, t.enqueued_at LIMIT {tries}",
+                            [now] + params)
+        return
+    tried = []
+    for _ in range(tries):
+        skip = f" AND t.id NOT IN ({', '.join('?' * len(tried))})" if tried else ""
+        task = conn.one(sql + skip + " ORDER BY t.created_at, t.enqueued_at LIMIT 1 "
+                        "FOR UPDATE SKIP LOCKED", [now] + params + tried)
+        if task is None:
+            return
+        tried.append(task["id"])
+        yield task
+
+
 def claim(conn, runner_id, is_abandoned, kinds=None, task_id=None):
     """Claim the oldest claimable task for ``runner_id``; return it or None.
 
@@ -83,32 +119,46 @@ def claim(conn, runner_id, is_abandoned, kinds=None, task_id=None):
     claims that task only (a Celery message names its task).
     """
     kind_sql, kind_params = _kinds_clause(kinds)
-    only_sql, only_params = (" AND t.id = ?", [task_id]) if task_id else ("", [])
-    lock = " FOR UPDATE SKIP LOCKED" if conn.dialect == "postgresql" else ""
+    if task_id:
+        kind_sql, kind_params = kind_sql + " AND t.id = ?", kind_params + [task_id]
     with conn.transaction():
         now = unix_now()
-        candidates = conn.all(
-            "SELECT t.* FROM tasks t WHERE t.status = 'pending' AND t.run_after <= ?"
-            f"{kind_sql}{only_sql} AND (t.lock_key IS NULL OR NOT EXISTS ("
-            " SELECT 1 FROM tasks r WHERE r.lock_key = t.lock_key AND r.status = 'running'))"
-            f" ORDER BY t.created_at LIMIT 5{lock}", [now] + kind_params + only_params)
+        for task in _pending_candidates(conn, now, kind_sql, kind_params):
+            if _lock_key_free(conn, task) and _take(conn, task, runner_id, now):
+                return get(conn, task["id"])
         running = list_running(conn)
         if kinds:
             running = [t for t in running if t["kind"] in kinds]
         if task_id:
             running = [t for t in running if t["id"] == task_id]
-        candidates += [t for t in running if is_abandoned(t)]
-        for task in candidates:
-            cur = conn.execute(
-                "UPDATE tasks SET status = 'running', claimed_by = ?, heartbeat_at = ?, "
-                "run_started_at = ?, run_progress0 = progress, attempts = attempts + 1, "
-                "started_at = COALESCE(started_at, ?), error = NULL "
-                "WHERE id = ? AND status = ? AND COALESCE(claimed_by, '') = ?",
-                (runner_id, now, now, utc_now_iso(), task["id"], task["status"],
-                 task["claimed_by"] or ""))
-            if cur.rowcount == 1:
+        for task in running:
+            if is_abandoned(task) and _take(conn, task, runner_id, now):
                 return get(conn, task["id"])
     return None
+
+
+def _take(conn, task, runner_id, now):
+    """Compare-and-swap the task to running for ``runner_id``; True when it worked."""
+    cur = conn.execute(
+        "UPDATE tasks SET status = 'running', claimed_by = ?, heartbeat_at = ?, "
+        "run_started_at = ?, run_progress0 = progress, attempts = attempts + 1, "
+        "started_at = COALESCE(started_at, ?), error = NULL "
+        "WHERE id = ? AND status = ? AND COALESCE(claimed_by, '') = ?",
+        (runner_id, now, now, utc_now_iso(), task["id"], task["status"],
+         task["claimed_by"] or ""))
+    return cur.rowcount == 1
+
+
+def _lock_key_free(conn, task):
+    """PostgreSQL: no other transaction is claiming, and no task is running, with this
+    task's lock key. (SQLite's claim holds the database write lock, so the query
+    above already saw every running task.) The advisory lock lasts until commit."""
+    if conn.dialect != "postgresql" or not task["lock_key"] or task["status"] != "pending":
+        return True
+    if not conn.scalar("SELECT pg_try_advisory_xact_lock(hashtext(?))", (task["lock_key"],)):
+        return False
+    return not conn.scalar("SELECT COUNT(*) FROM tasks WHERE lock_key = ? AND status = 'running'",
+                           (task["lock_key"],))
 
 
 def heartbeat(conn, task_id, runner_id):

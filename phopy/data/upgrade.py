@@ -20,6 +20,7 @@ COLUMNS = {
         ("max_attempts", "INTEGER NOT NULL DEFAULT 5"),
         ("run_after", "REAL NOT NULL DEFAULT 0"),
         ("result", "TEXT"),
+        ("enqueued_at", "REAL NOT NULL DEFAULT 0"),
     ],
 }
 
@@ -36,6 +37,15 @@ def _columns(conn, table):
 def upgrade_before_schema(conn):
     """Add missing columns to existing tables; return the tables to rebuild after the script."""
     rebuild = []
+    # A rebuild interrupted after its rename (a crash mid-upgrade): finish the copy.
+    if _columns(conn, "tasks_before_upgrade"):
+        log.warning("schema upgrade: finishing an interrupted rebuild of tasks")
+        for name, ddl in COLUMNS["tasks"]:
+            if name not in _columns(conn, "tasks_before_upgrade"):
+                conn.execute(f"ALTER TABLE tasks_before_upgrade ADD COLUMN {name} {ddl}")
+        if _columns(conn, "tasks"):
+            conn.execute("DELETE FROM tasks WHERE id IN (SELECT id FROM tasks_before_upgrade)")
+        return ["tasks"]
     for table, columns in COLUMNS.items():
         existing = _columns(conn, table)
         if not existing:

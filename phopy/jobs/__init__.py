@@ -3,6 +3,8 @@
 - ``phopy.jobs.registry``: job kinds by name (registered in ``phopy.jobs.kinds``).
 - ``phopy.jobs.queue.enqueue``: how views and services start work.
 - ``phopy.jobs.runner.TaskRunner``: the in-process runner (``JOB_RUNNER=thread``).
+- ``phopy.jobs.celery_app``: the same jobs on Celery workers (``JOB_RUNNER=celery``);
+  ``phopy.jobs.worker`` is the ``celery -A`` entry.
 - ``phopy.jobs.schedule``: periodic jobs, declared once.
 """
 import click
@@ -46,6 +48,55 @@ def run_worker_command():
         runner.stop()
 
 
+def check_services(config, database):
+    """[(what, problem or None)] for the database and, when used, Redis."""
+    from urllib.parse import urlsplit
+    results = []
+    shown = urlsplit(config["DATABASE_URL"])
+    where = f"{shown.scheme}://{shown.hostname or ''}{':' + str(shown.port) if shown.port else ''}"
+    try:
+        conn = database.connect()
+        try:
+            conn.scalar("SELECT 1")
+        finally:
+            conn.close()
+        results.append((f"database {where}", None))
+    except Exception as exc:  # any driver error: say what it was
+        results.append((f"database {where}", str(exc).strip().splitlines()[0]))
+    if config.get("REDIS_URL") or config["JOB_RUNNER"] == "celery":
+        url = config.get("REDIS_URL")
+        if not url:
+            results.append(("Redis", "REDIS_URL is not set"))
+        else:
+            import redis
+            try:
+                redis.Redis.from_url(url, socket_connect_timeout=3).ping()
+                results.append((f"Redis {url.split('@')[-1]}", None))
+            except Exception as exc:
+                results.append((f"Redis {url.split('@')[-1]}", str(exc)))
+    return results
+
+
+@click.command("check-services")
+@with_appcontext
+def check_services_command():
+    """Check that the database (and Redis, when used) can be reached."""
+    from phopy.data import get_database
+    failed = False
+    for what, problem in check_services(current_app.config, get_database()):
+        if problem:
+            failed = True
+            click.echo(f"Cannot reach {what}: {problem}", err=True)
+        else:
+            click.echo(f"OK: {what}")
+    if failed:
+        raise SystemExit(1)
+
+
 def init_app(app):
-    """Register the job CLI commands."""
+    """Register the job CLI commands; under JOB_RUNNER=celery, the Celery app."""
     app.cli.add_command(run_worker_command)
+    app.cli.add_command(check_services_command)
+    if app.config["JOB_RUNNER"] == "celery":
+        from phopy.jobs.celery_app import init_celery
+        init_celery(app)

@@ -18,7 +18,7 @@ class JobContext:
     """
 
     def __init__(self, *, database, conn, storage, config, task, runner_id,
-                 pool_factory=None, engine_factory=None):
+                 pool_factory=None, engine_factory=None, on_photo=None):
         self.database = database
         self.conn = conn
         self.storage = storage
@@ -27,6 +27,7 @@ class JobContext:
         self.runner_id = runner_id
         self._pool_factory = pool_factory
         self._engine_factory = engine_factory
+        self.on_photo = on_photo  # called as on_photo(photo, analysis, error) by indexing
         self._pool = None
         self._engine = None
 

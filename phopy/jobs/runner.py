@@ -9,11 +9,14 @@ The Celery worker (``phopy.jobs.celery_app``) runs tasks through the same
 ``execute``.
 """
 import logging
+import os
 import threading
 from types import SimpleNamespace
 
 from tenacity import wait_exponential
 
+from phopy import metrics
+from phopy.data import runners as runners_db
 from phopy.data import tasks as tasks_db
 from phopy.data.timeutil import unix_now
 from phopy.errors import PhopyError, TransientError
@@ -64,6 +67,7 @@ class TaskRunner:
         self._stop = threading.Event()
         self._wake = {"heavy": threading.Event(), "light": threading.Event()}
         self._threads = []
+        self.started = unix_now()
 
     # -- pieces -------------------------------------------------------------
     def _make_pool(self):
@@ -107,6 +111,8 @@ class TaskRunner:
             beat_conn = self.database.connect()
             try:
                 while not done.wait(max(0.5, min(5.0, self.stale_seconds / 3))):
+                    runners_db.beat(beat_conn, self.runner_id, indexing.HOST, os.getpid(),
+                                    self.started)
                     if not tasks_db.heartbeat(beat_conn, task["id"], self.runner_id):
                         break
             finally:
@@ -124,7 +130,7 @@ class TaskRunner:
         ctx = JobContext(database=self.database, conn=conn, storage=self.storage,
                          config=self.config, task=task, runner_id=self.runner_id,
                          pool_factory=pool_getter or self._make_pool,
-                         engine_factory=self._make_engine)
+                         engine_factory=self._make_engine, on_photo=metrics.PhotoTimer())
         try:
             job = get_kind(task["kind"])
             result = job.func(ctx, **tasks_db.decode_args(task))
@@ -139,6 +145,7 @@ class TaskRunner:
             else:
                 log.warning("task %s (%s) failed: %s", task["id"], task["kind"], exc.message)
             tasks_db.finish(conn, task["id"], self.runner_id, "failed", error_text(exc))
+            metrics.TASK_FAILURES.labels(task["kind"]).inc()
             return "failed"
         finally:
             if pool_getter is None and ctx._pool is not None:
@@ -151,8 +158,8 @@ class TaskRunner:
         if attempts >= (task["max_attempts"] or 1):
             log.warning("task %s (%s) failed after %d attempts: %s", task["id"], task["kind"],
                         attempts, exc.message)
-            tasks_db.finish(conn, task["id"], self.runner_id, "failed",
-                            error_text(exc))
+            tasks_db.finish(conn, task["id"], self.runner_id, "failed", error_text(exc))
+            metrics.TASK_FAILURES.labels(task["kind"]).inc()
             return "failed"
         delay = retry_delay(attempts, self.config, exc.retry_after)
         log.info("task %s (%s) attempt %d failed (%s); retrying in %.1fs", task["id"],
@@ -188,6 +195,14 @@ class TaskRunner:
             conn.close()
         return ran
 
+    def beat(self):
+        """Record in the database that this runner is alive (GET /health reads it)."""
+        conn = self.database.connect()
+        try:
+            runners_db.beat(conn, self.runner_id, indexing.HOST, os.getpid(), self.started)
+        finally:
+            conn.close()
+
     def run_schedule(self):
         """Queue the periodic jobs that are due (one process wins each)."""
         conn = self.database.connect()
@@ -201,8 +216,10 @@ class TaskRunner:
         wake = self._wake[name]
         while not self._stop.is_set():
             try:
-                if name == "light" and self.config.get("JOB_SCHEDULE", True):
-                    self.run_schedule()
+                if name == "light":
+                    self.beat()
+                    if self.config.get("JOB_SCHEDULE", True):
+                        self.run_schedule()
                 self.run_until_idle(lane_kinds)
             except Exception:
                 log.exception("job runner %s lane error; retrying", name)

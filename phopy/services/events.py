@@ -10,7 +10,7 @@ import qrcode
 
 from phopy import storage as keys
 from phopy.data import events as events_db
-from phopy.errors import N_, NotFound, ValidationError
+from phopy.errors import N_, Message, NotFound, ValidationError
 
 # No look-alikes: no 0/O, 1/I/L, 5/S, 2/Z, 8/B.
 CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
@@ -146,3 +146,44 @@ def delete_event(conn, storage, event_id, owner_id):
     for prefix in keys.event_prefixes(event_id):
         storage.delete_prefix(prefix)
     storage.delete(keys.qr_key(event_id))
+
+
+EDITABLE = {"name": str, "event_date": str, "location": str, "description": str,
+            "is_listed": bool, "auto_index": bool}
+
+
+def check_event_fields(fields, *, partial):
+    """Cleaned columns from an API body; ValidationError for unknown fields or wrong types."""
+    unknown = sorted(set(fields) - set(EDITABLE))
+    if unknown:
+        raise ValidationError(Message(N_("Unknown field: %(name)s."), name=unknown[0]),
+                              field=unknown[0])
+    if not partial and "name" not in fields:
+        raise ValidationError(N_("The event name must be 3 to 100 characters."), field="name")
+    if partial and not fields:
+        raise ValidationError(N_("Send at least one field to change."))
+    cleaned = {}
+    for name, value in fields.items():
+        kind = EDITABLE[name]
+        nullable = kind is str and name != "name"
+        if not (isinstance(value, kind) or (value is None and nullable)):
+            message = (N_("%(name)s must be true or false.") if kind is bool
+                       else N_("%(name)s must be a string."))
+            raise ValidationError(Message(message, name=name), field=name)
+        if name == "name":
+            cleaned[name] = clean_name(value)
+        elif name == "event_date":
+            cleaned[name] = clean_date(value)
+        elif kind is bool:
+            cleaned[name] = int(value)
+        else:
+            cleaned[name] = clean_text(value, 200 if name == "location" else 2000) or None
+    return cleaned
+
+
+def update_event(conn, event_id, owner_id, fields):
+    """Change an event's details and switches (a cleaned dict); return the event."""
+    from phopy.data import listing
+    get_owned_event(conn, event_id, owner_id)
+    listing.update_details(conn, event_id, fields)
+    return events_db.get(conn, event_id)

@@ -201,6 +201,8 @@ def index_event(ctx, event_id):
             progress += 1 if stored else 0
             faces_found += found
             ctx.progress(progress, total, photo["filename"], faces_found)
+            if ctx.on_photo:
+                ctx.on_photo(photo, analysis, error)
     log.info("indexing event %s done: %d photos, %d faces", event_id, progress, faces_found)
     return {"photos": progress, "faces": faces_found}
 

@@ -12,6 +12,7 @@ attendee gets a clear message instead of matches from mixed vectors.
 """
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,6 +22,7 @@ from phopy.data import faces as faces_db
 from phopy.data import photos as photos_db
 from phopy.errors import N_, Message, NeedsReindex, NoFaceFound, ValidationError
 from phopy.faces import FaceIndex, match_photos
+from phopy.services import analytics
 from phopy.services.photos import check_image_bytes
 
 log = logging.getLogger(__name__)
@@ -117,9 +119,18 @@ def check_engine(conn, event_id, settings):
 
 
 def search_event(conn, engine, cache, event, selfies, *, tolerance, max_bytes, max_selfies=3):
-    """Search one event with 1–3 selfies; return a SearchResult, best match first."""
+    """Search one event with 1–3 selfies; return a SearchResult, best match first.
+
+    Each search that reads its selfies is logged (counts only, see analytics).
+    An event indexed with another engine is refused before any selfie is read.
+    """
     check_engine(conn, event["id"], engine.settings)
-    encodings, counts, notices = read_selfies(engine, selfies, max_bytes, max_selfies)
+    started = time.monotonic()
+    try:
+        encodings, counts, notices = read_selfies(engine, selfies, max_bytes, max_selfies)
+    except NoFaceFound:
+        analytics.record_search(conn, event["id"], len(selfies), 0, [], started)
+        raise
     index = cache.get_index(conn, event["id"], engine.settings)
     matches = match_photos(index, encodings, tolerance)
     photos = photos_db.get_many(conn, [m.photo_id for m in matches])
@@ -130,5 +141,7 @@ def search_event(conn, engine, cache, event, selfies, *, tolerance, max_bytes, m
                         "total": summary["total_photos"]})
     rows = [{"photo": photos[m.photo_id], "distance": round(float(m.distance), 4)}
             for m in matches if m.photo_id in photos]
+    analytics.record_search(conn, event["id"], len(counts), len(encodings),
+                            [r["photo"]["id"] for r in rows], started)
     return SearchResult(event["id"], rows, counts, summary["scanned"], summary["total_photos"],
                         complete, notices)

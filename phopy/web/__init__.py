@@ -3,7 +3,8 @@
 
 def register_blueprints(app):
     """Register every area's blueprint."""
-    from phopy.web import api, auth, dashboard, i18n, public
+    from phopy.web import (analytics, api, api_v1, auth, dashboard, i18n, keys, openapi, ops,
+                           public)
 
-    for module in (public, auth, dashboard, api, i18n):
+    for module in (public, auth, dashboard, api, api_v1, openapi, keys, analytics, ops, i18n):
         app.register_blueprint(module.bp)

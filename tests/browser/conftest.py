@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from phopy.config import REPO_ROOT
+from tests.conftest import database_url_for
 
 CHROMIUM = Path(os.environ.get("PHOPY_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -84,7 +85,7 @@ class Server:
 
     def env(self):
         return dict(os.environ, PHOPY_DATA_DIR=str(self.data_dir), LOG_DIR=str(self.root / "logs"),
-                    SECRET_KEY="browser-test", PUBLIC_BASE_URL=self.url, DATABASE_URL="",
+                    SECRET_KEY="browser-test", PUBLIC_BASE_URL=self.url, DATABASE_URL=database_url_for(self.root),
                     JOB_RUNNER="thread", INDEX_WORKERS="1", TASK_POLL_SECONDS="0.5",
                     TASK_STALE_SECONDS="60", FLASK_DEBUG="0")
 

@@ -64,7 +64,7 @@ def test_no_face_photo_is_scanned_once_and_not_redone(face_app, faces_dir):
     conn.close()
     index_all(face_app)
     assert db_rows(face_app, "SELECT photo_id, status, processed_at FROM photo_checkpoints") == before
-    last = db_rows(face_app, "SELECT * FROM tasks ORDER BY created_at DESC, rowid DESC")[0]
+    last = db_rows(face_app, "SELECT * FROM tasks ORDER BY created_at DESC, enqueued_at DESC")[0]
     assert last["status"] == "completed" and last["faces_found"] == 0
 
 

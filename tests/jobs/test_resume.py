@@ -12,7 +12,8 @@ import pytest
 from phopy import create_app
 from phopy.data import get_database
 from phopy.services import indexing
-from tests.conftest import add_files, login, make_event, make_photographer, make_test_config
+from tests.conftest import (add_files, database_url_for, login, make_event, make_photographer,
+                            make_test_config)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -26,7 +27,7 @@ def free_port():
 def start_server(data_dir, log_dir, port):
     env = dict(os.environ, PHOPY_DATA_DIR=str(data_dir), LOG_DIR=str(log_dir),
                SECRET_KEY="resume-test", JOB_RUNNER="thread", INDEX_WORKERS="2",
-               TASK_POLL_SECONDS="0.3", TASK_STALE_SECONDS="600", DATABASE_URL="",
+               TASK_POLL_SECONDS="0.3", TASK_STALE_SECONDS="600", DATABASE_URL=database_url_for(data_dir.parent),
                PUBLIC_BASE_URL=f"http://127.0.0.1:{port}")
     gunicorn = Path(sys.executable).with_name("gunicorn")
     return subprocess.Popen(
