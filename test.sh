@@ -22,6 +22,10 @@ if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/fonts/truetype/tlwg ]; then
   fi
 fi
 
+# CI tests both face engines: fetch every model into one cache shared by test runs.
+export FACE_MODEL_DIR="${FACE_MODEL_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/phopy/models}"
+.venv/bin/python -m phopy.faces.models --all --dir "$FACE_MODEL_DIR"
+
 . scripts/test_services.sh
 trap stop_test_services EXIT
 trap 'exit 130' INT TERM

@@ -14,8 +14,12 @@ def banner_lines(app):
         "=" * 60,
         "  PHOPY — event photos to the people in them",
         "=" * 60,
-        f"  Device:      {info['device']}",
-        f"  Model:       {info['model']}",
+        f"  Engine:      {info['engine']}"
+        + (f"  (onnxruntime on {info['onnx_device']})" if info["engine"] == "mobilefacenet"
+           else ""),
+        f"  Device:      dlib on {info['device']}",
+        f"  Detector:    {info['model']}",
+        f"  Weights:     {_weights(get_engine_settings(app))}",
         f"  Tolerance:   {info['tolerance']}",
         f"  Upsample:    {info['upsample']}  (detect at <= {info['detect_max_side']} px)",
         f"  Jitters:     {info['jitters']}",
@@ -27,6 +31,21 @@ def banner_lines(app):
         f"  Public URL:  {app.config['PUBLIC_BASE_URL']}",
         "=" * 60,
     ]
+
+
+def _weights(settings):
+    """Say whether the fetched weights the engine needs are in place."""
+    from phopy.faces.models import ModelError, model_path, models_for
+    needed = models_for(settings.engine, settings.detector)
+    if not needed:
+        return "bundled with face_recognition_models"
+    try:
+        for name in needed:
+            model_path(name, settings.model_dir)
+    except ModelError as exc:
+        log.error("%s", exc)
+        return f"MISSING or damaged in {settings.model_dir}: run python -m phopy.faces.models"
+    return f"{', '.join(needed)} checked in {settings.model_dir}"
 
 
 def print_banner(app):

@@ -92,6 +92,13 @@ class Conflict(PhopyError):
     code = "conflict"
 
 
+class NeedsReindex(PhopyError):
+    """The event was indexed with another face engine and must be re-indexed first."""
+
+    status_code = 409
+    code = "needs_reindex"
+
+
 class TransientError(PhopyError):
     """A temporary failure; the job will be tried again."""
 

@@ -3,6 +3,7 @@
 The face engine is created on first use (models load lazily), one per process.
 """
 import threading
+from pathlib import Path
 
 from flask import current_app
 from itsdangerous import URLSafeTimedSerializer
@@ -31,9 +32,13 @@ def get_storage(app=None):
 def get_engine_settings(app=None):
     """EngineSettings from the app's FACE_* config."""
     from phopy.faces import EngineSettings
-    return _get(app, "phopy_engine_settings",
-                lambda a: EngineSettings.from_mapping(
-                    {k: v for k, v in a.config.items() if k.startswith("FACE_") and v is not None}))
+    def build(a):
+        values = {k: v for k, v in a.config.items() if k.startswith("FACE_") and v is not None}
+        if not str(values.get("FACE_MODEL_DIR") or "").strip():
+            values["FACE_MODEL_DIR"] = str(Path(a.config["DATA_DIR"]) / "models")
+        return EngineSettings.from_mapping(values)
+
+    return _get(app, "phopy_engine_settings", build)
 
 
 def get_engine(app=None):

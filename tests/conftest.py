@@ -113,11 +113,29 @@ def faces_dir():
     return require_faces_dir()
 
 
+ENGINE_NAMES = ("dlib", "mobilefacenet")
+
+
+def model_dir():
+    """Where tests find fetched weights: FACE_MODEL_DIR (test.sh sets it) or the user cache."""
+    return os.environ.get("FACE_MODEL_DIR") or str(Path.home() / ".cache" / "phopy" / "models")
+
+
+def make_engine_settings(name="dlib", **overrides):
+    """EngineSettings for an engine by name; its weights are fetched if not cached yet."""
+    from phopy.faces import EngineSettings
+    from phopy.faces.models import ensure_model, models_for
+    settings = EngineSettings(engine=name, model_dir=model_dir(), **overrides)
+    for model in models_for(settings.engine, settings.detector):
+        ensure_model(model, settings.model_dir)
+    return settings
+
+
 @pytest.fixture(scope="session")
 def engine():
     """One real face engine for the whole session (models load once)."""
-    from phopy.faces import EngineSettings, FaceEngine
-    return FaceEngine(EngineSettings())
+    from phopy.faces import FaceEngine
+    return FaceEngine(make_engine_settings("dlib"))
 
 
 class SharedPool:
@@ -134,9 +152,10 @@ class SharedPool:
 
 
 @pytest.fixture(scope="session")
-def shared_pool():
-    from phopy.faces import EngineSettings, FacePool
-    pool = FacePool(EngineSettings(), processes=1)
+def shared_pool(engine):
+    """An in-process pool on the same engine settings as ``engine``."""
+    from phopy.faces import FacePool
+    pool = FacePool(engine.settings, processes=1)
     yield SharedPool(pool)
     pool.close()
 
@@ -162,6 +181,7 @@ def runner(app):
 def face_app(app, engine, shared_pool):
     """The app with the shared engine for selfies and a helper to index events."""
     app.extensions["phopy_engine"] = engine
+    app.extensions["phopy_engine_settings"] = engine.settings
     app.extensions["phopy_test_pool"] = shared_pool
     return app
 

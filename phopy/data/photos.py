@@ -108,8 +108,11 @@ def delete(conn, photo_id):
         conn.execute("DELETE FROM photos WHERE id = ?", (photo_id,))
 
 
-def record_scan(conn, photo, task_id, status, faces, error=None):
+def record_scan(conn, photo, task_id, status, faces, error=None,
+                engine_key=("dlib", "resnet_v1")):
     """Store a photo's faces and its checkpoint in one transaction.
+
+    ``engine_key`` (engine, model version) is stored with every face.
 
     Returns False (and stores nothing) if the photo was already scanned or has
     been deleted meanwhile, so a photo's faces are never stored twice.
@@ -124,8 +127,9 @@ def record_scan(conn, photo, task_id, status, faces, error=None):
             if faces:
                 conn.executemany(
                     "INSERT INTO faces (photo_id, event_id, box_top, box_right, box_bottom, "
-                    "box_left, encoding) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [(photo["id"], photo["event_id"], *box, conn.blob(blob))
+                    "box_left, encoding, engine, model_version) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(photo["id"], photo["event_id"], *box, conn.blob(blob), *engine_key)
                      for box, blob in faces])
                 conn.execute("UPDATE events SET faces_version = faces_version + 1 "
                              "WHERE id = ?", (photo["event_id"],))

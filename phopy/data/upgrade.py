@@ -17,6 +17,10 @@ COLUMNS = {
         ("banner_key", "TEXT"),
         ("banner_position", "TEXT"),
     ],
+    "faces": [
+        ("engine", "TEXT NOT NULL DEFAULT 'dlib'"),
+        ("model_version", "TEXT NOT NULL DEFAULT 'resnet_v1'"),
+    ],
     "tasks": [
         ("args", "TEXT"),
         ("lock_key", "TEXT"),

@@ -40,9 +40,15 @@ def resolve_model(requested):
 def describe(settings):
     """Return a dict describing the device and settings, for a start-up banner."""
     count = cuda_device_count()
+    onnx = None
+    if settings.uses_yunet:
+        from phopy.faces.onnx_models import onnx_device
+        onnx = onnx_device()
     return {
         "device": f"cuda ({count} devices)" if count else "cpu",
-        "model": resolve_model(settings.model),
+        "engine": settings.engine,
+        "onnx_device": onnx,  # where MobileFaceNet runs (onnxruntime provider), if used
+        "model": "yunet" if settings.uses_yunet else resolve_model(settings.model),
         "tolerance": settings.tolerance,
         "upsample": settings.upsample,
         "detect_max_side": settings.detect_max_side,

@@ -37,6 +37,15 @@ same-person pairs at 0.5 against 82% for "small", at the same false-match
 rate. The two give encodings ~0.1 apart, so photos and selfies must be
 encoded with the same model: changing it means re-indexing.
 
+Two engines share this pipeline (detect -> align -> encode), chosen by
+``EngineSettings.engine``: "dlib" (128-d, Euclidean; detector HOG, CNN, or
+YuNet's boxes with dlib's own landmarks) and "mobilefacenet" (YuNet boxes and
+keypoints, a 112x112 ArcFace-aligned crop, 512-d unit vectors compared by
+cosine; see ``phopy.faces.onnx_models``). YuNet scans the detection copy as is
+(no upsampling): at the default 2400 px it finds faces down to ~24 px there.
+Each analysis carries the engine and model version that made its encodings,
+stored with every face so vectors of different engines are never compared.
+
 Models load lazily on first use; dlib models are not thread-safe, so every
 model call in one engine holds ``self._lock``. For parallel work use one
 engine per process (``phopy.faces.pool``).
@@ -59,9 +68,13 @@ from phopy.faces.settings import EngineSettings
 log = logging.getLogger(__name__)
 
 SELFIE_DETECT_MAX_SIDE = 1024
+# YuNet finds faces down to ~20 px of its input: a selfie's face is found at 640 px.
+SELFIE_DETECT_MAX_SIDE_YUNET = 640
 # Photos whose longest side is at least twice this are encoded from a copy
 # decoded at 1/2 (or less) in draft mode, to bound memory; faces there are big.
 ENCODE_MAX_SIDE = 4096
+# MobileFaceNet encodes from the detection copy when every face there is this wide.
+ENCODE_FROM_DETECTION_PX = 160
 
 MODEL_FILES = {
     "cnn": "mmod_human_face_detector.dat",
@@ -69,6 +82,15 @@ MODEL_FILES = {
     "small": "shape_predictor_5_face_landmarks.dat",
     "encoder": "dlib_face_recognition_resnet_model_v1.dat",
 }
+DLIB_MODEL_VERSION = "resnet_v1"
+
+
+def engine_key(settings):
+    """Return (engine, model version) that identifies the encodings ``settings`` make."""
+    if settings.engine == "mobilefacenet":
+        from phopy.faces.models import MODELS
+        return "mobilefacenet", MODELS["mobilefacenet"].version
+    return "dlib", DLIB_MODEL_VERSION
 
 
 @dataclass
@@ -87,11 +109,13 @@ class DetectedFace:
 
 @dataclass
 class PhotoAnalysis:
-    """What the engine found in a photo: its oriented size and its faces."""
+    """What the engine found in a photo: its oriented size, its faces, what encoded them."""
 
     width: int
     height: int
     faces: list[DetectedFace]
+    engine: str = "dlib"
+    model_version: str = DLIB_MODEL_VERSION
 
 
 class FaceEngine:
@@ -105,10 +129,16 @@ class FaceEngine:
 
     @property
     def model(self):
-        """Return the detector that runs: "hog" or "cnn"."""
+        """Return the detector that runs: "hog", "cnn" or "yunet"."""
         if self._model is None:
-            self._model = resolve_model(self.settings.model)
+            self._model = "yunet" if self.settings.uses_yunet else resolve_model(
+                self.settings.model)
         return self._model
+
+    @property
+    def key(self):
+        """(engine, model version) of the encodings this engine makes."""
+        return engine_key(self.settings)
 
     def load(self):
         """Load the dlib models now (otherwise the first analysis does)."""
@@ -122,7 +152,8 @@ class FaceEngine:
     def analyze_selfie(self, source):
         """Return the faces of a selfie, largest first (empty list when none)."""
         limit = self.settings.detect_max_side
-        sides = [min(SELFIE_DETECT_MAX_SIDE, limit or SELFIE_DETECT_MAX_SIDE)]
+        first = SELFIE_DETECT_MAX_SIDE_YUNET if self.model == "yunet" else SELFIE_DETECT_MAX_SIDE
+        sides = [min(first, limit or first)]
         if not limit or limit > sides[0]:
             sides.append(limit)  # retry larger: the face may be small
         faces = self._analyze(read_bytes(source), sides).faces
@@ -156,28 +187,47 @@ class FaceEngine:
                 break
         else:
             log.debug("%dx%d: no face (%.2f s)", width, height, time.perf_counter() - started)
-            return PhotoAnalysis(width, height, [])
+            return PhotoAnalysis(width, height, [], *self.key)
         detected = time.perf_counter()
         # detector boxes -> full-size oriented coordinates (floats)
         sx, sy = width / detect_image.width, height / detect_image.height
-        boxes = [(t * sy, r * sx, b * sy, l * sx) for t, r, b, l in found]
-        if full is None:
-            full, _ = decode_image(data, encode_side)
-        ex, ey = full.width / width, full.height / height
-        encodings = self._encode(full, [(t * ey, r * ex, b * ey, l * ex) for t, r, b, l in boxes])
+        boxes = [(t * sy, r * sx, b * sy, l * sx) for (t, r, b, l), _ in found]
+        if full is None and self._encodes_from_detection(found):
+            # MobileFaceNet sees a 112 px crop: a face this large in the detection
+            # copy loses nothing, and a selfie skips decoding its full 12 MP.
+            encodings = self._encode(detect_image, [box for box, _ in found],
+                                     [p for _, p in found])
+        else:
+            if full is None:
+                full, _ = decode_image(data, encode_side)
+            ex, ey = full.width / width, full.height / height
+            points = [None if p is None else p * np.float32([sx * ex, sy * ey])
+                      for _, p in found]
+            encodings = self._encode(
+                full, [(t * ey, r * ex, b * ey, l * ex) for t, r, b, l in boxes], points)
         faces = [DetectedFace(_clip(box, width, height), enc) for box, enc in zip(boxes, encodings)]
         log.debug("%dx%d: %d faces (detect on %dx%d %.2f s, encode %.2f s)", width, height,
                   len(faces), detect_image.width, detect_image.height, detected - started,
                   time.perf_counter() - detected)
-        return PhotoAnalysis(width, height, faces)
+        return PhotoAnalysis(width, height, faces, *self.key)
+
+    def _encodes_from_detection(self, found):
+        """True when every face is big enough in the detection copy for MobileFaceNet."""
+        return self.settings.engine == "mobilefacenet" and all(
+            r - l >= ENCODE_FROM_DETECTION_PX for (t, r, b, l), _ in found)
 
     def _detect(self, image, side):
         """Find faces at the scale ``side`` (longest side) and ``upsample`` set.
 
-        Returns (boxes, scanned image); boxes are (top, right, bottom, left) in
-        the scanned image's pixels.
+        Returns ([(box, keypoints or None)], scanned image); boxes are (top,
+        right, bottom, left) and keypoints (5, 2) x/y, in the scanned image's pixels.
         """
         upsample = self.settings.upsample
+        if self.model == "yunet":
+            image = downscale(image, side)
+            pixels = np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
+            with self._lock:
+                return self._load_locked()["yunet"].detect(pixels), image
         if self.model == "hog":
             # HOG sees one grey channel anyway (max gradient over RGB otherwise):
             # give it grey, already at the final scale, and let it not upsample.
@@ -192,15 +242,17 @@ class FaceEngine:
                 rects = [d.rect for d in models["detector"](pixels, upsample)]
             else:
                 rects = models["detector"](pixels, upsample)
-        return [(r.top(), r.right(), r.bottom(), r.left()) for r in rects], image
+        return [((r.top(), r.right(), r.bottom(), r.left()), None) for r in rects], image
 
-    def _encode(self, image, boxes):
-        """Return one float32 (128,) encoding per box (image pixel coordinates)."""
-        import dlib
-
-        pixels = np.asarray(image)
+    def _encode(self, image, boxes, points):
+        """Return one float32 encoding per face (box and keypoints in image pixels)."""
+        pixels = np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
         with self._lock:
             models = self._load_locked()
+            if self.settings.engine == "mobilefacenet":
+                return models["mobilefacenet"].encode(pixels, points)
+            import dlib
+
             shapes = dlib.full_object_detections()
             for top, right, bottom, left in boxes:
                 rect = dlib.rectangle(round(left), round(top), round(right), round(bottom))
@@ -217,17 +269,26 @@ class FaceEngine:
 
         started = time.perf_counter()
         model = self.model
-        if model == "cnn":
-            detector = dlib.cnn_face_detection_model_v1(_model_file("cnn"))
+        from phopy.faces.models import default_dir, model_path
+
+        models = {}
+        directory = self.settings.model_dir or default_dir()
+        if model == "yunet":
+            from phopy.faces.onnx_models import YuNetDetector
+            models["yunet"] = YuNetDetector(model_path("yunet", directory))
+        elif model == "cnn":
+            models["detector"] = dlib.cnn_face_detection_model_v1(_model_file("cnn"))
         else:
-            detector = dlib.get_frontal_face_detector()
-        self._models = {
-            "detector": detector,
-            "landmarks": dlib.shape_predictor(_model_file(self.settings.encoding_model)),
-            "encoder": dlib.face_recognition_model_v1(_model_file("encoder")),
-        }
-        log.info("face models loaded in %.1f s (%s detector, %s landmarks)",
-                 time.perf_counter() - started, model, self.settings.encoding_model)
+            models["detector"] = dlib.get_frontal_face_detector()
+        if self.settings.engine == "mobilefacenet":
+            from phopy.faces.onnx_models import MobileFaceNetEncoder
+            models["mobilefacenet"] = MobileFaceNetEncoder(model_path("mobilefacenet", directory))
+        else:
+            models["landmarks"] = dlib.shape_predictor(_model_file(self.settings.encoding_model))
+            models["encoder"] = dlib.face_recognition_model_v1(_model_file("encoder"))
+        self._models = models
+        log.info("face models loaded in %.1f s (%s engine, %s detector)",
+                 time.perf_counter() - started, self.settings.engine, model)
         return self._models
 
 

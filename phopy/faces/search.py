@@ -10,33 +10,51 @@ projections is never more than the true distance, so faces whose projection is
 beyond the tolerance are out for certain; only the few that pass are measured
 exactly. Search stays exact while reading a quarter of the memory: that is what
 keeps a 1M-face search on two cores within ~30 ms (see ``python -m bench``).
+
+The ``cosine`` metric (MobileFaceNet's 512-d unit vectors) runs on the same
+machinery: for unit vectors 1 − cos(a, b) = ‖a − b‖² / 2, so a cosine
+tolerance t is the squared-Euclidean limit 2t, the same matrix product and
+the same prefilter bound, and distances are reported as 1 − cos.
 """
 from dataclasses import dataclass
 
 import numpy as np
 
+from phopy.faces.settings import PROFILES
+
 ENCODING_SIZE = 128
+METRICS = ("euclidean", "cosine")
 PREFILTER_MIN_FACES = 50_000
 PREFILTER_DIMS = 32
 # float32 rounding slack on the squared lower bound, so the filter never drops a match
 PREFILTER_SLACK = 1e-4
 # One selfie this close to a face is a confident match (precision ~0.99 on the
 # benchmark's events): kept whatever the other selfies say.
-CONFIDENT_DISTANCE = 0.42
+CONFIDENT_DISTANCE = PROFILES["dlib"].confident
+CONFIDENT = {profile.metric: profile.confident for profile in PROFILES.values()}
+SIZES = {profile.metric: profile.size for profile in PROFILES.values()}
 
 
 class FaceIndex:
-    """Encodings of many faces (float32, C-contiguous) with their face and photo ids."""
+    """Encodings of many faces (float32, C-contiguous) with their face and photo ids.
 
-    def __init__(self, face_ids, photo_ids, encodings):
+    ``metric`` "euclidean" (dlib, 128-d) or "cosine" (unit vectors, 512-d);
+    ``size`` overrides the metric's usual number of values.
+    """
+
+    def __init__(self, face_ids, photo_ids, encodings, metric="euclidean", size=None):
+        if metric not in METRICS:
+            raise ValueError(f"metric must be one of {', '.join(METRICS)}, got {metric!r}")
+        self.metric = metric
+        self.size = size or SIZES[metric]
         self.face_ids = np.asarray(face_ids, dtype=np.int64).reshape(-1)
         self.photo_ids = np.asarray(photo_ids, dtype=np.int64).reshape(-1)
         if len(self.face_ids) == 0:
-            matrix = np.zeros((0, ENCODING_SIZE), dtype=np.float32)
+            matrix = np.zeros((0, self.size), dtype=np.float32)
         else:
             matrix = np.ascontiguousarray(np.asarray(encodings, dtype=np.float32))
-        if matrix.ndim != 2 or matrix.shape[1] != ENCODING_SIZE:
-            raise ValueError(f"encodings must be (n, {ENCODING_SIZE}), got {matrix.shape}")
+        if matrix.ndim != 2 or matrix.shape[1] != self.size:
+            raise ValueError(f"encodings must be (n, {self.size}), got {matrix.shape}")
         if not len(self.face_ids) == len(self.photo_ids) == len(matrix):
             raise ValueError(f"{len(self.face_ids)} face ids, {len(self.photo_ids)} photo ids "
                              f"and {len(matrix)} encodings do not line up")
@@ -45,11 +63,22 @@ class FaceIndex:
         self._prefilter = None
 
     @classmethod
-    def from_rows(cls, rows):
+    def from_rows(cls, rows, metric="euclidean", size=None):
         """Build an index from (face_id, photo_id, encoding) rows; encoding may be bytes."""
         rows = list(rows)
+        size = size or SIZES[metric]
         return cls([r[0] for r in rows], [r[1] for r in rows],
-                   [decode_encoding(r[2]) for r in rows])
+                   [decode_encoding(r[2], size) for r in rows], metric, size)
+
+    def squared_limit(self, tolerance):
+        """The squared-Euclidean limit that a tolerance in this metric means."""
+        tolerance = float(tolerance)
+        return 2.0 * tolerance if self.metric == "cosine" else tolerance ** 2
+
+    def from_squared(self, squared):
+        """Distances in this metric from squared Euclidean distances."""
+        squared = np.maximum(squared, 0.0)
+        return squared / 2.0 if self.metric == "cosine" else np.sqrt(squared)
 
     def __len__(self):
         return len(self.face_ids)
@@ -62,8 +91,8 @@ class FaceIndex:
 
     def within(self, query, tolerance):
         """Return (rows, distances) of the faces within tolerance of one query."""
-        query = np.asarray(query, dtype=np.float32).reshape(ENCODING_SIZE)
-        limit = float(tolerance) ** 2
+        query = np.asarray(query, dtype=np.float32).reshape(self.size)
+        limit = self.squared_limit(tolerance)
         if len(self) < PREFILTER_MIN_FACES:
             rows = np.arange(len(self))
             squared = self.sq_norms - 2.0 * (self.encodings @ query) + float(query @ query)
@@ -75,7 +104,7 @@ class FaceIndex:
             squared = (self.sq_norms[rows] - 2.0 * (self.encodings[rows] @ query)
                        + float(query @ query))
         keep = squared <= limit
-        return rows[keep], np.sqrt(np.maximum(squared[keep], 0.0))
+        return rows[keep], self.from_squared(squared[keep])
 
     def _projection(self):
         """Principal axes and projected encodings, built on first large search."""
@@ -93,16 +122,16 @@ class FaceIndex:
         return self._prefilter
 
     def distances(self, query):
-        """Return the Euclidean distance from query (128,) to every face, shape (n,)."""
+        """Return the distance (this metric) from one query to every face, shape (n,)."""
         return self.distances_many(np.asarray(query).reshape(1, -1))[0]
 
     def distances_many(self, queries):
-        """Return Euclidean distances from each query row to every face, shape (m, n)."""
-        queries = np.asarray(queries, dtype=np.float32).reshape(-1, ENCODING_SIZE)
+        """Return distances (this metric) from each query row to every face, shape (m, n)."""
+        queries = np.asarray(queries, dtype=np.float32).reshape(-1, self.size)
         squared = (self.sq_norms[np.newaxis, :]
                    - 2.0 * (queries @ self.encodings.T)
                    + np.einsum("ij,ij->i", queries, queries)[:, np.newaxis])
-        return np.sqrt(np.maximum(squared, 0.0))
+        return self.from_squared(squared)
 
 
 @dataclass
@@ -125,20 +154,28 @@ def match_photos(index, selfie_encodings, tolerance, confident=None):
     benchmark's events this keeps the recall of taking the closest selfie while
     cutting false matches several-fold (``python -m bench`` has the sweep).
 
-    A face within ``confident`` (default ``CONFIDENT_DISTANCE``, at most
+    A face within ``confident`` (default: the engine's, ``CONFIDENT``; at most
     ``tolerance``) of any single selfie is always kept, so adding a selfie never
     loses a photo that one selfie matched with confidence.
+
+    With the cosine metric the mean is re-normalised and its tolerance follows
+    the same noise model on the sphere (``_cosine_mean_tolerance``).
     A photo appears once, with its closest face: one person is in a photo once.
     """
     if len(index) == 0 or len(selfie_encodings) == 0:
         return []
-    selfies = np.asarray(np.stack(selfie_encodings), dtype=np.float32).reshape(-1, ENCODING_SIZE)
+    selfies = np.asarray(np.stack(selfie_encodings), dtype=np.float32).reshape(-1, index.size)
     n = len(selfies)
     if n == 1:
         searches = [(selfies[0], tolerance)]
     else:
-        sure = min(tolerance, CONFIDENT_DISTANCE if confident is None else confident)
-        searches = [(selfies.mean(axis=0), tolerance * np.sqrt((1 + 1 / n) / 2))]
+        sure = min(tolerance, CONFIDENT[index.metric] if confident is None else confident)
+        mean = selfies.mean(axis=0)
+        if index.metric == "cosine":
+            mean = mean / max(float(np.linalg.norm(mean)), 1e-12)
+            searches = [(mean, _cosine_mean_tolerance(tolerance, n))]
+        else:
+            searches = [(mean, tolerance * np.sqrt((1 + 1 / n) / 2))]
         searches += [(selfie, sure) for selfie in selfies]
     found = [index.within(query, limit) for query, limit in searches]
     hits = np.unique(np.concatenate([rows for rows, _ in found]))
@@ -155,20 +192,33 @@ def match_photos(index, selfie_encodings, tolerance, confident=None):
                        int(index.face_ids[hits[i]])) for i in best]
 
 
-def encode_encoding(encoding):
-    """Return the 512 bytes (float32, little-endian) stored for an encoding."""
+def _cosine_mean_tolerance(tolerance, n):
+    """Cosine tolerance for the normalised mean of n selfies, given one selfie's.
+
+    Model: a unit identity direction plus independent noise of variance s² per
+    photo. One selfie vs a photo: cos = 1 / (1 + s²), which fixes s² from the
+    tolerance; the mean of n vs a photo: cos = 1 / sqrt((1 + s²)(1 + s²/n)).
+    For small distances this is ``tolerance * (1 + 1/n) / 2``, the Euclidean rule.
+    """
+    cos_one = min(max(1.0 - float(tolerance), 1e-3), 1.0)
+    noise = 1.0 / cos_one - 1.0
+    return 1.0 - 1.0 / np.sqrt((1.0 + noise) * (1.0 + noise / n))
+
+
+def encode_encoding(encoding, size=ENCODING_SIZE):
+    """Return the bytes (float32, little-endian) stored for an encoding of ``size`` values."""
     array = np.asarray(encoding, dtype="<f4").reshape(-1)
-    if array.shape != (ENCODING_SIZE,):
-        raise ValueError(f"an encoding has {ENCODING_SIZE} values, got {array.shape}")
+    if array.shape != (size,):
+        raise ValueError(f"an encoding has {size} values, got {array.shape}")
     return array.tobytes()
 
 
-def decode_encoding(value):
-    """Return a float32 (128,) array from stored bytes or any array-like."""
+def decode_encoding(value, size=ENCODING_SIZE):
+    """Return a float32 (size,) array from stored bytes or any array-like."""
     if isinstance(value, (bytes, bytearray, memoryview)):
         array = np.frombuffer(bytes(value), dtype="<f4")
     else:
         array = np.asarray(value, dtype=np.float32).reshape(-1)
-    if array.shape != (ENCODING_SIZE,):
-        raise ValueError(f"an encoding has {ENCODING_SIZE} values, got {array.shape}")
+    if array.shape != (size,):
+        raise ValueError(f"an encoding has {size} values, got {array.shape}")
     return array.astype(np.float32, copy=False)

@@ -8,9 +8,35 @@ from dataclasses import dataclass, fields
 
 MODELS = ("auto", "hog", "cnn")
 ENCODING_MODELS = ("large", "small")
+ENGINES = ("dlib", "mobilefacenet")
+DETECTORS = ("auto", "hog", "cnn", "yunet")  # "auto": FACE_MODEL decides (dlib engine)
+
+
+@dataclass(frozen=True)
+class EngineProfile:
+    """What an engine's encodings are and the thresholds that suit them.
+
+    ``metric`` "euclidean": distance ‖a − b‖ (dlib). ``metric`` "cosine": the
+    vectors are unit length and distance is 1 − cos(a, b) = ‖a − b‖² / 2.
+    Thresholds come from the precision/recall sweep of ``python -m bench``.
+    """
+
+    size: int
+    metric: str
+    tolerance: float   # default match distance for one selfie
+    confident: float   # one selfie this close is kept whatever the others say
+
+
+PROFILES = {
+    "dlib": EngineProfile(128, "euclidean", 0.5, 0.42),
+    "mobilefacenet": EngineProfile(512, "cosine", 0.6, 0.45),
+}
 
 # config key -> field name
 CONFIG_KEYS = {
+    "FACE_ENGINE": "engine",
+    "FACE_DETECTOR": "detector",
+    "FACE_MODEL_DIR": "model_dir",
     "FACE_MODEL": "model",
     "FACE_UPSAMPLE": "upsample",
     "FACE_DETECT_MAX_SIDE": "detect_max_side",
@@ -29,9 +55,22 @@ class EngineSettings:
     detect_max_side: int = 2400  # longest side of the detection copy; 0 = full size
     num_jitters: int = 1         # re-samples per encoding (1 = fastest)
     encoding_model: str = "large"  # landmarks for alignment: "large" (68) or "small" (5)
-    tolerance: float = 0.5       # max Euclidean distance between encodings of one person
+    tolerance: float = None      # max distance for one person; None: the engine's default
+    engine: str = "dlib"         # "dlib" (128-d, Euclidean) or "mobilefacenet" (512-d, cosine)
+    detector: str = "auto"       # "auto" (``model`` decides), "hog", "cnn", "yunet"
+    model_dir: str = ""          # fetched weights (phopy.faces.models); "" = default folder
 
     def __post_init__(self):
+        object.__setattr__(self, "engine", _choice("engine", self.engine, ENGINES))
+        object.__setattr__(self, "detector", _choice("detector", self.detector, DETECTORS))
+        if self.engine == "mobilefacenet" and self.detector in ("hog", "cnn"):
+            raise ValueError(f"detector {self.detector} only works with the dlib engine; "
+                             f"mobilefacenet finds faces with yunet")
+        if self.detector in ("hog", "cnn"):
+            object.__setattr__(self, "model", self.detector)
+        if self.tolerance is None:
+            object.__setattr__(self, "tolerance", self.profile.tolerance)
+        object.__setattr__(self, "model_dir", str(self.model_dir or ""))
         object.__setattr__(self, "model", _choice("model", self.model, MODELS))
         object.__setattr__(self, "encoding_model",
                            _choice("encoding_model", self.encoding_model, ENCODING_MODELS))
@@ -42,7 +81,17 @@ class EngineSettings:
             raise ValueError(f"detect_max_side must be 0 (full size) or at least 160, "
                              f"got {self.detect_max_side}")
         object.__setattr__(self, "num_jitters", _integer("num_jitters", self.num_jitters, 1, 100))
-        object.__setattr__(self, "tolerance", _number("tolerance", self.tolerance, 0.0, 1.5))
+        object.__setattr__(self, "tolerance", _number("tolerance", self.tolerance, 0.0, 2.0))
+
+    @property
+    def profile(self):
+        """The EngineProfile (size, metric, default thresholds) of this engine."""
+        return PROFILES[self.engine]
+
+    @property
+    def uses_yunet(self):
+        """True when faces are found by YuNet (always for mobilefacenet)."""
+        return self.engine == "mobilefacenet" or self.detector == "yunet"
 
     @classmethod
     def from_mapping(cls, mapping):

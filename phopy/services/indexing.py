@@ -88,6 +88,17 @@ def reindex_event(conn, event_id):
     return enqueue_indexing(conn, event_id)
 
 
+def events_needing_reindex(conn, event_ids, settings):
+    """The ``event_ids`` holding faces that another engine or model version made.
+
+    They cannot be searched (``phopy.services.search.check_engine``) until
+    re-indexed with the running engine; the dashboard offers that.
+    """
+    from phopy.data import faces as faces_db
+    from phopy.faces.engine import engine_key
+    return faces_db.events_with_other_engines(conn, event_ids, *engine_key(settings))
+
+
 def get_task(conn, task_id):
     """The task, or NotFound."""
     task = tasks_db.get(conn, task_id)
@@ -189,7 +200,9 @@ def index_event(ctx, event_id):
             else:
                 faces = encode_faces(analysis)
                 stored = photos_db.record_scan(conn, photo, task_id,
-                                               "indexed" if faces else "no_faces", faces)
+                                               "indexed" if faces else "no_faces", faces,
+                                               engine_key=(analysis.engine,
+                                                           analysis.model_version))
                 found = len(faces) if stored else 0
             progress += 1 if stored else 0
             faces_found += found

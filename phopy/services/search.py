@@ -4,6 +4,11 @@ Each process keeps a float32 matrix of each searched event's encodings. It is
 rebuilt when the event's ``faces_version`` (stored in the database, bumped
 with every face change) differs, so it stays right with several web processes.
 Selfies are decoded in memory and never written to disk.
+
+Only faces made by the running engine and model version are ever compared
+with a selfie. An event holding faces of another engine (the deployment
+switched ``FACE_ENGINE``) is not searched at all until it is re-indexed: the
+attendee gets a clear message instead of matches from mixed vectors.
 """
 import logging
 import threading
@@ -15,7 +20,7 @@ import numpy as np
 from phopy.data import events as events_db
 from phopy.data import faces as faces_db
 from phopy.data import photos as photos_db
-from phopy.errors import N_, Message, NoFaceFound, PhopyError, ValidationError
+from phopy.errors import N_, Message, NeedsReindex, NoFaceFound, PhopyError, ValidationError
 from phopy.faces import FaceIndex, match_photos
 from phopy.services import analytics
 from phopy.faces.images import DEFAULT_MAX_PIXELS, check_dimensions
@@ -32,15 +37,21 @@ class SearchEnded(PhopyError):
 
 
 class SearchCache:
-    """event_id -> (faces_version, FaceIndex), safe across threads."""
+    """(event_id, engine key) -> (faces_version, FaceIndex), safe across threads."""
 
     def __init__(self):
         self._items = {}
         self._lock = threading.Lock()
 
-    def get_index(self, conn, event_id):
-        """The event's FaceIndex, reloaded if its faces changed."""
-        version = events_db.faces_version(conn, event_id)
+    def get_index(self, conn, event_id, settings=None):
+        """The event's FaceIndex of the faces ``settings``' engine made, reloaded on change."""
+        from phopy.faces import EngineSettings
+        from phopy.faces.engine import engine_key
+
+        settings = settings or EngineSettings()
+        key = engine_key(settings)
+        profile = settings.profile
+        version = (events_db.faces_version(conn, event_id), key)
         cached = self._items.get(event_id)
         if cached and cached[0] == version:
             return cached[1]
@@ -48,11 +59,12 @@ class SearchCache:
             cached = self._items.get(event_id)
             if cached and cached[0] == version:
                 return cached[1]
-            face_ids, photo_ids, blobs = faces_db.load_event_encodings(conn, event_id)
-            matrix = (np.frombuffer(b"".join(blobs), dtype="<f4").reshape(-1, 128)
-                      if blobs else np.zeros((0, 128), dtype=np.float32))
+            face_ids, photo_ids, blobs = faces_db.load_event_encodings(conn, event_id, *key)
+            matrix = (np.frombuffer(b"".join(blobs), dtype="<f4").reshape(-1, profile.size)
+                      if blobs else np.zeros((0, profile.size), dtype=np.float32))
             index = FaceIndex(np.asarray(face_ids, dtype=np.int64),
-                              np.asarray(photo_ids, dtype=np.int64), matrix)
+                              np.asarray(photo_ids, dtype=np.int64), matrix,
+                              metric=profile.metric, size=profile.size)
             self._items[event_id] = (version, index)
             log.debug("loaded %d faces of event %s (version %s)", len(face_ids), event_id,
                       version)
@@ -108,15 +120,27 @@ def read_selfies(engine, selfies, max_bytes, max_selfies=3, max_pixels=DEFAULT_M
     return encodings, counts, notices
 
 
+def check_engine(conn, event_id, settings):
+    """Raise NeedsReindex when the event holds faces another engine or model made."""
+    from phopy.faces.engine import engine_key
+
+    if faces_db.count_other_engines(conn, event_id, *engine_key(settings)):
+        raise NeedsReindex(N_("This event's photos were indexed with a different face "
+                              "engine. Searching is paused until the photographer re-indexes "
+                              "them; please try again later."))
+
+
 def search_event(conn, engine, cache, event, selfies, *, tolerance, max_bytes, max_selfies=3,
                  max_pixels=DEFAULT_MAX_PIXELS):
     """Search one event with 1–3 selfies; return a SearchResult, best match first.
 
     Each search that reads its selfies is logged (counts only, see analytics).
+    An event indexed with another engine is refused before any selfie is read.
     """
     if event.get("faces_purged_at"):
         raise SearchEnded(N_("Face search for this event has ended: its face data was "
                              "deleted after the event."))
+    check_engine(conn, event["id"], engine.settings)
     started = time.monotonic()
     try:
         encodings, counts, notices = read_selfies(engine, selfies, max_bytes, max_selfies,
@@ -124,7 +148,7 @@ def search_event(conn, engine, cache, event, selfies, *, tolerance, max_bytes, m
     except NoFaceFound:
         analytics.record_search(conn, event["id"], len(selfies), 0, [], started)
         raise
-    index = cache.get_index(conn, event["id"])
+    index = cache.get_index(conn, event["id"], engine.settings)
     matches = match_photos(index, encodings, tolerance)
     photos = photos_db.get_many(conn, [m.photo_id for m in matches])
     summary = photos_db.checkpoint_summary(conn, event["id"])

@@ -7,7 +7,7 @@ from flask_babel import ngettext
 from phopy import storage as keys
 from phopy.data import get_db
 from phopy.errors import N_, NotFound, PhopyError
-from phopy.extensions import get_search_cache, get_storage
+from phopy.extensions import get_engine_settings, get_search_cache, get_storage
 from phopy.services import events, indexing, photos
 from phopy.sources import UploadSource
 from phopy.web.auth import login_required
@@ -33,9 +33,13 @@ def index():
     """The photographer's events with status and counts."""
     conn = get_db()
     rows = []
-    for event in events.list_owner_events(conn, g.photographer["id"]):
+    owned = events.list_owner_events(conn, g.photographer["id"])
+    stale_engine = indexing.events_needing_reindex(conn, [e["id"] for e in owned],
+                                                   get_engine_settings())
+    for event in owned:
         task = indexing.latest_task(conn, event["id"])
-        rows.append({"event": event, "task": indexing.task_json(task, _stale()) if task else None})
+        rows.append({"event": event, "task": indexing.task_json(task, _stale()) if task else None,
+                     "needs_reindex": event["id"] in stale_engine})
     return render_template("dashboard/index.html", rows=rows)
 
 
@@ -78,7 +82,9 @@ def event(event_id):
         status=indexing.checkpoint_status(conn, event_id),
         photos=photos.list_event_photos(conn, event_id, limit=per_page,
                                         offset=(page - 1) * per_page),
-        page=page, pages=pages)
+        page=page, pages=pages, engine=get_engine_settings().engine,
+        needs_reindex=bool(indexing.events_needing_reindex(conn, [event_id],
+                                                           get_engine_settings())))
 
 
 def added_message(count):
@@ -134,6 +140,19 @@ def start_indexing(event_id):
     if wants_json():
         return jsonify(indexing.task_json(task, _stale())), 202
     flash(_("Indexing started."), "success")
+    return redirect(url_for("dashboard.event", event_id=event_id))
+
+
+@bp.route("/events/<event_id>/reindex", methods=("POST",))
+@login_required
+def reindex(event_id):
+    """Forget the event's faces and index every photo again with the running engine."""
+    _owned(event_id)
+    task = indexing.reindex_event(get_db(), event_id)
+    get_search_cache().drop(event_id)
+    if wants_json():
+        return jsonify(indexing.task_json(task, _stale())), 202
+    flash(_("Re-indexing started with the new face engine."), "success")
     return redirect(url_for("dashboard.event", event_id=event_id))
 
 

@@ -1,9 +1,27 @@
-"""Fixtures for the face engine tests: cached analyses on the session's engine.
+"""Fixtures for the face engine tests: cached analyses, run on every engine.
 
-The ``engine`` fixture itself comes from ``tests/conftest.py`` (one engine,
-models loaded once, for the whole suite).
+``engine`` is parametrised here over ``ENGINE_NAMES`` (dlib and
+mobilefacenet, real models), so every face test runs with both engines.
 """
+import numpy as np
 import pytest
+
+from tests.conftest import ENGINE_NAMES, make_engine_settings
+
+
+@pytest.fixture(scope="session", params=ENGINE_NAMES)
+def engine(request):
+    """One real engine per engine name, models loaded once."""
+    from phopy.faces import FaceEngine
+    return FaceEngine(make_engine_settings(request.param))
+
+
+def distance(engine, a, b):
+    """Distance between two encodings in the engine's own metric."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if engine.settings.profile.metric == "cosine":
+        return float(1.0 - a @ b)
+    return float(np.linalg.norm(a - b))
 
 
 def _cached(function):

@@ -9,6 +9,8 @@ from PIL import Image
 
 from phopy.errors import ImageDecodeError, NoFaceFound
 from phopy.faces import EngineSettings, FaceEngine, FaceIndex, match_photos
+from tests.conftest import make_engine_settings
+from tests.faces.conftest import distance
 from tests.faces.helpers import jpeg_bytes, upright
 
 PASCAL = ["dlib_2007_007763.jpg", "dlib_2008_001009.jpg", "dlib_2008_001322.jpg",
@@ -42,50 +44,83 @@ def test_engine_code_imports_nothing_from_flask():
         assert "import flask" not in text.lower() and "from flask" not in text.lower(), path
 
 
-def test_photo_analysis_shape(analyze, faces_dir):
+def test_photo_analysis_shape(engine, analyze, faces_dir):
+    size = engine.settings.profile.size
     result = analyze(faces_dir / "group_photos" / "fr_obama_and_biden.jpg")
+    assert (result.engine, result.model_version) == engine.key
     assert (result.width, result.height) == (2000, 1428)
-    assert len(result.faces) == 3
+    # YuNet also reports an 18 px face in the background (score 0.63); HOG cannot see it
+    assert len([f for f in result.faces if f.box[1] - f.box[3] >= 40]) == 3
+    assert len(result.faces) == (3 if engine.model == "hog" else 4)
     for face in result.faces:
         top, right, bottom, left = face.box
         assert 0 <= top < bottom <= result.height and 0 <= left < right <= result.width
-        assert face.encoding.dtype == np.float32 and face.encoding.shape == (128,)
+        assert face.encoding.dtype == np.float32 and face.encoding.shape == (size,)
         assert face.area == (bottom - top) * (right - left)
 
 
 @pytest.mark.parametrize("who", ["obama", "biden"])
-def test_selfie_matches_the_right_photos(analyze, selfie, faces_dir, who):
+def test_selfie_matches_the_right_photos(engine, analyze, selfie, faces_dir, who):
     photos = {photo_id: analyze(faces_dir / "group_photos" / name)
               for photo_id, name in enumerate(NAMED, start=1)}
     rows = [(photo_id * 100 + n, photo_id, face.encoding)
             for photo_id, result in photos.items() for n, face in enumerate(result.faces)]
-    index = FaceIndex.from_rows(rows)
+    profile, tolerance = engine.settings.profile, engine.settings.tolerance
+    index = FaceIndex.from_rows(rows, metric=profile.metric, size=profile.size)
     me = selfie(faces_dir / "face_recognition_examples" / f"{who}.jpg")
-    matches = match_photos(index, [me.encoding], tolerance=0.5)
+    matches = match_photos(index, [me.encoding], tolerance=tolerance)
     assert sorted(m.photo_id for m in matches) == [1, 2]  # never kit_with_rose
-    assert all(m.distance <= 0.5 for m in matches)
+    assert all(m.distance <= tolerance for m in matches)
     kit_and_rose = index.distances(me.encoding)[index.photo_ids == 3]
-    assert kit_and_rose.min() > 0.6
+    assert kit_and_rose.min() > 1.2 * tolerance
 
 
-def test_pascal_group_photos_find_every_face(analyze, faces_dir):
+@pytest.mark.parametrize("who, photo", [("kit_harington", "fr_kit_with_rose.jpg"),
+                                        ("rose_leslie", "fr_kit_with_rose.jpg")])
+def test_kit_and_rose_are_told_apart(engine, analyze, selfie, faces_dir, who, photo):
+    train = faces_dir / "face_recognition_examples" / "knn_examples" / "train" / who
+    me = selfie(sorted(train.iterdir())[0])
+    rows = [(n, n, face.encoding) for n, face in
+            enumerate(analyze(faces_dir / "group_photos" / photo).faces)]
+    for name in NAMED[:2]:  # Obama and Biden photos: never this person
+        rows += [(100 + len(rows), 99, face.encoding)
+                 for face in analyze(faces_dir / "group_photos" / name).faces]
+    profile, tolerance = engine.settings.profile, engine.settings.tolerance
+    index = FaceIndex.from_rows(rows, metric=profile.metric, size=profile.size)
+    matches = match_photos(index, [me.encoding], tolerance=tolerance)
+    assert len(matches) == 1 and matches[0].photo_id in (0, 1)  # one face of the pair
+    other = 1 - matches[0].photo_id
+    assert index.distances(me.encoding)[other] > tolerance
+
+
+def test_pascal_group_photos_find_every_face(engine, analyze, faces_dir):
     with open(faces_dir / "group_photos" / "manifest.csv", newline="") as f:
         expected = {row["file"]: int(row["faces_hog_up1"]) for row in csv.DictReader(f)}
     found = {name: len(analyze(faces_dir / "group_photos" / name).faces) for name in PASCAL}
-    assert found == {name: expected[name] for name in PASCAL}
+    if engine.model == "hog":
+        assert found == {name: expected[name] for name in PASCAL}
+    else:  # YuNet finds every face HOG finds, and at most a few more (turned, small)
+        assert all(expected[name] <= found[name] <= expected[name] + 2 for name in PASCAL), found
 
 
 @pytest.mark.parametrize("name", ["dlib_dogs.jpg", "dlib_giraffe.jpg", "dlib_scream.jpg",
                                   "insightface_no_face.png", "dlib_mmod_cars_test_image.jpg"])
-def test_no_faces(analyze, faces_dir, name):
+def test_no_faces(engine, analyze, selfie, faces_dir, name):
     result = analyze(faces_dir / "no_faces" / name)
-    assert result.faces == [] and result.width > 0
+    assert result.width > 0
+    if engine.model == "hog" or name != "dlib_dogs.jpg":
+        assert result.faces == []
+    else:  # YuNet takes the two dogs' faces for faces (score 0.65-0.77): they match nobody
+        me = selfie(faces_dir / "face_recognition_examples" / "obama.jpg")
+        assert len(result.faces) == 2
+        assert all(distance(engine, face.encoding, me.encoding) > engine.settings.tolerance
+                   for face in result.faces)
 
 
 @pytest.fixture(scope="module")
-def draft_engine():
+def draft_engine(engine):
     """An engine whose detection copy is small enough to take the JPEG draft path."""
-    return FaceEngine(EngineSettings(detect_max_side=400))
+    return FaceEngine(make_engine_settings(engine.settings.engine, detect_max_side=400))
 
 
 @pytest.mark.parametrize("orientation, stored", [(6, Image.Transpose.ROTATE_90),
@@ -103,7 +138,8 @@ def test_exif_rotated_photo_is_analyzed_upright(engine, draft_engine, faces_dir,
         assert (result.width, result.height) == (910, 1137)
         assert len(result.faces) == 1
         assert overlap(result.faces[0].box, reference.box) > 0.75
-        assert np.linalg.norm(result.faces[0].encoding - reference.encoding) < 0.1
+        assert distance(engine, result.faces[0].encoding, reference.encoding) < \
+            0.2 * engine.settings.tolerance
 
 
 def test_heic_photo(engine, selfie, faces_dir):
@@ -113,7 +149,8 @@ def test_heic_photo(engine, selfie, faces_dir):
     pillow_heif.from_pillow(upright(path).resize((455, 568))).save(out, quality=85)
     faces = engine.analyze_selfie(out.getvalue())
     assert len(faces) == 1
-    assert np.linalg.norm(faces[0].encoding - selfie(path).encoding) < 0.1
+    assert distance(engine, faces[0].encoding, selfie(path).encoding) < \
+        0.2 * engine.settings.tolerance
 
 
 def test_selfie_faces_largest_first(engine, faces_dir):
@@ -152,11 +189,12 @@ def test_engine_is_safe_to_share_between_threads(engine, faces_dir):
     assert len(boxes) == 1
 
 
-def test_cnn_detector_path(selfie, faces_dir):
+def test_cnn_detector_path(faces_dir):
     # The GPU production path, run small on the CPU: same face, same person.
     path = faces_dir / "face_recognition_examples" / "obama.jpg"
+    hog = FaceEngine(make_engine_settings("dlib", detect_max_side=400)).selfie_face(path)
     cnn = FaceEngine(EngineSettings(model="cnn", upsample=0, detect_max_side=400))
     faces = cnn.analyze_selfie(path)
     assert cnn.model == "cnn" and len(faces) == 1
-    assert overlap(faces[0].box, selfie(path).box) > 0.5
-    assert np.linalg.norm(faces[0].encoding - selfie(path).encoding) < 0.15
+    assert overlap(faces[0].box, hog.box) > 0.5
+    assert np.linalg.norm(faces[0].encoding - hog.encoding) < 0.15

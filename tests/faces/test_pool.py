@@ -32,7 +32,7 @@ def same_faces(a, b):
 
 
 def test_two_processes_match_the_engine_and_survive_a_corrupt_photo(engine, items):
-    with FacePool(EngineSettings(), processes=2, max_in_flight=3) as pool:
+    with FacePool(engine.settings, processes=2, max_in_flight=3) as pool:
         results = {key: (analysis, error) for key, analysis, error in pool.analyze(items)}
     assert set(results) == {key for key, _ in items}
     analysis, error = results.pop("corrupt")

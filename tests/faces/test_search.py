@@ -152,3 +152,47 @@ def test_large_index_prefilter_is_exact(monkeypatch):
         assert set(rows) == set(np.flatnonzero(expected <= 1.2))
         assert np.allclose(distances, expected[rows], atol=1e-4)
     assert index.nbytes > 3000 * 128 * 4   # the projections count too
+
+
+def unit_index(rng, faces, photos, size=512):
+    vectors = rng.normal(size=(faces, size)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    return FaceIndex(np.arange(faces), rng.integers(0, photos, faces), vectors,
+                     metric="cosine", size=size)
+
+
+@pytest.mark.parametrize("prefilter", [False, True])
+def test_cosine_index_is_exact_with_and_without_prefilter(monkeypatch, prefilter):
+    from phopy.faces import search
+    if prefilter:
+        monkeypatch.setattr(search, "PREFILTER_MIN_FACES", 100)
+    rng = np.random.default_rng(5)
+    index = unit_index(rng, faces=2000, photos=500)
+    for base in index.encodings[:5]:
+        query = base + rng.normal(0, 0.03, size=512).astype(np.float32)
+        query /= np.linalg.norm(query)
+        expected = 1.0 - index.encodings.astype(np.float64) @ query
+        rows, distances = index.within(query, 0.55)
+        assert set(rows) == set(np.flatnonzero(expected <= 0.55)) and len(rows) >= 1
+        assert np.allclose(distances, expected[rows], atol=1e-4)
+        assert np.allclose(index.distances(query), expected, atol=1e-4)
+
+
+def test_cosine_match_photos_averages_on_the_sphere():
+    rng = np.random.default_rng(9)
+    person = rng.normal(size=512)
+    person /= np.linalg.norm(person)
+
+    def near(noise):
+        v = person + rng.normal(0, noise, size=512)
+        return (v / np.linalg.norm(v)).astype(np.float32)
+
+    photos = np.stack([near(0.03) for _ in range(20)] + [unit_index(rng, 20, 1).encodings[i]
+                                                          for i in range(20)])
+    index = FaceIndex(np.arange(40), np.arange(40), photos, metric="cosine", size=512)
+    selfies = [near(0.03) for _ in range(3)]
+    one = {m.photo_id for m in match_photos(index, selfies[:1], 0.55)}
+    three = {m.photo_id for m in match_photos(index, selfies, 0.55)}
+    assert one <= three and three == set(range(20))  # never a stranger, never less
+    with pytest.raises(ValueError):
+        FaceIndex([1], [1], np.zeros((1, 128)), metric="cosine")

@@ -68,3 +68,23 @@ def test_describe_for_the_banner():
     assert info["device"] == "cpu" or info["device"].startswith("cuda (")
     assert {"tolerance": 0.45, "upsample": 1, "detect_max_side": 2400, "jitters": 1}.items() \
         <= info.items()
+
+
+def test_engine_and_detector_settings():
+    dlib = EngineSettings.from_mapping({})
+    assert (dlib.engine, dlib.tolerance, dlib.profile.metric, dlib.profile.size) == \
+        ("dlib", 0.5, "euclidean", 128)
+    mfn = EngineSettings.from_mapping({"FACE_ENGINE": " MobileFaceNet "})
+    assert (mfn.engine, mfn.tolerance, mfn.profile.metric, mfn.profile.size) == \
+        ("mobilefacenet", 0.6, "cosine", 512)
+    assert mfn.uses_yunet and not dlib.uses_yunet
+    yunet = EngineSettings.from_mapping({"FACE_DETECTOR": "yunet", "FACE_TOLERANCE": "0.45"})
+    assert yunet.uses_yunet and yunet.engine == "dlib" and yunet.tolerance == 0.45
+    assert EngineSettings.from_mapping({"FACE_DETECTOR": "cnn"}).model == "cnn"
+    with pytest.raises(ValueError, match="FACE_ENGINE"):
+        EngineSettings.from_mapping({"FACE_ENGINE": "arcface"})
+    with pytest.raises(ValueError, match="only works with the dlib engine"):
+        EngineSettings(engine="mobilefacenet", detector="hog")
+    info = describe(mfn)
+    assert info["engine"] == "mobilefacenet" and info["model"] == "yunet"
+    assert info["onnx_device"] in ("cpu", "cuda")

@@ -140,3 +140,29 @@ def test_migrate_checkpoints_script_runs(tmp_path):
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "checkpoints added: 0" in out.stdout
+
+
+def test_faces_of_an_older_database_get_their_engine_on_start(tmp_path):
+    """A SQLite database made before faces recorded their engine is upgraded in place."""
+    import sqlite3
+
+    from phopy import create_app
+    from tests.conftest import make_test_config
+    app = create_app(make_test_config(tmp_path))
+    if not app.config["DATABASE_URL"].startswith("sqlite"):
+        pytest.skip("this upgrade is of SQLite files; PostgreSQL gets the same ALTER TABLE")
+    db_file = app.config["DATABASE_URL"].split("///", 1)[-1]
+    raw = sqlite3.connect(db_file)
+    raw.execute("PRAGMA foreign_keys = OFF")
+    raw.execute("ALTER TABLE faces DROP COLUMN model_version")
+    raw.execute("ALTER TABLE faces DROP COLUMN engine")
+    raw.execute("INSERT INTO faces (photo_id, event_id, box_top, box_right, box_bottom, "
+                "box_left, encoding) VALUES (1, 'e1', 0, 10, 10, 0, ?)", (b"\0" * 512,))
+    raw.commit()
+    assert "engine" not in [r[1] for r in raw.execute("PRAGMA table_info(faces)")]
+    raw.close()
+    create_app(make_test_config(tmp_path))  # start again on the same data folder
+    raw = sqlite3.connect(db_file)
+    rows = raw.execute("SELECT engine, model_version FROM faces").fetchall()
+    raw.close()
+    assert rows == [("dlib", "resnet_v1")]

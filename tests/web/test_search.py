@@ -1,11 +1,26 @@
-"""Selfie search end to end: real photos, real dlib, real SQLite."""
+"""Selfie search end to end: real photos, real models (both engines), real SQLite."""
 import io
 import zipfile
 
 import pytest
 from PIL import Image
 
-from tests.conftest import add_files, file_upload, index_all, make_event, make_photographer
+from phopy.faces import FaceEngine, FacePool
+from tests.conftest import (ENGINE_NAMES, SharedPool, add_files, file_upload, index_all, login,
+                            make_engine_settings, make_event, make_photographer)
+
+
+@pytest.fixture(scope="module", params=ENGINE_NAMES)
+def engine(request):
+    """Every search test runs with each engine (real models)."""
+    return FaceEngine(make_engine_settings(request.param))
+
+
+@pytest.fixture(scope="module")
+def shared_pool(engine):
+    pool = FacePool(engine.settings, processes=1)
+    yield SharedPool(pool)
+    pool.close()
 
 GROUP = ["fr_two_people.jpg", "fr_obama_and_biden.jpg", "fr_kit_with_rose.jpg",
          "dlib_2008_001322.jpg"]
@@ -142,3 +157,41 @@ def test_cli_import_folder_wait_and_search(face_app, faces_dir, tmp_path):
         sorted((faces_dir / "face_recognition_examples/knn_examples/train/rose_leslie").iterdir())[0].name)])
     assert result.exit_code == 0, result.output
     assert [p["filename"] for p in json.loads(result.output)["photos"]] == ["fr_kit_with_rose.jpg"]
+
+
+def test_switching_engines_asks_for_a_reindex_and_never_mixes(face_app, faces_dir, engine,
+                                                             indexed_event):
+    other_name = next(name for name in ENGINE_NAMES if name != engine.settings.engine)
+    other = FaceEngine(make_engine_settings(other_name))
+    client = face_app.test_client()
+    obama = faces_dir / "face_recognition_examples" / "obama.jpg"
+    # the deployment switches FACE_ENGINE: this process now runs the other engine
+    face_app.extensions["phopy_engine"] = other
+    face_app.extensions["phopy_engine_settings"] = other.settings
+    pool = FacePool(other.settings, processes=1)
+    face_app.extensions["phopy_test_pool"] = SharedPool(pool)
+    try:
+        response = search(client, indexed_event, obama)
+        assert response.status_code == 409, response.data
+        body = response.get_json()
+        assert body["error"] == "needs_reindex" and "re-index" in body["message"]
+        assert "photos" not in body
+        page = client.post(f"/e/{indexed_event['code']}", data={"selfies": [file_upload(obama)]},
+                           content_type="multipart/form-data")
+        assert page.status_code == 409 and b"different face engine" in page.data
+        login(client)
+        dashboard = client.get(f"/dashboard/events/{indexed_event['id']}").data.decode()
+        assert 'id="engine-reindex"' in dashboard and "Re-index with the new engine" in dashboard
+        note = dashboard.split('id="engine-note"')[1].split("</p>")[0]
+        assert ("vendor SDK" in note) == (other_name == "mobilefacenet")
+        assert "Re-index with the new engine" in client.get("/dashboard/").data.decode()
+        assert client.post(f"/dashboard/events/{indexed_event['id']}/reindex").status_code == 302
+        assert index_all(face_app) == 1
+        assert 'id="engine-reindex"' not in client.get(
+            f"/dashboard/events/{indexed_event['id']}").data.decode()
+        after = search(client, indexed_event, obama)
+        assert after.status_code == 200, after.data
+        names = {p["filename"] for p in after.get_json()["photos"]}
+        assert names == {"fr_two_people.jpg", "fr_obama_and_biden.jpg"}
+    finally:
+        pool.close()
