@@ -68,8 +68,9 @@ def delete_link(conn, event_id):
 
 
 def active_links(conn):
-    """Links whose scheduled sync is on."""
-    return conn.all("SELECT * FROM drive_links WHERE status = 'ok' ORDER BY event_id")
+    """Links whose scheduled sync is on: not paused, and their event still open."""
+    return conn.all("SELECT l.* FROM drive_links l JOIN events e ON e.id = l.event_id "
+                    "WHERE l.status = 'ok' AND e.closed_at IS NULL ORDER BY l.event_id")
 
 
 def links_of(conn, photographer_id):

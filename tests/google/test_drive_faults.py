@@ -167,3 +167,30 @@ def test_public_folder_through_the_api_key(tmp_path, faces_dir, event_folder):
                           ).status_code == 400
     finally:
         fake.stop()
+
+
+def test_scheduled_sync_runs_while_the_event_is_open_only(gapp, google, owner, event_folder):
+    from phopy.services import retention
+    from tests.conftest import index_all
+    event, _summary, _task = link(gapp, google, owner, event_folder)
+    index_all(gapp)
+    entry = next(e for e in schedule.PERIODIC if e.kind == "drive_sync_all")
+
+    def scheduled_syncs():
+        conn = connect(gapp)
+        schedule.enqueue_periodic(conn, entry)
+        conn.close()
+        index_all(gapp)
+        conn = connect(gapp)
+        try:
+            return conn.scalar("SELECT COUNT(*) FROM tasks WHERE kind = 'drive_sync' "
+                               "AND event_id = ?", (event["id"],))
+        finally:
+            conn.close()
+
+    before = scheduled_syncs()
+    assert scheduled_syncs() == before + 1  # open: each round syncs the folder
+    conn = connect(gapp)
+    retention.mark_closed(conn, event["id"])
+    conn.close()
+    assert scheduled_syncs() == before + 1  # closed: the schedule leaves it alone
