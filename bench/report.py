@@ -355,21 +355,23 @@ def write(results, out_dir, notes=""):
     target.write_text(render(results, notes) + kept_sections(target))
 
 
-def kept_sections(path):
-    """Sections other bench modules wrote into RESULTS.md, kept across re-renders.
+# Sections that other bench modules write into RESULTS.md, each between its markers
+# (bench.drive's figures are pasted by hand between the drive markers).
+KEPT_SECTIONS = (("<!-- drive:start -->", "<!-- drive:end -->"),
+                 ("<!-- venue:start -->", "<!-- venue:end -->"),
+                 ("<!-- distributed -->", "<!-- /distributed -->"),
+                 ("<!-- engines:start -->", "<!-- engines:end -->"))
 
-    ``bench.venue`` marks its section with ``<!-- venue:start/end -->``;
-    ``bench.distributed`` starts its own at ``<!-- distributed -->``.
-    """
+
+def kept_sections(path):
+    """The other modules' sections of RESULTS.md, kept across re-renders, in their order."""
     text = path.read_text() if path.exists() else ""
-    kept = []
-    start, end = text.find("<!-- venue:start -->"), text.find("<!-- venue:end -->")
-    if start != -1 and end != -1:
-        kept.append(text[start:end + len("<!-- venue:end -->")])
-        text = text[:start] + text[end + len("<!-- venue:end -->"):]
-    if "<!-- distributed -->" in text:
-        kept.append(text[text.index("<!-- distributed -->"):].strip())
-    return "".join("\n\n" + k.strip() for k in kept) + ("\n" if kept else "")
+    found = []
+    for start_mark, end_mark in KEPT_SECTIONS:
+        start, end = text.find(start_mark), text.find(end_mark)
+        if start != -1 and end > start:
+            found.append((start, text[start:end + len(end_mark)]))
+    return "".join("\n\n" + section for _, section in sorted(found)) + ("\n" if found else "")
 
 
 def _default(value):
