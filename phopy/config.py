@@ -85,6 +85,7 @@ class Config:
     FACE_JITTERS = os.environ.get("FACE_JITTERS")
     FACE_ENCODING_MODEL = os.environ.get("FACE_ENCODING_MODEL")
     FACE_TOLERANCE = os.environ.get("FACE_TOLERANCE")
+    FACE_DLIB_RUNTIME = os.environ.get("FACE_DLIB_RUNTIME")  # onnx (default) | dlib
 
     # Background indexing.
     # thread: in-process runner; celery: Celery workers over Redis; none: no runner here.

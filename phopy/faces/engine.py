@@ -27,9 +27,12 @@ HOG's cost is mostly computing the features (~0.7 s of the 1.3 s), so running
 fewer of dlib's five face filters, or only some of the picture, buys little;
 see bench/notes.md for what was tried.
 
-Encoding costs ~80-110 ms per face on one core (dlib ResNet), so a crowded
-photo spends as long encoding as detecting. Selfies are detected on a 1024 px
-copy first (a selfie face is large) and only retried at ``detect_max_side``.
+dlib's encoder runs on onnxruntime (``phopy.faces.dlib_onnx``: the same network
+and values, ~8 ms a face instead of dlib-bin's ~90 ms without BLAS);
+``FACE_DLIB_RUNTIME=dlib`` keeps dlib's own. A selfie is decoded once at half
+size, scanned quickly at 800 px without upsampling, looked at again at the
+photo pipeline's scales only when that finds no face or several, and only its
+largest face is encoded (~0.1 s of CPU for a 12 MP selfie, from ~0.45 s).
 
 ``encoding_model`` "large" aligns faces with 68 landmarks, "small" with 5
 (face_recognition's default). On 595 LFW photos "large" matched 85% of
@@ -75,6 +78,14 @@ SELFIE_DETECT_MAX_SIDE_YUNET = 640
 ENCODE_MAX_SIDE = 4096
 # MobileFaceNet encodes from the detection copy when every face there is this wide.
 ENCODE_FROM_DETECTION_PX = 160
+# A selfie at least this large is decoded once at half its size (libjpeg's draft
+# scaling: half the cost of the full decode), and found and encoded there: its face
+# is large. (Encoded from a 960 px copy instead, dlib's recall at 0.5 fell from
+# 0.82 to 0.73 on 60 LFW selfies; from half size it is the same as from full size.)
+SELFIE_HALVE_FROM = 2000
+# A selfie is first scanned by HOG at this size without upsampling (faces of 80 px
+# and up there, a tenth of a phone selfie's height): HOG's cost grows with pixels.
+SELFIE_QUICK_SIDE = 800
 
 MODEL_FILES = {
     "cnn": "mmod_human_face_detector.dat",
@@ -93,9 +104,20 @@ def engine_key(settings):
     return "dlib", DLIB_MODEL_VERSION
 
 
+@dataclass(frozen=True)
+class _Pass:
+    """One detection attempt: longest side scanned, upsampling, and whether one
+    face found settles it (several faces: look again at the next pass)."""
+
+    side: int
+    upsample: int
+    settles_with_one: bool = False
+
+
 @dataclass
 class DetectedFace:
-    """One face: box (top, right, bottom, left) in full-size oriented pixels, 128-d encoding."""
+    """One face: box (top, right, bottom, left) in full-size oriented pixels and its
+    encoding (None for a selfie's other faces, see ``FaceEngine.analyze_selfie``)."""
 
     box: tuple[int, int, int, int]
     encoding: np.ndarray = field(repr=False)
@@ -147,16 +169,17 @@ class FaceEngine:
 
     def analyze_photo(self, source):
         """Return the oriented size and every face (box + encoding) of an event photo."""
-        return self._analyze(read_bytes(source), [self.settings.detect_max_side])
+        passes = [_Pass(self.settings.detect_max_side, self.settings.upsample)]
+        return self._analyze(read_bytes(source), passes)
 
     def analyze_selfie(self, source):
-        """Return the faces of a selfie, largest first (empty list when none)."""
-        limit = self.settings.detect_max_side
-        first = SELFIE_DETECT_MAX_SIDE_YUNET if self.model == "yunet" else SELFIE_DETECT_MAX_SIDE
-        sides = [min(first, limit or first)]
-        if not limit or limit > sides[0]:
-            sides.append(limit)  # retry larger: the face may be small
-        faces = self._analyze(read_bytes(source), sides).faces
+        """Return the faces of a selfie, largest first (empty list when none).
+
+        Only the largest face carries an encoding (a search uses that one; the
+        others are counted, and their boxes tell whether it is ambiguous): the
+        others' ``encoding`` is None.
+        """
+        faces = self._analyze(read_bytes(source), self._selfie_passes(), largest_only=True).faces
         return sorted(faces, key=lambda face: face.area, reverse=True)
 
     def selfie_face(self, source):
@@ -166,45 +189,79 @@ class FaceEngine:
             raise NoFaceFound("No face was found in the selfie; try a clear, front-facing photo.")
         return faces[0]
 
-    def _analyze(self, data, detect_sides):
+    def _selfie_passes(self):
+        """Where to look for a selfie's face: small first (it is large), then larger."""
+        limit, upsample = self.settings.detect_max_side, self.settings.upsample
+        if self.model == "yunet":
+            passes = [_Pass(SELFIE_DETECT_MAX_SIDE_YUNET, 0)]
+        elif self.model == "hog":
+            # One quick HOG scan of a small copy without upsampling finds a selfie's
+            # face (80 px and up there) and settles the common case, one face.
+            # None, or several (a group selfie may hide a small one), are looked
+            # at again at the photo pipeline's scale, so faces are counted as it would.
+            passes = [_Pass(SELFIE_QUICK_SIDE, 0, settles_with_one=True),
+                      _Pass(SELFIE_DETECT_MAX_SIDE, upsample)]
+        else:
+            passes = [_Pass(SELFIE_DETECT_MAX_SIDE, upsample)]
+        if limit:
+            passes = [_Pass(min(p.side, limit), p.upsample, p.settles_with_one) for p in passes]
+        if not limit or limit > passes[-1].side:
+            passes.append(_Pass(limit, upsample))  # retry larger: the face may be small
+        return passes
+
+    def _analyze(self, data, passes, largest_only=False):
         started = time.perf_counter()
         width, height = image_size(data)
         longest = max(width, height)
         drafts = sniff_format(data) == "jpeg"
-        encode_side = ENCODE_MAX_SIDE if longest >= 2 * ENCODE_MAX_SIDE else None
-        full = None
-        for side in detect_sides:
-            side = min(side or longest, longest)
-            scanned = side * 2 ** self.settings.upsample if self.model == "hog" else side
+        full, best = None, None
+        if largest_only:
+            encode_side = -(-longest // 2) if longest >= SELFIE_HALVE_FROM else None
+            if self.settings.engine == "dlib":  # found and encoded there (see above)
+                full, _ = decode_image(data, encode_side)
+        else:
+            encode_side = ENCODE_MAX_SIDE if longest >= 2 * ENCODE_MAX_SIDE else None
+        for step in passes:
+            side = min(step.side or longest, longest)
+            scanned = side * 2 ** step.upsample if self.model == "hog" else side
             if full is None and drafts and scanned <= longest // 2:
                 detect_image, _ = decode_image(data, scanned)
             else:
                 if full is None:
                     full, _ = decode_image(data, encode_side)
                 detect_image = full
-            found, detect_image = self._detect(detect_image, side)
+            found, detect_image = self._detect(detect_image, side, step.upsample)
             if found:
-                break
-        else:
+                best = found, detect_image
+                if len(found) == 1 or not step.settles_with_one:
+                    break
+        if best is None:
             log.debug("%dx%d: no face (%.2f s)", width, height, time.perf_counter() - started)
             return PhotoAnalysis(width, height, [], *self.key)
+        found, detect_image = best
         detected = time.perf_counter()
         # detector boxes -> full-size oriented coordinates (floats)
         sx, sy = width / detect_image.width, height / detect_image.height
         boxes = [(t * sy, r * sx, b * sy, l * sx) for (t, r, b, l), _ in found]
-        if full is None and self._encodes_from_detection(found):
-            # MobileFaceNet sees a 112 px crop: a face this large in the detection
-            # copy loses nothing, and a selfie skips decoding its full 12 MP.
-            encodings = self._encode(detect_image, [box for box, _ in found],
-                                     [p for _, p in found])
+        chosen = range(len(found))
+        if largest_only:
+            chosen = [max(chosen, key=lambda i: _area(found[i][0]))]
+        if full is None and self._encodes_from_detection([found[i] for i in chosen]):
+            # The encoder sees a small aligned crop: a face this large in the
+            # detection copy loses nothing, and a selfie skips decoding its 12 MP.
+            vectors = self._encode(detect_image, [found[i][0] for i in chosen],
+                                   [found[i][1] for i in chosen])
         else:
             if full is None:
                 full, _ = decode_image(data, encode_side)
             ex, ey = full.width / width, full.height / height
-            points = [None if p is None else p * np.float32([sx * ex, sy * ey])
-                      for _, p in found]
-            encodings = self._encode(
-                full, [(t * ey, r * ex, b * ey, l * ex) for t, r, b, l in boxes], points)
+            points = [None if found[i][1] is None else found[i][1] * np.float32([sx * ex, sy * ey])
+                      for i in chosen]
+            vectors = self._encode(full, [(t * ey, r * ex, b * ey, l * ex)
+                                          for t, r, b, l in (boxes[i] for i in chosen)], points)
+        encodings = [None] * len(found)
+        for i, vector in zip(chosen, vectors):
+            encodings[i] = vector
         faces = [DetectedFace(_clip(box, width, height), enc) for box, enc in zip(boxes, encodings)]
         log.debug("%dx%d: %d faces (detect on %dx%d %.2f s, encode %.2f s)", width, height,
                   len(faces), detect_image.width, detect_image.height, detected - started,
@@ -212,17 +269,18 @@ class FaceEngine:
         return PhotoAnalysis(width, height, faces, *self.key)
 
     def _encodes_from_detection(self, found):
-        """True when every face is big enough in the detection copy for MobileFaceNet."""
+        """True when every face to encode is big enough in the detection copy for
+        MobileFaceNet (dlib's encodings match better from more pixels, see
+        SELFIE_HALVE_FROM)."""
         return self.settings.engine == "mobilefacenet" and all(
             r - l >= ENCODE_FROM_DETECTION_PX for (t, r, b, l), _ in found)
 
-    def _detect(self, image, side):
-        """Find faces at the scale ``side`` (longest side) and ``upsample`` set.
+    def _detect(self, image, side, upsample):
+        """Find faces at the scale ``side`` (longest side), upsampled ``upsample`` times.
 
         Returns ([(box, keypoints or None)], scanned image); boxes are (top,
         right, bottom, left) and keypoints (5, 2) x/y, in the scanned image's pixels.
         """
-        upsample = self.settings.upsample
         if self.model == "yunet":
             image = downscale(image, side)
             pixels = np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
@@ -257,9 +315,24 @@ class FaceEngine:
             for top, right, bottom, left in boxes:
                 rect = dlib.rectangle(round(left), round(top), round(right), round(bottom))
                 shapes.append(models["landmarks"](pixels, rect))
+            if "encoder_onnx" in models:
+                return models["encoder_onnx"].encode(pixels, shapes)
             vectors = models["encoder"].compute_face_descriptor(
                 pixels, shapes, self.settings.num_jitters)
         return [np.asarray(vector, dtype=np.float32) for vector in vectors]
+
+    def _onnx_encoder(self):
+        """dlib's encoder on onnxruntime (the same values, ~10x faster), or None when
+        FACE_DLIB_RUNTIME=dlib, jitters are asked for, or it cannot be built here."""
+        if self.settings.dlib_runtime != "onnx" or self.settings.num_jitters != 1:
+            return None
+        from phopy.faces.dlib_onnx import DlibModelError, DlibOnnxEncoder
+        try:
+            return DlibOnnxEncoder(_model_file("encoder"))
+        except (ImportError, DlibModelError) as exc:
+            log.warning("dlib's encoder stays on dlib (%s); FACE_DLIB_RUNTIME=dlib hides this",
+                        exc)
+            return None
 
     def _load_locked(self):
         """Load the models once; the caller holds self._lock."""
@@ -285,11 +358,20 @@ class FaceEngine:
             models["mobilefacenet"] = MobileFaceNetEncoder(model_path("mobilefacenet", directory))
         else:
             models["landmarks"] = dlib.shape_predictor(_model_file(self.settings.encoding_model))
-            models["encoder"] = dlib.face_recognition_model_v1(_model_file("encoder"))
+            encoder = self._onnx_encoder()
+            if encoder is not None:
+                models["encoder_onnx"] = encoder
+            else:
+                models["encoder"] = dlib.face_recognition_model_v1(_model_file("encoder"))
         self._models = models
         log.info("face models loaded in %.1f s (%s engine, %s detector)",
                  time.perf_counter() - started, self.settings.engine, model)
         return self._models
+
+
+def _area(box):
+    top, right, bottom, left = box
+    return max(0, bottom - top) * max(0, right - left)
 
 
 def _model_file(kind):

@@ -157,24 +157,6 @@ def downscale(image, max_side):
     return image.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
 
 
-def shrink_encoded(source, max_side):
-    """The image decoded at reduced size (libjpeg's draft scaling for JPEG, Pillow's
-    reducing resize for the others), oriented, longest side <= ``max_side``, as
-    fast uncompressed PNG bytes; the bytes as they are when already that small.
-
-    For selfies: a 12 MP phone selfie is decoded at 1/4 of its size instead of
-    in full, and the face engine gets a small image to work on.
-    """
-    data = read_bytes(source)
-    width, height = image_size(data)
-    if max(width, height) <= max_side:
-        return data
-    image, _ = decode_image(data, max_side)
-    out = io.BytesIO()
-    image.save(out, format="PNG", compress_level=0)
-    return out.getvalue()
-
-
 def image_size(source):
     """Return the oriented (width, height) without decoding the pixels."""
     data = read_bytes(source)

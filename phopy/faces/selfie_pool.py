@@ -17,20 +17,14 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from dataclasses import replace
 from multiprocessing import get_context
 
 from phopy.errors import ServerBusy
-from phopy.faces.images import shrink_encoded
 
 log = logging.getLogger(__name__)
 
 _engine = None  # the worker process's FaceEngine
-_quick = None  # the same models, looking once at a small copy (see quick_engine)
 _libc = None
-# Selfies are looked at this size first: the face in a selfie is large, and a
-# 12 MP phone JPEG (4000 or 4032 px) decodes at exactly 1/4 of its size for it.
-SELFIE_SIDE = 960
 
 
 def release_memory():
@@ -44,42 +38,16 @@ def release_memory():
         pass
 
 
-def quick_engine(engine):
-    """An engine that scans a selfie once at SELFIE_SIDE without upsampling (a
-    selfie's face is large), sharing ``engine``'s loaded models; None when the
-    engine is not the HOG one (the CNN detector keeps its own settings)."""
-    from phopy.faces.engine import FaceEngine
-    if engine.model != "hog":
-        return None
-    quick = FaceEngine(replace(engine.settings, upsample=0, detect_max_side=SELFIE_SIDE))
-    if getattr(engine, "_models", None) is not None and hasattr(quick, "_models"):
-        quick._models = engine._models  # one copy of the models per process
-    return quick
-
-
-def analyze_selfie(engine, quick, data):
-    """A selfie's faces, largest first: decoded at reduced size and scanned once
-    quickly. The common case, one face, is answered from that; no face or
-    several (a group selfie may hide a small one) get the full analysis of the
-    original, so the faces found are the same as the full engine's."""
-    if quick is not None:
-        faces = quick.analyze_selfie(shrink_encoded(data, SELFIE_SIDE))
-        if len(faces) == 1:
-            return faces
-    return engine.analyze_selfie(data)
-
-
 def _init_worker(settings):
-    global _engine, _quick
+    global _engine
     from phopy.faces.engine import FaceEngine
     _engine = FaceEngine(settings)
     _engine.load()
-    _quick = quick_engine(_engine)
 
 
 def _analyze_in_worker(data):
     try:
-        return analyze_selfie(_engine, _quick, data)
+        return _engine.analyze_selfie(data)
     finally:
         release_memory()
 
@@ -104,7 +72,6 @@ class SelfieAnalyzer:
         self._slots = threading.BoundedSemaphore(self.capacity)
         self._lock = threading.Lock()
         self._executor = None
-        self._quick = None
 
     @contextmanager
     def slot(self):
@@ -135,11 +102,8 @@ class SelfieAnalyzer:
     def analyze_selfie(self, data):
         """The selfie's faces, largest first, like ``FaceEngine.analyze_selfie``."""
         if self.engine is not None:
-            if self._quick is None:
-                self.engine.load()
-                self._quick = quick_engine(self.engine) or False
             try:
-                return analyze_selfie(self.engine, self._quick or None, data)
+                return self.engine.analyze_selfie(data)
             finally:
                 release_memory()
         pool = self._pool()

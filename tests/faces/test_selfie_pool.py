@@ -1,5 +1,6 @@
-"""The selfie pool: a quick first look at a reduced copy finds the same faces,
-and the queue bound refuses at once when full."""
+"""Selfie analysis: the quick first look at a reduced copy finds the same faces
+as the full photo pipeline, only the largest is encoded, and the queue bound
+refuses at once when full."""
 import io
 
 import numpy as np
@@ -7,9 +8,9 @@ import pytest
 from PIL import Image, ImageOps
 
 from phopy.errors import ServerBusy
-from phopy.faces import EngineSettings
-from phopy.faces.images import image_size, shrink_encoded
-from phopy.faces.selfie_pool import SelfieAnalyzer, analyze_selfie, quick_engine
+from phopy.faces import EngineSettings, FaceEngine
+from phopy.faces.selfie_pool import SelfieAnalyzer
+from tests.conftest import make_engine_settings
 
 EXAMPLES = ["obama.jpg", "biden.jpg", "two_people.jpg", "obama2.jpg", "alex-lacamoire.png",
             "knn_examples/test/obama_and_biden.jpg"]
@@ -23,22 +24,43 @@ def phone_selfie(path):
     return out.getvalue()
 
 
+@pytest.fixture(scope="module")
+def hog_engine():
+    return FaceEngine(make_engine_settings("dlib"))
+
+
 @pytest.mark.parametrize("name", EXAMPLES)
-def test_quick_look_finds_the_same_faces_as_the_full_analysis(engine, faces_dir, name):
+def test_quick_look_finds_the_same_faces_as_the_full_analysis(hog_engine, faces_dir, name):
+    """The HOG selfie shortcut (half-size decode, one 800 px scan) against the
+    photo pipeline (2400 px, upsampled): the same faces, the largest encoded alike."""
     data = phone_selfie(faces_dir / "face_recognition_examples" / name)
-    full = engine.analyze_selfie(data)
-    quick = analyze_selfie(engine, quick_engine(engine), data)
+    full = sorted(hog_engine.analyze_photo(data).faces, key=lambda face: face.area, reverse=True)
+    quick = hog_engine.analyze_selfie(data)
     assert len(quick) == len(full) >= 1
     assert np.linalg.norm(quick[0].encoding - full[0].encoding) < 0.12
+    assert all(face.encoding is None for face in quick[1:])  # only the largest is encoded
 
 
-def test_shrink_encoded_decodes_small_and_keeps_small_files(faces_dir):
-    data = phone_selfie(faces_dir / "face_recognition_examples" / "obama.jpg")
-    small = shrink_encoded(data, 1024)
-    assert image_size(small) == (768, 1024)
-    tiny = io.BytesIO()
-    Image.new("RGB", (300, 200)).save(tiny, "PNG")
-    assert shrink_encoded(tiny.getvalue(), 1024) == tiny.getvalue()
+@pytest.mark.parametrize("name", ["obama.jpg", "two_people.jpg"])
+def test_a_selfie_encodes_only_its_largest_face(engine, faces_dir, name):
+    data = phone_selfie(faces_dir / "face_recognition_examples" / name)
+    faces = engine.analyze_selfie(data)
+    assert faces and faces[0].encoding is not None
+    assert faces[0].encoding.shape == (engine.settings.profile.size,)
+    assert [f.area for f in faces] == sorted((f.area for f in faces), reverse=True)
+    assert all(face.encoding is None for face in faces[1:])
+
+
+def test_the_pool_answers_like_the_engine(engine, faces_dir):
+    data = phone_selfie(faces_dir / "face_recognition_examples" / "two_people.jpg")
+    analyzer = SelfieAnalyzer(engine.settings, processes=1)
+    try:
+        pooled = analyzer.analyze_selfie(data)
+    finally:
+        analyzer.close()
+    here = engine.analyze_selfie(data)
+    assert [f.box for f in pooled] == [f.box for f in here]
+    assert np.allclose(pooled[0].encoding, here[0].encoding, atol=1e-5)
 
 
 def test_a_full_queue_refuses_at_once(engine):
