@@ -86,6 +86,8 @@ SELFIE_HALVE_FROM = 2000
 # A selfie is first scanned by HOG at this size without upsampling (faces of 80 px
 # and up there, a tenth of a phone selfie's height): HOG's cost grows with pixels.
 SELFIE_QUICK_SIDE = 800
+# ...and a group selfie again at this size (faces of 80 px there), for its count.
+SELFIE_GROUP_SIDE = 1200
 
 MODEL_FILES = {
     "cnn": "mmod_human_face_detector.dat",
@@ -180,7 +182,9 @@ class FaceEngine:
         others' ``encoding`` is None.
         """
         faces = self._analyze(read_bytes(source), self._selfie_passes(), largest_only=True).faces
-        return sorted(faces, key=lambda face: face.area, reverse=True)
+        # the encoded face first, even where two boxes are exactly as large
+        return sorted(faces, key=lambda face: (face.encoding is not None, face.area),
+                      reverse=True)
 
     def selfie_face(self, source):
         """Return the largest face of a selfie, or raise NoFaceFound."""
@@ -197,10 +201,10 @@ class FaceEngine:
         elif self.model == "hog":
             # One quick HOG scan of a small copy without upsampling finds a selfie's
             # face (80 px and up there) and settles the common case, one face.
-            # None, or several (a group selfie may hide a small one), are looked
-            # at again at the photo pipeline's scale, so faces are counted as it would.
+            # Several (a group selfie may hide a smaller one) are counted again on
+            # a larger copy; none is looked for at the photo pipeline's scales.
             passes = [_Pass(SELFIE_QUICK_SIDE, 0, settles_with_one=True),
-                      _Pass(SELFIE_DETECT_MAX_SIDE, upsample)]
+                      _Pass(SELFIE_GROUP_SIDE, 0), _Pass(SELFIE_DETECT_MAX_SIDE, upsample)]
         else:
             passes = [_Pass(SELFIE_DETECT_MAX_SIDE, upsample)]
         if limit:
@@ -243,9 +247,10 @@ class FaceEngine:
         # detector boxes -> full-size oriented coordinates (floats)
         sx, sy = width / detect_image.width, height / detect_image.height
         boxes = [(t * sy, r * sx, b * sy, l * sx) for (t, r, b, l), _ in found]
+        clipped = [_clip(box, width, height) for box in boxes]
         chosen = range(len(found))
         if largest_only:
-            chosen = [max(chosen, key=lambda i: _area(found[i][0]))]
+            chosen = [max(chosen, key=lambda i: _area(clipped[i]))]
         if full is None and self._encodes_from_detection([found[i] for i in chosen]):
             # The encoder sees a small aligned crop: a face this large in the
             # detection copy loses nothing, and a selfie skips decoding its 12 MP.
@@ -262,7 +267,7 @@ class FaceEngine:
         encodings = [None] * len(found)
         for i, vector in zip(chosen, vectors):
             encodings[i] = vector
-        faces = [DetectedFace(_clip(box, width, height), enc) for box, enc in zip(boxes, encodings)]
+        faces = [DetectedFace(box, enc) for box, enc in zip(clipped, encodings)]
         log.debug("%dx%d: %d faces (detect on %dx%d %.2f s, encode %.2f s)", width, height,
                   len(faces), detect_image.width, detect_image.height, detected - started,
                   time.perf_counter() - detected)
