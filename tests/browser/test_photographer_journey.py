@@ -1,6 +1,7 @@
 """The photographer's journey on a laptop: sign up, create an event, upload, watch indexing."""
 import re
 
+from PIL import Image, ImageOps
 from playwright.sync_api import expect
 
 from tests.browser.conftest import DESKTOP, SMALL_PHONE, assert_csp_clean, open_page
@@ -18,9 +19,18 @@ def toast(page, kind, text):
 
 
 def photo_files(faces_dir, tmp_path):
-    """Real event photos, one photo that cannot be decoded, and a text file."""
-    paths = [faces_dir / "group_photos" / n for n in GROUP] + \
-            [faces_dir / "lfw_4plus" / n for n in LFW]
+    """Real event photos, one photo that cannot be decoded, and a text file.
+
+    The portraits are enlarged onto 4000 x 3000 camera-size frames: indexing
+    them takes seconds, as real photos do, so the page's progress (polled every
+    2 s) is seen part-way; small files alone are indexed between two polls.
+    """
+    paths = [faces_dir / "group_photos" / n for n in GROUP]
+    for name in LFW:
+        frame = ImageOps.pad(Image.open(faces_dir / "lfw_4plus" / name).convert("RGB"),
+                             (4000, 3000), color=(96, 110, 104))
+        paths.append(tmp_path / name.split("/")[-1])
+        frame.save(paths[-1], "JPEG", quality=90)
     broken = tmp_path / "broken_photo.jpg"
     broken.write_bytes((faces_dir / "group_photos" / GROUP[0]).read_bytes()[:600])
     notes = tmp_path / "notes.txt"
