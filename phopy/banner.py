@@ -14,9 +14,7 @@ def banner_lines(app):
         "=" * 60,
         "  PHOPY — event photos to the people in them",
         "=" * 60,
-        f"  Engine:      {info['engine']}"
-        + (f"  (onnxruntime on {info['onnx_device']})" if info["engine"] == "mobilefacenet"
-           else ""),
+        f"  Engine:      {info['engine']}" + _runtime(info, get_engine_settings(app)),
         f"  Device:      dlib on {info['device']}",
         f"  Detector:    {info['model']}",
         f"  Weights:     {_weights(get_engine_settings(app))}",
@@ -31,6 +29,16 @@ def banner_lines(app):
         f"  Public URL:  {app.config['PUBLIC_BASE_URL']}",
         "=" * 60,
     ]
+
+
+def _runtime(info, settings):
+    """Where the encoder network runs: onnxruntime (MobileFaceNet, or dlib's
+    network rebuilt by phopy.faces.dlib_onnx) or dlib itself."""
+    if info["engine"] == "mobilefacenet":
+        return f"  (onnxruntime on {info['onnx_device']})"
+    if settings.dlib_runtime == "onnx" and settings.num_jitters == 1:
+        return f"  (encoder on onnxruntime, {info['onnx_device']})"
+    return "  (encoder on dlib)"
 
 
 def _weights(settings):

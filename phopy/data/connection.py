@@ -95,7 +95,7 @@ class Database:
             raw.execute("PRAGMA foreign_keys = ON")
             raw.execute("PRAGMA busy_timeout = 30000")
             with self._wal_once:
-                raw.execute("PRAGMA journal_mode = WAL")
+                _ensure_wal(raw)
             raw.execute("PRAGMA synchronous = NORMAL")
             return Connection(raw, "sqlite")
         pool = self._get_pool()
@@ -265,3 +265,26 @@ class Connection:
             raw.close()
         except Exception:  # pragma: no cover - closing twice is harmless
             log.debug("closing connection failed", exc_info=True)
+
+
+def _is_locked(exc):
+    return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
+
+
+def _ensure_wal(raw):
+    """Put the database in WAL mode (kept in the file, so once is enough).
+
+    Switching needs the database to itself, and SQLite answers "database is
+    locked" at once, without waiting out busy_timeout, while another process
+    holds it: two gunicorn workers creating a new database at the same moment
+    did. Read the mode first, and retry the switch with backoff (tenacity).
+    """
+    from tenacity import (Retrying, retry_if_exception, stop_after_delay,
+                          wait_exponential_jitter)
+
+    for attempt in Retrying(retry=retry_if_exception(_is_locked), reraise=True,
+                            wait=wait_exponential_jitter(initial=0.05, max=1),
+                            stop=stop_after_delay(30)):
+        with attempt:
+            if raw.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                raw.execute("PRAGMA journal_mode = WAL")

@@ -41,13 +41,13 @@ def describe(settings):
     """Return a dict describing the device and settings, for a start-up banner."""
     count = cuda_device_count()
     onnx = None
-    if settings.uses_yunet:
+    if settings.uses_yunet or (settings.dlib_runtime == "onnx" and settings.num_jitters == 1):
         from phopy.faces.onnx_models import onnx_device
         onnx = onnx_device()
     return {
         "device": f"cuda ({count} devices)" if count else "cpu",
         "engine": settings.engine,
-        "onnx_device": onnx,  # where MobileFaceNet runs (onnxruntime provider), if used
+        "onnx_device": onnx,  # where onnxruntime runs the encoder (provider), if it does
         "model": "yunet" if settings.uses_yunet else resolve_model(settings.model),
         "tolerance": settings.tolerance,
         "upsample": settings.upsample,
