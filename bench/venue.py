@@ -62,7 +62,9 @@ for path in files:
     started = time.process_time()
     faces = run(data)
     out[path.name] = {"cpu": time.process_time() - started, "faces": len(faces),
-                      "encoding": [float(v) for v in faces[0].encoding] if faces else None}
+                      "found": [{"box": [int(v) for v in f.box],
+                                 "encoding": None if f.encoding is None
+                                 else [float(v) for v in f.encoding]} for f in faces]}
 print(json.dumps(out))
 """
 
@@ -319,12 +321,29 @@ def main(argv=None):
         shutil.rmtree(work, ignore_errors=True)
 
 
+def encoding_shift(today, now):
+    """How far the searched face's encoding moved: now's encoded face against
+    today's face at the same place (two faces of a group selfie can be about as
+    large, and the two trees may then take different ones as "largest")."""
+    encoded = [f for f in now if f["encoding"]]
+    if not encoded or not today:
+        return None
+    face = encoded[0]
+
+    def gap(other):
+        (t1, r1, b1, l1), (t2, r2, b2, l2) = face["box"], other["box"]
+        return np.hypot((t1 + b1 - t2 - b2) / 2, (r1 + l1 - r2 - l2) / 2)
+    same = min((f for f in today if f["encoding"]), key=gap, default=None)
+    if same is None:
+        return None
+    return float(np.linalg.norm(np.array(face["encoding"]) - np.array(same["encoding"])))
+
+
 def summarize(cpu, runs, args, started):
     names = sorted(cpu["today"])
     same = [cpu["today"][n]["faces"] == cpu["now"][n]["faces"] for n in names]
-    dist = [float(np.linalg.norm(np.array(cpu["today"][n]["encoding"]) -
-                                 np.array(cpu["now"][n]["encoding"])))
-            for n in names if cpu["today"][n]["encoding"] and cpu["now"][n]["encoding"]]
+    dist = [d for d in (encoding_shift(cpu["today"][n]["found"], cpu["now"][n]["found"])
+                        for n in names) if d is not None]
     mean_cpu = {k: statistics.mean(v[n]["cpu"] for n in names) for k, v in cpu.items()}
     return {
         "run": {"started": started, "finished": time.strftime("%Y-%m-%d %H:%M:%S"),
