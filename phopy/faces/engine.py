@@ -127,8 +127,7 @@ class DetectedFace:
     @property
     def area(self):
         """Return the box area in pixels."""
-        top, right, bottom, left = self.box
-        return max(0, bottom - top) * max(0, right - left)
+        return _area(self.box)
 
 
 @dataclass
@@ -375,6 +374,7 @@ class FaceEngine:
 
 
 def _area(box):
+    """Area in pixels of a (top, right, bottom, left) box."""
     top, right, bottom, left = box
     return max(0, bottom - top) * max(0, right - left)
 
