@@ -27,7 +27,9 @@ CONFIGS = (("dlib (HOG)", {"engine": "dlib"}),
            ("dlib + YuNet", {"engine": "dlib", "detector": "yunet"}),
            ("mobilefacenet", {"engine": "mobilefacenet"}))
 SWEEPS = {"euclidean": tuple(np.round(np.arange(0.35, 0.651, 0.025), 3)),
-          "cosine": tuple(np.round(np.arange(0.35, 0.751, 0.025), 3))}
+          # finer where MobileFaceNet's same and different people meet
+          "cosine": tuple(sorted(set(np.round(np.arange(0.35, 0.751, 0.025), 3))
+                                 | {0.545, 0.555, 0.565}))}
 START, END = "<!-- engines:start -->", "<!-- engines:end -->"
 
 
@@ -226,13 +228,19 @@ def render(results):
             f"{_f(same['speedup'], 1)}x ({same['detection']['true_faces_found']} vs "
             f"{base['detection']['true_faces_found']} of {base['detection']['true_faces']}) | "
             f"{_f(same['selfie_cpu_s'])} |")
-    best = max(results["same_photos"].items(), key=lambda kv: kv[1]["speedup"])
+    # The issue's measure (its "5.9x on two cores"): Phopy's photos/s, its pool on
+    # this machine, over the original pipeline's photos/s; faces on the same photos.
+    pool = {label: np.mean([e["photos_per_s"] for e in config["events"]]) / base["photos_per_s"]
+            for label, config in results["configs"].items()}
+    best = max(pool, key=pool.get)
+    one = results["same_photos"][best]
     base_found = base["detection"]["true_faces_found"]
-    targets.append((f"indexing >= 10x the original pipeline, as many true faces ({best[0]})",
-                    f"{_f(best[1]['speedup'], 1)}x in one process, "
-                    f"{best[1]['detection']['true_faces_found']} vs {base_found} faces",
-                    best[1]["speedup"] >= 10
-                    and best[1]["detection"]["true_faces_found"] >= base_found))
+    targets.append((f"indexing >= 10x the original pipeline's photos/s, as many true faces "
+                    f"({best})",
+                    f"{_f(pool[best], 1)}x (pool on {results['machine']['logical_cores']} "
+                    f"cores; {_f(one['speedup'], 1)}x process for process), "
+                    f"{one['detection']['true_faces_found']} vs {base_found} faces",
+                    pool[best] >= 10 and one["detection"]["true_faces_found"] >= base_found))
     lines += ["", "Issue 11's targets, judged on this run:", "", "| target | measured | met |",
               "|---|---|---|"]
     lines += [f"| {name} | {value} | {'yes' if ok else '**no**'} |"

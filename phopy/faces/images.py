@@ -146,7 +146,7 @@ def _load_strict(img):
             ImageFile.LOAD_TRUNCATED_IMAGES = previous
 
 
-def downscale(image, max_side):
+def downscale(image, max_side, resample=Image.Resampling.BILINEAR):
     """Return image shrunk so its longest side is <= max_side (never upscaled)."""
     width, height = image.size
     longest = max(width, height)
@@ -154,7 +154,7 @@ def downscale(image, max_side):
         return image
     scale = max_side / longest
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return image.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+    return image.resize(size, resample, reducing_gap=2.0)
 
 
 def image_size(source):

@@ -30,7 +30,7 @@ class EngineProfile:
 
 PROFILES = {
     "dlib": EngineProfile(128, "euclidean", 0.5, 0.42),
-    "mobilefacenet": EngineProfile(512, "cosine", 0.55, 0.5),
+    "mobilefacenet": EngineProfile(512, "cosine", 0.555, 0.5),
 }
 
 # config key -> field name

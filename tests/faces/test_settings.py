@@ -76,7 +76,7 @@ def test_engine_and_detector_settings():
         ("dlib", 0.5, "euclidean", 128)
     mfn = EngineSettings.from_mapping({"FACE_ENGINE": " MobileFaceNet "})
     assert (mfn.engine, mfn.tolerance, mfn.profile.metric, mfn.profile.size) == \
-        ("mobilefacenet", 0.55, "cosine", 512)
+        ("mobilefacenet", 0.555, "cosine", 512)
     assert mfn.uses_yunet and not dlib.uses_yunet
     yunet = EngineSettings.from_mapping({"FACE_DETECTOR": "yunet", "FACE_TOLERANCE": "0.45"})
     assert yunet.uses_yunet and yunet.engine == "dlib" and yunet.tolerance == 0.45
