@@ -42,30 +42,76 @@ REFINE_MARGIN = 0.9
 
 
 class YuNetDetector:
-    """cv2.FaceDetectorYN over one pinned ONNX file."""
+    """YuNet on onnxruntime, decoded as OpenCV's ``cv2.FaceDetectorYN`` decodes it.
+
+    The file's input is fixed at 640x640; its graph is size-agnostic (reshapes to
+    -1, resizes by scale), so the input and outputs are made dynamic in memory and
+    a whole photo runs in one pass, ~2x faster than OpenCV's DNN module on one CPU
+    thread (0.22 s against 0.48-0.56 s at 2400x1800, the first photo of a new size
+    excepted), and on CUDA where onnxruntime-gpu has it. onnxruntime's memory arena
+    keeps ~150 MB for the largest size seen (bounded by FACE_DETECT_MAX_SIDE). The decoding (padding to 32, scores, boxes, keypoints, NMS) follows
+    OpenCV's ``face_detect.cpp``; ``tests/faces/test_onnx_models.py`` checks both
+    give the same faces.
+    """
+
+    STRIDES = (8, 16, 32)
 
     def __init__(self, path):
         import cv2
+        import onnx
+        import onnxruntime as ort
 
         cv2.setNumThreads(1)  # one face process per core already
-        self._detector = cv2.FaceDetectorYN.create(
-            str(path), "", (320, 320), YUNET_SCORE, YUNET_NMS, YUNET_TOP_K)
+        model = onnx.load(str(path))
+        dims = model.graph.input[0].type.tensor_type.shape.dim
+        dims[2].dim_param, dims[3].dim_param = "height", "width"
+        for output in model.graph.output:
+            output.type.tensor_type.shape.dim[1].dim_param = "anchors"
+        del model.graph.value_info[:]  # shapes inferred for 640x640 only
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        self._session = ort.InferenceSession(model.SerializeToString(), sess_options=options,
+                                             providers=onnx_providers())
+        self._input = self._session.get_inputs()[0].name
+        self._outputs = [f"{kind}_{stride}" for kind in ("cls", "obj", "bbox", "kps")
+                         for stride in self.STRIDES]
 
     def detect(self, rgb):
         """Return [(box (top, right, bottom, left), keypoints (5, 2))] in ``rgb``'s pixels."""
-        height, width = rgb.shape[:2]
         import cv2
 
-        bgr = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGR)
-        self._detector.setInputSize((width, height))
-        _, found = self._detector.detect(bgr)
-        if found is None:
+        height, width = rgb.shape[:2]
+        pad_h, pad_w = -(-height // 32) * 32, -(-width // 32) * 32
+        padded = cv2.copyMakeBorder(np.ascontiguousarray(rgb), 0, pad_h - height,
+                                    0, pad_w - width, cv2.BORDER_CONSTANT, value=0)
+        blob = cv2.dnn.blobFromImage(padded, swapRB=True)  # float BGR planes, as YuNet wants
+        found = dict(zip(self._outputs, self._session.run(self._outputs, {self._input: blob})))
+        boxes, scores, points = [], [], []
+        for stride in self.STRIDES:
+            cls, obj = found[f"cls_{stride}"][0, :, 0], found[f"obj_{stride}"][0, :, 0]
+            score = np.sqrt(np.clip(cls, 0, 1) * np.clip(obj, 0, 1))
+            keep = np.flatnonzero(score >= YUNET_SCORE)
+            if not len(keep):
+                continue
+            row, col = np.divmod(keep, pad_w // stride)
+            cell = np.stack([col, row], axis=1).astype(np.float32)
+            box = found[f"bbox_{stride}"][0, keep]
+            size = np.exp(box[:, 2:4]) * stride
+            corner = (cell + box[:, :2]) * stride - size / 2
+            boxes.append(np.concatenate([corner, size], axis=1))
+            scores.append(score[keep])
+            points.append((found[f"kps_{stride}"][0, keep].reshape(-1, 5, 2)
+                           + cell[:, None, :]) * stride)
+        if not boxes:
             return []
+        boxes, scores, points = (np.concatenate(v) for v in (boxes, scores, points))
+        kept = cv2.dnn.NMSBoxes(np.trunc(boxes).astype(int).tolist(), scores.tolist(),
+                                YUNET_SCORE, YUNET_NMS, 1.0, YUNET_TOP_K) if len(boxes) > 1 else [0]
         faces = []
-        for row in found:
-            x, y, w, h = (float(v) for v in row[:4])
-            points = np.asarray(row[4:14], dtype=np.float32).reshape(5, 2)
-            faces.append(((y, x + w, y + h, x), points))
+        for i in np.asarray(kept, dtype=int).reshape(-1):
+            x, y, w, h = (float(v) for v in boxes[i])
+            faces.append(((y, x + w, y + h, x), points[i].astype(np.float32)))
         return faces
 
     def refine(self, rgb, box, points):
