@@ -175,8 +175,8 @@ def _f(value, digits=3):
     return f"{value:.{digits}f}"
 
 
-def render(results):
-    """The markdown section for RESULTS.md."""
+def render(results, notes=""):
+    """The markdown section for RESULTS.md, hand-written ``notes`` at its end."""
     o = results["options"]
     base = results["baseline"]
     lines = [START, "## Face engines side by side (`python -m bench.engines`)", "",
@@ -184,10 +184,13 @@ def render(results):
              f"{o['photos']} photos of {o['width']}x{o['height']} each, {o['attendees']} "
              f"attendees, {o['impostors']} impostors; speed ratio against the original "
              f"pipeline on the first {base['photos']} photos of the first seed. "
-             f"**Reduced sizes**: this machine has {results['machine']['logical_cores']} "
-             f"cores shared with other work, so the events are smaller than the full "
-             f"benchmark's (300 photos, 100 attendees, 3 seeds) and timings are noisy; "
-             f"ratios are taken within this one run. Finished {results['finished']}.", "",
+             + (f"**Reduced sizes**: the events are smaller than the full benchmark's "
+                f"(300 photos, 100 attendees, 50 impostors). "
+                if any(o[k] < full for k, full in (("photos", 300), ("attendees", 100),
+                                                    ("impostors", 50))) else
+                "The full benchmark's sizes. ")
+             + f"This machine has {results['machine']['logical_cores']} cores; ratios are "
+             f"taken within this one run. Finished {results['finished']}.", "",
              "| engine | tolerance | P (1 selfie) min/mean | R (1 selfie) min/mean | "
              "impostor FMR max | P/R (3 selfies) mean | true faces found | photos/s | "
              "speed-up vs original (same photos, one process each; true faces found: engine vs "
@@ -264,6 +267,8 @@ def render(results):
                     "micro_precision", "micro_recall", "impostor_false_match_rate")))
             lines.append(f"| {row['tolerance']} | {cells[0]} | {cells[1]} |")
         lines.append("")
+    if notes.strip():
+        lines += ["### What limits it (notes, `bench/notes_engines.md`)", "", notes.strip(), ""]
     lines.append(END)
     return "\n".join(lines)
 
@@ -290,7 +295,8 @@ def write(results, report_dir):
                    else list(v) if isinstance(v, (tuple, set)) else str(v)))
     path = report_dir / "RESULTS.md"
     text = path.read_text() if path.exists() else ""
-    section = render(results)
+    notes = Path(report_dir) / "notes_engines.md"
+    section = render(results, notes.read_text() if notes.is_file() else "")
     if START in text:
         text = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: section, text,
                       flags=re.S)

@@ -16,7 +16,8 @@ def banner_lines(app):
         "=" * 60,
         f"  Engine:      {info['engine']}" + _runtime(info, get_engine_settings(app)),
         f"  Device:      dlib on {info['device']}",
-        f"  Detector:    {info['model']}",
+        f"  Detector:    {info['model']}"
+        + (f"  (onnxruntime on {info['onnx_device']})" if info["model"] == "yunet" else ""),
         f"  Weights:     {_weights(get_engine_settings(app))}",
         f"  Tolerance:   {info['tolerance']}",
         f"  Upsample:    {info['upsample']}  (detect at <= {info['detect_max_side']} px)",

@@ -44,8 +44,9 @@ Two engines share this pipeline (detect -> align -> encode), chosen by
 ``EngineSettings.engine``: "dlib" (128-d, Euclidean; detector HOG, CNN, or
 YuNet's boxes with dlib's own landmarks) and "mobilefacenet" (YuNet boxes and
 keypoints, a 112x112 ArcFace-aligned crop, 512-d unit vectors compared by
-cosine; see ``phopy.faces.onnx_models``). YuNet scans the detection copy as is
-(no upsampling): at the default 2400 px it finds faces down to ~24 px there.
+cosine; see ``phopy.faces.onnx_models``). YuNet (on onnxruntime) scans the
+detection copy as is (no upsampling): at the default 2400 px it finds faces down
+to ~24 px there, and looks again at those under 48 px for MobileFaceNet's keypoints.
 Each analysis carries the engine and model version that made its encodings,
 stored with every face so vectors of different engines are never compared.
 

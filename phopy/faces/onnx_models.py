@@ -49,8 +49,8 @@ class YuNetDetector:
     a whole photo runs in one pass, ~2x faster than OpenCV's DNN module on one CPU
     thread (0.22 s against 0.48-0.56 s at 2400x1800, the first photo of a new size
     excepted), and on CUDA where onnxruntime-gpu has it. onnxruntime's memory arena
-    keeps ~150 MB for the largest size seen (bounded by FACE_DETECT_MAX_SIDE). The decoding (padding to 32, scores, boxes, keypoints, NMS) follows
-    OpenCV's ``face_detect.cpp``; ``tests/faces/test_onnx_models.py`` checks both
+    keeps what the largest size seen needs (bounded by FACE_DETECT_MAX_SIDE). The
+    decoding (padding to 32, scores, boxes, keypoints, NMS) follows OpenCV's ``face_detect.cpp``; ``tests/faces/test_onnx_models.py`` checks both
     give the same faces.
     """
 
@@ -71,6 +71,9 @@ class YuNetDetector:
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
+        # Photos come in many sizes: no memory plan kept per size (the arena stays
+        # bounded by the largest size; with plans, RSS kept growing with new sizes).
+        options.enable_mem_pattern = False
         self._session = ort.InferenceSession(model.SerializeToString(), sess_options=options,
                                              providers=onnx_providers())
         self._input = self._session.get_inputs()[0].name
