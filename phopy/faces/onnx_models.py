@@ -50,8 +50,9 @@ class YuNetDetector:
     thread (0.22 s against 0.48-0.56 s at 2400x1800, the first photo of a new size
     excepted), and on CUDA where onnxruntime-gpu has it. onnxruntime's memory arena
     keeps what the largest size seen needs (bounded by FACE_DETECT_MAX_SIDE). The
-    decoding (padding to 32, scores, boxes, keypoints, NMS) follows OpenCV's ``face_detect.cpp``; ``tests/faces/test_onnx_models.py`` checks both
-    give the same faces.
+    decoding (padding to 32, scores, boxes, keypoints, NMS) follows OpenCV's
+    ``face_detect.cpp``; ``tests/faces/test_onnx_models.py`` checks both give the
+    same faces.
     """
 
     STRIDES = (8, 16, 32)
