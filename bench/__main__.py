@@ -1,4 +1,8 @@
-"""``python -m bench``: run the benchmark, print the machine, write the report."""
+"""``python -m bench``: run the benchmark, print the machine, write the report.
+
+The "engines" part runs ``bench.engines`` on the same events (same seeds and
+sizes): both face engines and dlib with YuNet beside the original pipeline.
+"""
 import argparse
 import json
 import sys
@@ -6,9 +10,9 @@ from pathlib import Path
 
 from bench.dataset import REPO_ROOT
 from bench.run import Options, run_benchmark
-from bench import report
+from bench import engines, report
 
-PARTS = ("baseline", "cli", "groups", "vector", "memory", "http")
+PARTS = ("baseline", "cli", "groups", "vector", "memory", "http", "engines")
 
 
 def _ints(text):
@@ -44,6 +48,8 @@ def parse_args(argv=None):
                    help="hand-written analysis to put under 'What limits it'")
     p.add_argument("--report-only", action="store_true",
                    help="re-render RESULTS.md from the results.json in --report-dir")
+    p.add_argument("--model-dir", default=engines.default_model_dir(),
+                   help="where the engines part keeps the ONNX weights it fetches")
     args = p.parse_args(argv)
     options = Options(
         photos=args.photos, attendees=args.attendees, impostors=args.impostors,
@@ -69,6 +75,14 @@ def main(argv=None):
     print(f"wrote {Path(args.report_dir) / 'RESULTS.md'} and results.json")
     for label, figure, limit, status in report.judge(results):
         print(f"  {status:8} {label}: {figure} ({limit})")
+    if args.report_only:
+        if (Path(args.report_dir) / "results_engines.json").is_file():
+            engines.main(["--report-only", "--report-dir", args.report_dir])
+    elif "engines" not in options.skip:
+        found = engines.run_engines(engines.options_from(options), Path(args.model_dir),
+                                    log=lambda line: print(line, flush=True))
+        engines.write(found, args.report_dir)
+        print(f"wrote the engines section of {Path(args.report_dir) / 'RESULTS.md'}")
     return 0
 
 

@@ -33,6 +33,20 @@ SWEEPS = {"euclidean": tuple(np.round(np.arange(0.35, 0.651, 0.025), 3)),
 START, END = "<!-- engines:start -->", "<!-- engines:end -->"
 
 
+def default_model_dir():
+    """FACE_MODEL_DIR, or the per-user cache ``test.sh`` and ``start.sh`` also fill."""
+    return os.environ.get("FACE_MODEL_DIR") or str(Path.home() / ".cache" / "phopy" / "models")
+
+
+def options_from(options):
+    """This module's options from ``python -m bench``'s (the same events and sizes)."""
+    return argparse.Namespace(
+        photos=options.photos, attendees=options.attendees, impostors=options.impostors,
+        seeds=tuple(options.seeds), width=options.width, height=options.height,
+        selfie_size=tuple(options.selfie_size), baseline_photos=options.baseline_photos,
+        processes=options.processes, out=options.out)
+
+
 def make_settings(values, model_dir):
     """EngineSettings for one configuration, weights fetched if missing."""
     from phopy.faces import EngineSettings
@@ -76,6 +90,13 @@ def selfie_cpu_seconds(settings, paths):
     return float(np.mean(times))
 
 
+def event_spec(options, seed):
+    """The generator's spec for one seed (the same as ``python -m bench``'s)."""
+    return EventSpec(seed=seed, photos=options.photos, attendees=options.attendees,
+                     impostors=options.impostors, width=options.width, height=options.height,
+                     selfie_size=tuple(getattr(options, "selfie_size", EventSpec.selfie_size)))
+
+
 def run_engines(options, model_dir, log=print):
     """Return the results dict of every configuration on every seed."""
     from bench.throughput import analyze_selfies, index_with_phopy
@@ -88,9 +109,7 @@ def run_engines(options, model_dir, log=print):
                                               if k != "model_dir"}, "events": []}
     first = None
     for seed in options.seeds:
-        spec = EventSpec(seed=seed, photos=options.photos, attendees=options.attendees,
-                         impostors=options.impostors, width=options.width,
-                         height=options.height)
+        spec = event_spec(options, seed)
         root = Path(options.out) / f"engines_seed{seed}"
         truth = generate_event(resolve_faces_dir(), root, spec, procs)
         first = first or (truth, root)
@@ -179,8 +198,10 @@ def render(results, notes=""):
     """The markdown section for RESULTS.md, hand-written ``notes`` at its end."""
     o = results["options"]
     base = results["baseline"]
-    lines = [START, "## Face engines side by side (`python -m bench.engines`)", "",
-             f"One run, the same generated events for every engine: seeds {o['seeds']}, "
+    seeds = ", ".join(str(s) for s in o["seeds"])
+    lines = [START, "## Face engines side by side (`python -m bench`; this part alone: "
+             "`python -m bench.engines`)", "",
+             f"One run, the same generated events for every engine: seeds {seeds}, "
              f"{o['photos']} photos of {o['width']}x{o['height']} each, {o['attendees']} "
              f"attendees, {o['impostors']} impostors; speed ratio against the original "
              f"pipeline on the first {base['photos']} photos of the first seed. "
@@ -313,11 +334,12 @@ def main(argv=None):
     p.add_argument("--seeds", default="1,2")
     p.add_argument("--width", type=int, default=4000)
     p.add_argument("--height", type=int, default=3000)
+    p.add_argument("--selfie-size", type=lambda t: tuple(int(v) for v in t.split(",")),
+                   default=EventSpec.selfie_size, help="selfie WxH")
     p.add_argument("--baseline-photos", type=int, default=6)
     p.add_argument("--processes", type=int, default=0)
     p.add_argument("--out", default=str(REPO_ROOT / "bench" / "out"))
-    p.add_argument("--model-dir", default=os.environ.get("FACE_MODEL_DIR") or
-                   str(Path.home() / ".cache" / "phopy" / "models"))
+    p.add_argument("--model-dir", default=default_model_dir())
     p.add_argument("--report-dir", default=str(REPO_ROOT / "bench"))
     p.add_argument("--report-only", action="store_true")
     p.add_argument("--speed-only", action="store_true",
@@ -328,8 +350,7 @@ def main(argv=None):
     if args.speed_only:
         o = argparse.Namespace(**results["options"])
         o.baseline_photos = args.baseline_photos
-        spec = EventSpec(seed=o.seeds[0], photos=o.photos, attendees=o.attendees,
-                         impostors=o.impostors, width=o.width, height=o.height)
+        spec = event_spec(o, o.seeds[0])
         root = Path(o.out) / f"engines_seed{o.seeds[0]}"
         truth = generate_event(resolve_faces_dir(), root, spec, None)
         configs = [(label, make_settings(values, Path(args.model_dir)))
