@@ -121,12 +121,27 @@ def test_several_selfies_are_averaged():
     near, far = np.zeros(128, dtype=np.float32), np.zeros(128, dtype=np.float32)
     far[0] = 0.9
     assert [m.photo_id for m in match_photos(index, [far], 0.5)] == [20]
-    # two selfies: their mean, within 0.5 * sqrt(3/4) ~ 0.433
-    assert [m.photo_id for m in match_photos(index, [near, near], 0.5)] == [10]
+    # two selfies: their mean, within 0.5 * sqrt(3/4) ~ 0.433 (face 2 is 0.5 from it,
+    # and only one of them is within 0.5 of face 2)
+    other = np.zeros(128, dtype=np.float32)
+    other[0] = -0.1
+    assert [m.photo_id for m in match_photos(index, [near, other], 0.5)] == [10]
     mean_match = match_photos(index, [near, far], 0.5)
     # face 2 via the mean; face 1 because the near selfie matched it with confidence
     assert [(m.photo_id, m.distance) for m in mean_match] == [
         (10, pytest.approx(0, abs=1e-3)), (20, pytest.approx(0, abs=1e-3))]
+
+
+def test_a_face_two_selfies_each_match_is_kept():
+    index = FaceIndex([1, 2], [10, 20], np.zeros((2, 128), dtype=np.float32) + [[0], [5]])
+    a, b, far, farther = (np.zeros(128, dtype=np.float32) for _ in range(4))
+    a[0], b[1], far[2], farther[3] = 0.48, 0.48, 2.0, 2.0   # a, b: 0.48 from face 1
+    # the mean of three is ~0.70 from face 1, beyond 0.5 * sqrt(2/3); 0.48 is not confident
+    assert match_photos(index, [a, far, farther], 0.5, confident=0.42) == []
+    (match,) = match_photos(index, [a, b, far], 0.5, confident=0.42)
+    assert (match.photo_id, match.face_id) == (10, 1)
+    assert match.distance == pytest.approx(0.48, abs=1e-4)
+    assert match_photos(index, [a, b, far], 0.47, confident=0.42) == []
 
 
 def test_encoding_bytes_round_trip():
