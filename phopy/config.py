@@ -4,6 +4,8 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
+from phopy.envfile import needs_secret
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 _ENVIRONMENT = frozenset(os.environ)  # what the command line set, before .env fills in
 load_dotenv(REPO_ROOT / ".env")  # never overrides the environment
@@ -205,8 +207,9 @@ def load_config(app, config=None):
         app.config["DATABASE_URL"] = f"sqlite:///{data_dir / 'phopy.db'}"
     if not app.config.get("RATELIMIT_STORAGE_URI"):
         app.config["RATELIMIT_STORAGE_URI"] = app.config.get("REDIS_URL") or "memory://"
-    if not app.config.get("SECRET_KEY"):
+    if needs_secret(app.config.get("SECRET_KEY")):
         if not (app.config.get("DEBUG") or app.config.get("TESTING")):
             raise RuntimeError(
-                "SECRET_KEY is not set: put one in .env (./start.sh writes one for you)")
+                "SECRET_KEY is not set (or still the example's placeholder): run ./start.sh, "
+                "which writes a new one into .env, or set one yourself")
         app.config["SECRET_KEY"] = "dev-only-insecure-key"

@@ -20,8 +20,6 @@ if [ ! -f "$STAMP" ]; then
   touch "$STAMP"
 fi
 
-if [ ! -f .env ]; then
-  echo "==> Creating .env with a new SECRET_KEY"
-  secret=$(.venv/bin/python -c 'import secrets; print(secrets.token_hex(32))')
-  sed "s/^SECRET_KEY=.*/SECRET_KEY=$secret/" .env.example > .env
-fi
+# .env from .env.example when missing; a hand-written one without a real
+# SECRET_KEY (none, or the example's placeholder) gets one, its other lines kept.
+.venv/bin/python -m phopy.envfile .env --example .env.example
