@@ -76,12 +76,18 @@ def match_event(conn, config, event_id, tolerance):
 
 def close_and_summarize(conn, config, event_id, reply_token=None, lang=None):
     """Close a group event, post the summary to the group and each found participant's
-    gallery Flex. Returns False when it was already closed."""
+    gallery Flex. Returns False when it was already closed.
+
+    The group's summary is in ``lang`` (whoever typed "close"); when the event closes
+    on its own, in the language of the operator who started it.
+    """
     with conn.transaction():
         if not line_operators.close_event(conn, event_id):
             return False
         event = events_db.get(conn, event_id)
         group = line_operators.event_group(conn, event_id)
+        if lang is None and group["started_by"]:
+            lang = (line_operators.get_user(conn, group["started_by"]) or {}).get("language")
         counts = line_operators.event_counts(conn, event_id)
         queue_message(conn, group["group_id"], messages.group_summary(
             lang, event, counts["photos"], counts["people"], config["LINE_BOT_BASIC_ID"]),

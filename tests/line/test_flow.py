@@ -112,6 +112,18 @@ def run_auto_close(line):
     line.run_jobs()
 
 
+def test_auto_close_speaks_the_starting_operators_language(line):
+    line.server.add_profile(OPERATOR, "Oat the photographer", "en")
+    event = set_up_group_event(line, name="Fun run")
+    age_event(line, event["id"], 61)
+    run_auto_close(line)
+    assert db_rows(line.app, "SELECT closed_at FROM events")[0]["closed_at"] is not None
+    summary = [t for t in line.texts("push", GROUP) if "wrapped up" in t]
+    assert summary == [f"✅ Fun run is wrapped up 📊 0 photos / 0 people. "
+                       f"Add @phopy and type {event['code']}"]
+    assert not [t for t in line.texts("push", GROUP) if "สรุปแล้ว" in t]
+
+
 @pytest.mark.slow
 def test_whole_flow_from_group_photos_to_the_gallery(line, faces_dir):
     event = set_up_group_event(line, web_account=True)
