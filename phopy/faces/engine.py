@@ -30,9 +30,10 @@ see bench/notes.md for what was tried.
 dlib's encoder runs on onnxruntime (``phopy.faces.dlib_onnx``: the same network
 and values, ~8 ms a face instead of dlib-bin's ~90 ms without BLAS);
 ``FACE_DLIB_RUNTIME=dlib`` keeps dlib's own. A selfie is decoded once at half
-size, scanned quickly at 800 px without upsampling, looked at again at the
-photo pipeline's scales only when that finds no face or several, and only its
-largest face is encoded (~0.1 s of CPU for a 12 MP selfie, from ~0.45 s).
+size, scanned quickly at 800 px without upsampling, looked at again on larger
+copies (never the photo pipeline's 2400 px) only when that finds no face or
+several, and only its largest face is encoded (~0.1 s of CPU for a 12 MP selfie,
+from ~0.45 s; ~0.35 s for one with no face, from ~1.4 s).
 
 ``encoding_model`` "large" aligns faces with 68 landmarks, "small" with 5
 (face_recognition's default). On 595 LFW photos "large" matched 85% of
@@ -206,9 +207,14 @@ class FaceEngine:
             # One quick HOG scan of a small copy without upsampling finds a selfie's
             # face (80 px and up there) and settles the common case, one face.
             # Several (a group selfie may hide a smaller one) are counted again on
-            # a larger copy; none is looked for at the photo pipeline's scales.
+            # a larger copy, and none on a 1024 px copy upsampled once (faces of
+            # ~40 px there, 4% of the photo's side). The search ends there: a photo
+            # whose face is smaller is no selfie, and scanning it at the photo
+            # pipeline's size cost ~1.4 s of CPU for every faceless upload.
             passes = [_Pass(SELFIE_QUICK_SIDE, 0, settles_with_one=True),
                       _Pass(SELFIE_GROUP_SIDE, 0), _Pass(SELFIE_DETECT_MAX_SIDE, upsample)]
+            return [_Pass(min(p.side, limit or p.side), p.upsample, p.settles_with_one)
+                    for p in passes]
         else:
             passes = [_Pass(SELFIE_DETECT_MAX_SIDE, upsample)]
         if limit:

@@ -166,6 +166,29 @@ def test_big_phone_selfie_is_found_at_reduced_size(engine, faces_dir):
     assert len(faces) == 1 and faces[0].box[2] - faces[0].box[0] > 600
 
 
+def face_on_a_phone_canvas(engine, faces_dir, face_px):
+    """Obama's portrait scaled so his face is ~face_px wide, on a grey 3000x4000 canvas."""
+    path = faces_dir / "face_recognition_examples" / "obama.jpg"
+    (face,) = engine.analyze_photo(path).faces
+    portrait = upright(path)
+    width = round(portrait.width * face_px / (face.box[1] - face.box[3]))
+    small = portrait.resize((width, portrait.height * width // portrait.width),
+                            Image.Resampling.LANCZOS)
+    canvas = Image.new("RGB", (3000, 4000), (128, 128, 128))
+    canvas.paste(small, (1500 - small.width // 2, 1500))
+    return jpeg_bytes(canvas)
+
+
+def test_a_selfie_face_is_looked_for_down_to_a_twentieth_of_the_photo(engine, faces_dir):
+    assert len(engine.analyze_selfie(face_on_a_phone_canvas(engine, faces_dir, 240))) == 1
+    # A face of 90 px in a 4000 px photo is found there as in any event photo. As a
+    # selfie, HOG does not scan for it at photo sizes (~1.4 s of CPU for every
+    # faceless upload); YuNet's one larger look costs little and still finds it.
+    far = face_on_a_phone_canvas(engine, faces_dir, 90)
+    assert len(engine.analyze_photo(far).faces) == 1
+    assert len(engine.analyze_selfie(far)) == (0 if engine.model == "hog" else 1)
+
+
 def test_selfie_without_a_face(engine, faces_dir):
     path = faces_dir / "no_faces" / "dlib_dog.jpg"
     assert engine.analyze_selfie(path) == []
