@@ -192,6 +192,21 @@ def add_matches(conn, event_id, user_id, photo_ids):
     return new
 
 
+def joined_events_with_faces(conn, user_id):
+    """Events the user joined whose face data is still kept, oldest join first."""
+    return conn.all("SELECT e.* FROM line_participants p JOIN events e ON e.id = p.event_id "
+                    "WHERE p.user_id = ? AND e.faces_purged_at IS NULL "
+                    "ORDER BY p.joined_at, e.id", (user_id,))
+
+
+def reset_matches(conn, event_id, user_id):
+    """Forget the photos the user was found in at this event, and that they were told."""
+    conn.execute("DELETE FROM line_matches WHERE event_id = ? AND user_id = ?",
+                 (event_id, user_id))
+    conn.execute("UPDATE line_participants SET found_notified = 0 WHERE event_id = ? "
+                 "AND user_id = ?", (event_id, user_id))
+
+
 def matched_photo_ids(conn, event_id, user_id):
     """Ids of the photos the user was found in, oldest first."""
     rows = conn.all("SELECT photo_id FROM line_matches WHERE event_id = ? AND user_id = ? "

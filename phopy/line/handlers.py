@@ -280,4 +280,11 @@ def selfie(lc, message_id):
         return lc.reply(messages.selfie_several_faces(lc.lang, exc.details.get("faces", 2)))
     except PhopyError:
         return lc.reply(messages.selfie_no_face(lc.lang))
-    lc.reply(messages.selfie_saved(lc.lang, lc.config.get("FACE_RETENTION_DAYS", 7)))
+    answer = messages.selfie_saved(lc.lang, lc.config.get("FACE_RETENTION_DAYS", 7))
+    # Events already joined are searched again with the new selfie (one reply holds
+    # five messages: the first four events where they are now found are named).
+    found = line_attendees.rematch_joined_events(lc.conn, lc.user_id,
+                                                 lc.job.engine.settings.tolerance)
+    for event in found[:4]:
+        answer += messages.found_you(lc.lang, event)
+    lc.reply(answer)

@@ -70,6 +70,29 @@ def match_user(conn, event_id, user_id, blob, tolerance):
     return new, first
 
 
+def rematch_joined_events(conn, user_id, tolerance):
+    """Match the user's current selfie again in every event they joined; return the
+    events where they are now found for the first time (to say so).
+
+    A new selfie replaces the old one, so do its matches: photos only the old
+    selfie matched (perhaps someone else's face) leave the user's gallery, and
+    "found you" is said again for what the new one finds. Events whose face data
+    was deleted keep what was found while it existed.
+    """
+    user = line_db.get_user(conn, user_id)
+    blob = user and user["face_encoding"]
+    if blob is None:
+        return []
+    first_found = []
+    for event in line_db.joined_events_with_faces(conn, user_id):
+        with conn.transaction():
+            line_db.reset_matches(conn, event["id"], user_id)
+            _new, first = match_user(conn, event["id"], user_id, blob, tolerance)
+        if first:
+            first_found.append(event)
+    return first_found
+
+
 def participants_to_match(conn, event_id):
     """Participants of the event that have a selfie: user_id, language, face_encoding."""
     return line_db.participants_with_faces(conn, event_id)

@@ -43,7 +43,7 @@ def set_up_group_event(line, name="Obama visit 2026", web_account=False):
 
 
 def register_selfie(line, faces_dir, user_id=ATTENDEE, photo="obama2.jpg"):
-    message_id = f"selfie-{user_id[-6:]}-{photo}"
+    message_id = f"selfie-{user_id[-6:]}-{photo.replace('/', '-')}"
     line.server.add_content(message_id,
                             (faces_dir / "face_recognition_examples" / photo).read_bytes())
     line.send(hooks.image(hooks.user_source(user_id), message_id))
@@ -229,6 +229,28 @@ def test_joining_after_the_photos_checks_them_at_once_and_delete_my_data(line, f
     assert db_rows(line.app, "SELECT * FROM line_matches") == []
     assert db_rows(line.app, "SELECT face_encoding FROM line_users WHERE user_id = ?",
                    (ATTENDEE,))[0]["face_encoding"] is None
+
+
+def test_a_new_selfie_searches_joined_events_again_and_replaces_old_matches(line, faces_dir):
+    event = set_up_group_event(line)
+    send_group_photos(line, faces_dir, OBAMA_PHOTOS + OTHER_PHOTOS)
+    line.send(hooks.follow(ATTENDEE))
+    register_selfie(line, faces_dir, photo="knn_examples/train/kit_harington/john1.jpeg")
+    line.send(hooks.text(hooks.user_source(ATTENDEE), event["code"]))
+    by_hash = {r["content_hash"]: r["id"] for r in db_rows(line.app, "SELECT * FROM photos")}
+    photo_id = lambda name: by_hash[hashlib.sha256(  # noqa: E731
+        (faces_dir / "group_photos" / name).read_bytes()).hexdigest()]
+    kit = photo_id(OTHER_PHOTOS[0])
+    matched = "SELECT photo_id FROM line_matches WHERE user_id = ? ORDER BY photo_id"
+    assert [r["photo_id"] for r in db_rows(line.app, matched, (ATTENDEE,))] == [kit]
+    # The wrong selfie is replaced by the attendee's own: found in Obama's photos at
+    # once, and Kit's photo leaves their gallery.
+    register_selfie(line, faces_dir)
+    texts = [m["text"] for m in line.server.delivered("reply")[-1]["messages"]]  # one reply
+    assert texts[0].startswith("✅ Selfie saved") and texts[1:] == [
+        f"{FOUND} {event['name']}. The summary comes later."]
+    obama = sorted(photo_id(name) for name in OBAMA_PHOTOS)
+    assert [r["photo_id"] for r in db_rows(line.app, matched, (ATTENDEE,))] == obama
 
 
 def test_unfollow_deletes_face_data_and_participations(line, faces_dir):
