@@ -182,6 +182,18 @@ def console_errors():
     return []
 
 
+def wait_until(page, script, timeout=20.0, interval=0.1):
+    """Poll ``page.evaluate(script)`` until it is truthy (AssertionError after ``timeout`` s).
+
+    Not ``page.wait_for_function``: its in-page polling compiles the predicate with
+    ``eval``, which the pages' Content-Security-Policy (no 'unsafe-eval') may refuse.
+    """
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(script):
+        assert time.monotonic() < deadline, f"still false after {timeout} s: {script}"
+        time.sleep(interval)
+
+
 def open_page(browser, server, console_errors, viewport, locale, **options):
     """A fresh browser context and page on the server."""
     context = browser.new_context(viewport=viewport, locale=locale, base_url=server.url,

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DESKTOP, PHONE, assert_csp_clean, open_page
+from tests.browser.conftest import DESKTOP, PHONE, assert_csp_clean, open_page, wait_until
 
 EVENT_PHOTOS = ["group_photos/fr_two_people.jpg", "group_photos/fr_obama_and_biden.jpg",
                 "group_photos/fr_kit_with_rose.jpg", "lfw_4plus/Tony_Blair/Tony_Blair_0001.jpg",
@@ -112,8 +112,8 @@ def test_attendee(browser, server, faces_dir, indexed_event, tmp_path, shoot, co
     names = page.locator("#results .lightbox-link").evaluate_all(
         "links => links.map(a => a.dataset.name)")
     assert set(names) == OBAMA_PHOTOS and len(names) == 2
-    page.wait_for_function("[...document.querySelectorAll('#results img')]"
-                           ".every(i => i.complete && i.naturalWidth > 0)")
+    wait_until(page, "[...document.querySelectorAll('#results img')]"
+                     ".every(i => i.complete && i.naturalWidth > 0)")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     shoot(page, "results")
     page.set_viewport_size(DESKTOP)
@@ -124,7 +124,7 @@ def test_attendee(browser, server, faces_dir, indexed_event, tmp_path, shoot, co
     page.locator("#results .lightbox-link").first.click()
     lightbox = page.locator("#lightbox")
     expect(lightbox).to_be_visible()
-    page.wait_for_function("document.querySelector('#lightbox-img').naturalWidth > 0")
+    wait_until(page, "document.querySelector('#lightbox-img').naturalWidth > 0")
     expect(page.locator("#lightbox-caption")).to_contain_text("รูปที่ 1 จาก 2")
     shoot(page, "lightbox", full_page=False)
     with page.expect_download() as download_info:

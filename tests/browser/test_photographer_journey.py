@@ -4,7 +4,7 @@ import re
 from PIL import Image, ImageOps
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DESKTOP, SMALL_PHONE, assert_csp_clean, open_page
+from tests.browser.conftest import DESKTOP, SMALL_PHONE, assert_csp_clean, open_page, wait_until
 
 GROUP = ["fr_two_people.jpg", "fr_obama_and_biden.jpg", "fr_kit_with_rose.jpg",
          "dlib_2008_001322.jpg", "dlib_2008_002470.jpg"]
@@ -97,12 +97,11 @@ def test_photographer(browser, server, faces_dir, tmp_path, shoot, console_error
     expect(toast(page, "success", f"{len(photos)} photos added")).to_be_visible()
 
     # The progress bar moves by itself: percent, ETA, current photo, faces found.
-    page.wait_for_function(
-        """() => {
+    wait_until(page, """() => {
             const pct = parseInt(document.querySelector('#progress-percent').textContent, 10);
             const item = document.querySelector('#current-item').textContent;
             return pct > 0 && pct < 100 && item.length > 0;
-        }""", timeout=90000, polling=200)
+        }""", timeout=90, interval=0.2)
     expect(page.locator("#progress-current")).to_be_visible()
     expect(page.locator("#progress-eta")).to_contain_text(re.compile(r"left|Estimating"))
     expect(page.locator("#progress-faces")).to_be_visible()
