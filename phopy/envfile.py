@@ -7,7 +7,6 @@ a new random key in place; every other line is kept as it is. Nothing is written
 when SECRET_KEY comes from the environment (the command line wins over ``.env``).
 """
 import argparse
-import logging
 import os
 import re
 import secrets
@@ -15,8 +14,6 @@ import sys
 from pathlib import Path
 
 from dotenv import dotenv_values
-
-logger = logging.getLogger(__name__)
 
 PLACEHOLDER = "change-me"
 _KEY_LINE = re.compile(r"^[ \t]*(?:export[ \t]+)?SECRET_KEY[ \t]*=.*$", re.M)

@@ -72,7 +72,7 @@ def match_user(conn, event_id, user_id, blob, tolerance):
 
 def rematch_joined_events(conn, user_id, tolerance):
     """Match the user's current selfie again in every event they joined; return the
-    events where they are now found for the first time (to say so).
+    open events where they are now found (to say so: a closed one's summary is out).
 
     A new selfie replaces the old one, so do its matches: photos only the old
     selfie matched (perhaps someone else's face) leave the user's gallery, and
@@ -88,7 +88,7 @@ def rematch_joined_events(conn, user_id, tolerance):
         with conn.transaction():
             line_db.reset_matches(conn, event["id"], user_id)
             _new, first = match_user(conn, event["id"], user_id, blob, tolerance)
-        if first:
+        if first and not event["closed_at"]:
             first_found.append(event)
     return first_found
 

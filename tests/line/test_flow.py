@@ -251,6 +251,14 @@ def test_a_new_selfie_searches_joined_events_again_and_replaces_old_matches(line
         f"{FOUND} {event['name']}. The summary comes later."]
     obama = sorted(photo_id(name) for name in OBAMA_PHOTOS)
     assert [r["photo_id"] for r in db_rows(line.app, matched, (ATTENDEE,))] == obama
+    # Once the event has closed (its summary is out), a new selfie still updates the
+    # gallery's matches but announces nothing.
+    age_event(line, event["id"], 61)
+    run_auto_close(line)
+    register_selfie(line, faces_dir, photo="knn_examples/train/kit_harington/john2.jpeg")
+    texts = [m["text"] for m in line.server.delivered("reply")[-1]["messages"]]
+    assert len(texts) == 1 and texts[0].startswith("✅ Selfie saved")
+    assert [r["photo_id"] for r in db_rows(line.app, matched, (ATTENDEE,))] == [kit]
 
 
 def test_unfollow_deletes_face_data_and_participations(line, faces_dir):
