@@ -11,6 +11,7 @@ from pathlib import Path
 from bench.dataset import REPO_ROOT
 from bench.run import Options, run_benchmark
 from bench import engines, report
+from phopy.faces.models import user_cache_dir
 
 PARTS = ("baseline", "cli", "groups", "vector", "memory", "http", "engines")
 
@@ -48,7 +49,7 @@ def parse_args(argv=None):
                    help="hand-written analysis to put under 'What limits it'")
     p.add_argument("--report-only", action="store_true",
                    help="re-render RESULTS.md from the results.json in --report-dir")
-    p.add_argument("--model-dir", default=engines.default_model_dir(),
+    p.add_argument("--model-dir", default=str(user_cache_dir()),
                    help="where the engines part keeps the ONNX weights it fetches")
     args = p.parse_args(argv)
     options = Options(

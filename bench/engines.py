@@ -22,6 +22,7 @@ import numpy as np
 from bench import baseline, quality
 from bench.dataset import REPO_ROOT, resolve_faces_dir
 from bench.generate import EventSpec, generate_event
+from phopy.faces.models import user_cache_dir
 
 CONFIGS = (("dlib (HOG)", {"engine": "dlib"}),
            ("dlib + YuNet", {"engine": "dlib", "detector": "yunet"}),
@@ -31,11 +32,6 @@ SWEEPS = {"euclidean": tuple(np.round(np.arange(0.35, 0.651, 0.025), 3)),
           "cosine": tuple(sorted(set(np.round(np.arange(0.35, 0.751, 0.025), 3))
                                  | {0.545, 0.555, 0.565}))}
 START, END = "<!-- engines:start -->", "<!-- engines:end -->"
-
-
-def default_model_dir():
-    """FACE_MODEL_DIR, or the per-user cache ``test.sh`` and ``start.sh`` also fill."""
-    return os.environ.get("FACE_MODEL_DIR") or str(Path.home() / ".cache" / "phopy" / "models")
 
 
 def options_from(options):
@@ -341,7 +337,7 @@ def main(argv=None):
     p.add_argument("--baseline-photos", type=int, default=6)
     p.add_argument("--processes", type=int, default=0)
     p.add_argument("--out", default=str(REPO_ROOT / "bench" / "out"))
-    p.add_argument("--model-dir", default=default_model_dir())
+    p.add_argument("--model-dir", default=str(user_cache_dir()))
     p.add_argument("--report-dir", default=str(REPO_ROOT / "bench"))
     p.add_argument("--report-only", action="store_true")
     p.add_argument("--speed-only", action="store_true",

@@ -118,7 +118,8 @@ ENGINE_NAMES = ("dlib", "mobilefacenet")
 
 def model_dir():
     """Where tests find fetched weights: FACE_MODEL_DIR (test.sh sets it) or the user cache."""
-    return os.environ.get("FACE_MODEL_DIR") or str(Path.home() / ".cache" / "phopy" / "models")
+    from phopy.faces.models import user_cache_dir
+    return str(user_cache_dir())
 
 
 def make_engine_settings(name="dlib", **overrides):

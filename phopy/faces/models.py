@@ -186,6 +186,16 @@ def default_dir():
     return Path(data_dir or Path(__file__).resolve().parents[2] / "instance") / "models"
 
 
+def user_cache_dir():
+    """FACE_MODEL_DIR, else the per-user cache that ``test.sh`` fills and the bench reads
+    (``$XDG_CACHE_HOME/phopy/models``, by default ``~/.cache/phopy/models``)."""
+    explicit = os.environ.get("FACE_MODEL_DIR", "").strip()
+    if explicit:
+        return Path(explicit)
+    cache = os.environ.get("XDG_CACHE_HOME", "").strip() or Path.home() / ".cache"
+    return Path(cache) / "phopy" / "models"
+
+
 def main(argv=None):
     """Fetch the named models, or those FACE_ENGINE/FACE_DETECTOR need; exit 1 on error."""
     parser = argparse.ArgumentParser(prog="python -m phopy.faces.models", description=__doc__,

