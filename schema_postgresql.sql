@@ -213,6 +213,7 @@ CREATE TABLE IF NOT EXISTS line_users (
     language        TEXT,                  -- from the LINE profile; Thai when unknown
     photographer_id BIGINT REFERENCES photographers(id) ON DELETE SET NULL,
     face_encoding   BYTEA,                  -- the selfie's largest face (the image is not kept)
+    face_engine     TEXT,                  -- engine:model version that encoded it
     encoded_at      TEXT,
     created_at      TEXT NOT NULL
 );

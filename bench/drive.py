@@ -44,7 +44,7 @@ def _wait_indexed(app, event_id, n, timeout=3600):
 def run_local(folder, n):
     from phopy.data import get_database
     from phopy.extensions import get_storage
-    from phopy.jobs import make_runner
+    from phopy.jobs.setup import make_runner
     from phopy.services import indexing, photos
     from phopy.sources import FolderSource
     from tests.conftest import make_event, make_photographer
@@ -68,8 +68,8 @@ def run_local(folder, n):
 
 def run_drive(folder, n, latency_ms, bandwidth_mbps):
     from phopy.data import get_database
-    from phopy.jobs import make_runner
-    from phopy.services import drive, google_accounts
+    from phopy.jobs.setup import make_runner
+    from phopy.google import sync as drive, accounts as google_accounts
     from tests.conftest import make_event, make_photographer
     from tests.fakes.google_fixture import FakeGoogle
     from tests.google.conftest import grant_drive

@@ -159,7 +159,7 @@ def make_event(data_dir, faces_dir):
     from phopy import create_app
     from phopy.data import get_database
     from phopy.extensions import get_storage
-    from phopy.jobs import make_runner
+    from phopy.jobs.setup import make_runner
     from phopy.services import accounts, events, indexing, photos
     from phopy.sources import FolderSource
     app = create_app({"DATA_DIR": str(data_dir), "SECRET_KEY": "venue-bench", "TESTING": True,

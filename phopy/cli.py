@@ -9,6 +9,7 @@ from flask import current_app
 from phopy.data import get_database
 from phopy.errors import PhopyError
 from phopy.extensions import get_storage
+from phopy.jobs import tasks
 
 
 def _conn():
@@ -68,10 +69,9 @@ def create_event_command(name, owner, event_date, location, description, listed)
 
 def _run_here_or_wait(conn, task):
     """Run queued tasks in this process; wait if another runner has this one."""
-    from phopy.jobs import make_runner
-    from phopy.services import indexing
+    from phopy.jobs.setup import make_runner
     make_runner(current_app._get_current_object()).run_until_idle()
-    return indexing.wait_for_task(conn, task["id"])
+    return tasks.wait_for_task(conn, task["id"])
 
 
 @click.command("import-folder")
@@ -97,7 +97,7 @@ def import_folder_command(event_id, folder, wait, no_index):
         out["task_id"] = task["id"] if task else None
         if task and wait:
             task = _run_here_or_wait(conn, task)
-            out["task"] = indexing.task_json(task, cfg["TASK_STALE_SECONDS"])
+            out["task"] = tasks.task_json(task, cfg["TASK_STALE_SECONDS"])
             out["index"] = indexing.checkpoint_status(conn, event_id)
     except PhopyError as exc:
         _fail(exc)
@@ -119,7 +119,7 @@ def reindex_command(event_id, wait):
         task = indexing.reindex_event(conn, event_id)
         if wait:
             task = _run_here_or_wait(conn, task)
-        click.echo(json.dumps(indexing.task_json(task, current_app.config["TASK_STALE_SECONDS"])))
+        click.echo(json.dumps(tasks.task_json(task, current_app.config["TASK_STALE_SECONDS"])))
     except PhopyError as exc:
         _fail(exc)
     finally:
@@ -135,8 +135,7 @@ def search_command(event_id, selfies):
     """Search EVENT_ID with 1–3 selfie files; print the API's JSON."""
     from phopy.data import get_db
     from phopy.services import events
-    from phopy.web.api import search_json
-    from phopy.web.public import run_search
+    from phopy.web.results import run_search, search_json
     app = current_app._get_current_object()
     with app.test_request_context(base_url=app.config["PUBLIC_BASE_URL"]):
         try:

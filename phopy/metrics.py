@@ -62,12 +62,12 @@ class DatabaseCollector:
         self.database = database
 
     def collect(self):
-        from phopy.data import listing
+        from phopy.data import health as health_db
         conn = self.database.connect()
         try:
-            depth, oldest = listing.queue_stats(conn)
-            tasks = listing.task_counts(conn)
-            scans, faces = listing.scan_counts(conn)
+            depth, oldest = health_db.queue_stats(conn)
+            tasks = health_db.task_counts(conn)
+            scans, faces = health_db.scan_counts(conn)
         finally:
             conn.close()
         yield GaugeMetricFamily("phopy_queue_depth", "Tasks waiting to run.", value=depth)

@@ -1,8 +1,8 @@
 """The served app: ``gunicorn phopy.wsgi:app``. Prints the banner, starts the job runner."""
 from phopy import create_app
-from phopy.banner import print_banner
+from phopy.startup_banner import print_banner
 from phopy.extensions import get_selfie_analyzer, get_storage
-from phopy.jobs import start_runner
+from phopy.jobs.setup import start_runner
 
 app = create_app()
 get_storage(app)  # creates (or makes private) the data folder before serving

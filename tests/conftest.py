@@ -161,6 +161,35 @@ def shared_pool(engine):
     pool.close()
 
 
+@pytest.fixture(scope="session")
+def engine_for(engine, shared_pool):
+    """``engine_for(name)``: a real engine and shared pool of that face engine, made once
+    a session (dlib's are the session's ``engine`` and ``shared_pool``)."""
+    from phopy.faces import FaceEngine, FacePool
+    made = {engine.settings.engine: (engine, shared_pool)}
+    opened = []
+
+    def get(name):
+        if name not in made:
+            other = FaceEngine(make_engine_settings(name))
+            pool = FacePool(other.settings, processes=1)
+            opened.append(pool)
+            made[name] = (other, SharedPool(pool))
+        return made[name]
+    yield get
+    for pool in opened:
+        pool.close()
+
+
+def use_engine(app, engine, pool):
+    """Make ``app`` run this engine everywhere: selfies, its settings, indexing."""
+    app.config["FACE_ENGINE"] = engine.settings.engine
+    app.extensions["phopy_engine"] = engine
+    app.extensions["phopy_engine_settings"] = engine.settings
+    app.extensions["phopy_test_pool"] = pool
+    return app
+
+
 @pytest.fixture
 def app(tmp_path):
     """A fresh app on its own temp data folder."""
@@ -189,7 +218,7 @@ def face_app(app, engine, shared_pool):
 
 def index_all(app):
     """Run every queued task to completion in this process (real engine, real DB)."""
-    from phopy.jobs import make_runner
+    from phopy.jobs.setup import make_runner
     runner = make_runner(app)
     pool = app.extensions.get("phopy_test_pool")
     if pool is not None:

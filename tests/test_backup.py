@@ -27,7 +27,7 @@ def rows(app, sql):
 @pytest.fixture
 def busy_app(face_app, faces_dir):
     """An app whose runner is indexing 3 events' photos in a background thread."""
-    from phopy.jobs import make_runner
+    from phopy.jobs.setup import make_runner
     owner = make_photographer(face_app)
     people = sorted((faces_dir / "lfw_4plus").iterdir())[:8]
     for i in range(3):

@@ -71,3 +71,26 @@ def delete(conn, event_id):
         for table in ("faces", "photo_checkpoints", "tasks", "photos"):
             conn.execute(f"DELETE FROM {table} WHERE event_id = ?", (event_id,))
         conn.execute("DELETE FROM events WHERE id = ?", (event_id,))
+
+
+def count_owner_events(conn, owner_id):
+    """How many events the photographer has."""
+    return conn.scalar("SELECT COUNT(*) FROM events WHERE owner_id = ?", (owner_id,))
+
+
+def page_owner_events(conn, owner_id, limit, offset):
+    """One page of the photographer's events, newest first, with counts."""
+    return conn.all(f"SELECT e.*, {_COUNTS} FROM events e WHERE e.owner_id = ? "
+                    "ORDER BY e.created_at DESC, e.id LIMIT ? OFFSET ?",
+                    (owner_id, limit, offset))
+
+
+def update_details(conn, event_id, fields):
+    """Change some of an event's columns (names come from the service, never the client)."""
+    allowed = {"name", "event_date", "location", "description", "is_listed", "auto_index"}
+    names = [k for k in fields if k in allowed]
+    if not names:
+        return
+    assignments = ", ".join(f"{k} = ?" for k in names)
+    conn.execute(f"UPDATE events SET {assignments} WHERE id = ?",
+                 [fields[k] for k in names] + [event_id])

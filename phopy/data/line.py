@@ -40,10 +40,12 @@ def user_for_photographer(conn, photographer_id):
     return conn.one("SELECT * FROM line_users WHERE photographer_id = ?", (photographer_id,))
 
 
-def set_face(conn, user_id, blob):
-    """Store (or, with None, forget) the user's selfie encoding."""
-    conn.execute("UPDATE line_users SET face_encoding = ?, encoded_at = ? WHERE user_id = ?",
+def set_face(conn, user_id, blob, engine=None):
+    """Store (or, with None, forget) the user's selfie encoding and the engine that made it."""
+    conn.execute("UPDATE line_users SET face_encoding = ?, face_engine = ?, encoded_at = ? "
+                 "WHERE user_id = ?",
                  (conn.blob(blob) if blob is not None else None,
+                  engine if blob is not None else None,
                   utc_now_iso() if blob is not None else None, user_id))
 
 
@@ -165,7 +167,8 @@ def add_participant(conn, event_id, user_id):
 
 def participants_with_faces(conn, event_id):
     """The event's participants that have a selfie encoding."""
-    return conn.all("SELECT p.*, u.face_encoding, u.language FROM line_participants p "
+    return conn.all("SELECT p.*, u.face_encoding, u.face_engine, u.language "
+                    "FROM line_participants p "
                     "JOIN line_users u ON u.user_id = p.user_id "
                     "WHERE p.event_id = ? AND u.face_encoding IS NOT NULL", (event_id,))
 

@@ -21,6 +21,9 @@ COLUMNS = {
         ("engine", "TEXT NOT NULL DEFAULT 'dlib'"),
         ("model_version", "TEXT NOT NULL DEFAULT 'resnet_v1'"),
     ],
+    "line_users": [
+        ("face_engine", "TEXT"),
+    ],
     "tasks": [
         ("args", "TEXT"),
         ("lock_key", "TEXT"),

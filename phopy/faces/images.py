@@ -101,14 +101,22 @@ def open_image(source, max_side=None):
     return decode_image(source, max_side)[0]
 
 
-def decode_image(source, max_side=None):
-    """Like open_image, but also return the oriented full-resolution (width, height)."""
+def decode_image(source, max_side=None, max_pixels=DEFAULT_MAX_PIXELS):
+    """Like open_image, but also return the oriented full-resolution (width, height).
+
+    Every decode goes through here, and nothing that declares more than
+    ``max_pixels`` is decoded (FileTooLarge): the last guard against a
+    decompression bomb on any path (uploads, selfies, LINE, Drive, banners)."""
     data = read_bytes(source)
     if not data:
         raise ImageDecodeError(N_("The file is empty."))
     _prepare_opener(data)
     try:
         img = Image.open(io.BytesIO(data), formats=_formats())
+        if img.width * img.height > max_pixels:
+            raise FileTooLarge(Message(
+                N_("%(name)s has too many pixels: at most %(mp)d megapixels are accepted."),
+                name="The photo", mp=max_pixels // 1_000_000))
         full_size = _oriented_size(img)
         if max_side and img.format in ("JPEG", "MPO"):
             scale = max_side / max(img.size)
@@ -118,6 +126,12 @@ def decode_image(source, max_side=None):
         image = _orient(img)
         if image.mode != "RGB":
             image = image.convert("RGB")
+    except FileTooLarge:
+        raise
+    except Image.DecompressionBombError:
+        raise FileTooLarge(Message(
+            N_("%(name)s has too many pixels: at most %(mp)d megapixels are accepted."),
+            name="The photo", mp=max_pixels // 1_000_000)) from None
     except UnidentifiedImageError as exc:
         log.info("unidentified image: %s", exc)
         raise ImageDecodeError(UNREADABLE) from None

@@ -1,42 +1,18 @@
-"""Google adapters: OAuth sign-in and Drive access, over google-auth-oauthlib and
-google-api-python-client. Nothing here imports Flask; every endpoint comes from
-the config (``GOOGLE_*`` settings), so tests point them at a fake server.
+"""Google: sign-in with Google and photos from Google Drive folders, in one package.
+
+- ``settings``: is Google on, client credentials, scopes.
+- ``oauth``, ``tokens``: the OAuth flow and encrypted refresh tokens.
+- ``drive``: the Drive v3 client (Google's errors become Phopy's).
+- ``accounts``: Google identities and Drive grants of photographers.
+- ``sync``: linking an event to a folder and the ``drive_sync`` jobs and schedule.
+- ``source``: a Drive folder as a photo source.
+- ``views``: the sign-in and Drive pages (``templates/google/`` beside this file).
+
+SQL stays in ``phopy.data.google``.
 """
-import json
-import logging
-
-log = logging.getLogger(__name__)
-
-SIGN_IN_SCOPES = ["openid", "https://www.googleapis.com/auth/userinfo.email",
-                  "https://www.googleapis.com/auth/userinfo.profile"]
-DRIVE_SCOPE = "https://www.googleapis.com/auth/drive.readonly"
 
 
-def client_credentials(config):
-    """(client_id, client_secret) from the settings or the client_secrets.json; or None."""
-    cid, secret = config.get("GOOGLE_CLIENT_ID"), config.get("GOOGLE_CLIENT_SECRET")
-    path = config.get("GOOGLE_CLIENT_SECRETS_FILE")
-    if not (cid and secret) and path:
-        try:
-            with open(path, encoding="utf-8") as fh:
-                data = json.load(fh)
-            entry = data.get("web") or data.get("installed") or {}
-            cid, secret = entry.get("client_id"), entry.get("client_secret")
-        except (OSError, ValueError) as exc:
-            log.error("cannot read GOOGLE_CLIENT_SECRETS_FILE %s: %s", path, exc)
-            return None
-    return (cid, secret) if cid and secret else None
-
-
-def is_configured(config):
-    """True when Google sign-in can be offered."""
-    return client_credentials(config) is not None
-
-
-def client_config(config, redirect_uri):
-    """The ``{"web": {...}}`` mapping google-auth-oauthlib's Flow expects."""
-    cid, secret = client_credentials(config)
-    return {"web": {"client_id": cid, "client_secret": secret,
-                    "auth_uri": config["GOOGLE_AUTH_URI"],
-                    "token_uri": config["GOOGLE_TOKEN_URI"],
-                    "redirect_uris": [redirect_uri]}}
+def init_app(app):
+    """Declare Google's jobs and schedule and register its pages (the factory calls this)."""
+    from phopy.google import sync, views  # noqa: F401  (sync declares the jobs)
+    app.register_blueprint(views.bp)

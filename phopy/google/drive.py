@@ -24,7 +24,7 @@ from googleapiclient.http import MediaIoBaseDownload
 from tenacity import Retrying, retry_if_exception, stop_after_attempt
 
 from phopy.errors import TransientError
-from phopy.google import DRIVE_SCOPE, client_credentials
+from phopy.google.settings import DRIVE_SCOPE, client_credentials
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ import os
 import requests
 from google_auth_oauthlib.flow import Flow
 
-from phopy.google import client_config
+from phopy.google.settings import client_config
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ context, and ``phopy.jobs.worker`` is the entry file for ``celery -A``.
 - ``acks_late`` with a visibility timeout longer than the heartbeat window; a
   worker killed mid-task leaves a row whose heartbeat goes stale, and the sweep
   sends it again (so do lost messages: the database is the queue's truth).
-- Celery Beat fires ``phopy.jobs.schedule.PERIODIC`` and the sweep.
+- Celery Beat fires the declared schedule entries (``phopy.jobs.schedule``) and the sweep.
 
 Views and services never import this module: ``phopy.jobs.init_app`` loads it
 when ``JOB_RUNNER=celery`` and registers :func:`dispatch` with the queue.
@@ -26,7 +26,9 @@ from phopy.data import get_database
 from phopy.data import tasks as tasks_db
 from phopy.data.timeutil import unix_now
 from phopy.jobs import schedule
+from phopy.jobs.liveness import is_abandoned
 from phopy.jobs.queue import set_dispatcher
+from phopy.jobs.registry import UnknownJob, get_kind
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +68,6 @@ def celery_config(config):
 
 def queue_for(config, kind):
     """Indexing (the face pool) has its own queue so quick jobs never wait behind it."""
-    from phopy.jobs.registry import UnknownJob, get_kind
     try:
         heavy = get_kind(kind).needs_pool
     except UnknownJob:
@@ -74,8 +75,10 @@ def queue_for(config, kind):
     return config["CELERY_QUEUE"] + (".heavy" if heavy else "")
 
 
-def init_celery(app):
-    """Make the app's Celery instance and register the dispatcher; return it."""
+def init_celery(app, make_runner):
+    """Make the app's Celery instance and register the dispatcher; return it.
+
+    ``make_runner(app)`` builds the TaskRunner each worker process runs tasks with."""
     if "celery" in app.extensions:
         return app.extensions["celery"]
     if not app.config.get("REDIS_URL"):
@@ -91,6 +94,7 @@ def init_celery(app):
     celery = Celery(app.import_name, task_cls=FlaskTask)
     celery.config_from_object(celery_config(app.config))
     celery.set_default()
+    app.extensions["celery_make_runner"] = make_runner
     _register_tasks(celery)
     app.extensions["celery"] = celery
 
@@ -110,8 +114,7 @@ def _worker_runner():
     state = app.extensions.setdefault("celery_runner", {"lock": threading.Lock()})
     with state["lock"]:
         if "runner" not in state:
-            from phopy.jobs import make_runner
-            state["runner"] = make_runner(app)
+            state["runner"] = app.extensions["celery_make_runner"](app)
             state["pool"] = None
             try:  # as the embedded runner does at start: uploads cut short, stray files
                 state["runner"].recover()
@@ -157,7 +160,7 @@ def _register_tasks(celery):
     @celery.task(name=RUN_PERIODIC)
     def run_periodic(name):
         """Celery Beat fired a schedule entry: queue its job (not twice while queued)."""
-        entry = next((e for e in schedule.PERIODIC if e.name == name), None)
+        entry = schedule.get_entry(name)
         if entry is None:
             log.warning("unknown schedule entry %s", name)
             return None
@@ -180,12 +183,11 @@ def _register_tasks(celery):
 
 def sweep_tasks(conn, config, dispatch, now=None):
     """Dispatch pending tasks due for a while and running tasks whose runner is gone."""
-    from phopy.services import indexing
     now = now or unix_now()
     grace = float(config["CELERY_SWEEP_SECONDS"])
     stranded = tasks_db.list_pending(conn, older_than=now - grace, queued_before=now - grace)
     stranded += [t for t in tasks_db.list_running(conn)
-                 if indexing.is_abandoned(t, float(config["TASK_STALE_SECONDS"]), now)]
+                 if is_abandoned(t, float(config["TASK_STALE_SECONDS"]), now)]
     for task in stranded:
         dispatch(task)
     if stranded:

@@ -14,11 +14,14 @@ class JobContext:
     """Handed to every job function as its first argument.
 
     ``pool`` (the face-engine process pool, for indexing) and ``engine`` (one
-    in-process engine, for selfies) are made on first use.
+    in-process engine, for selfies) are made on first use. ``search`` is what a
+    selfie search needs, ``(search_cache, engine_settings)``: the process's cache
+    of event face matrices, shared with the web, and the running engine.
     """
 
     def __init__(self, *, database, conn, storage, config, task, runner_id,
-                 pool_factory=None, engine_factory=None, on_photo=None):
+                 pool_factory=None, engine_factory=None, on_photo=None, search_cache=None,
+                 engine_settings=None):
         self.database = database
         self.conn = conn
         self.storage = storage
@@ -30,6 +33,8 @@ class JobContext:
         self.on_photo = on_photo  # called as on_photo(photo, analysis, error) by indexing
         self._pool = None
         self._engine = None
+        self.search_cache = search_cache
+        self.engine_settings = engine_settings
 
     @property
     def task_id(self):
@@ -46,6 +51,10 @@ class JobContext:
         if self._engine is None:
             self._engine = self._engine_factory()
         return self._engine
+
+    @property
+    def search(self):
+        return self.search_cache, self.engine_settings
 
     def progress(self, progress, total, current_item=None, faces_found=None):
         """Record progress; raise TaskLost when the task is no longer ours."""

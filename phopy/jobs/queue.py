@@ -8,6 +8,8 @@ import logging
 import uuid
 
 from phopy.data import tasks as tasks_db
+from phopy.data.timeutil import unix_now
+from phopy.jobs.registry import get_kind
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +50,6 @@ def enqueue(conn, kind, args=None, *, event_id=None, lock_key=None, reuse_pendin
     return the queued (not yet started) task of this kind and key if there is
     one, instead of queueing a second. ``delay``: seconds before it may start.
     """
-    from phopy.data.timeutil import unix_now
-    from phopy.jobs.registry import get_kind
     job = get_kind(kind)
     with conn.transaction():
         if reuse_pending and lock_key:

@@ -20,11 +20,10 @@ from phopy.data import runners as runners_db
 from phopy.data import tasks as tasks_db
 from phopy.data.timeutil import unix_now
 from phopy.errors import PhopyError, TransientError
-from phopy.jobs import schedule
+from phopy.jobs import liveness, schedule
 from phopy.jobs.context import JobContext, TaskLost
 from phopy.jobs.queue import dispatch
-from phopy.jobs.registry import UnknownJob, get_kind, kinds
-from phopy.services import indexing
+from phopy.jobs.registry import UnknownJob, get_kind, kinds, recovery_hooks
 
 log = logging.getLogger(__name__)
 
@@ -52,16 +51,17 @@ class TaskRunner:
 
     def __init__(self, database, storage, engine_settings, *, config=None, processes=None,
                  batch_size=32, poll_seconds=1.0, stale_seconds=60.0, pool_factory=None,
-                 engine_factory=None):
+                 engine_factory=None, search_cache=None):
         self.database = database
         self.storage = storage
         self.engine_settings = engine_settings
+        self.search_cache = search_cache  # the web's, so jobs and pages share one per process
         self.config = dict(config or {})
         self.config.setdefault("INDEX_BATCH_SIZE", batch_size)
         self.processes = processes or None
         self.poll_seconds = poll_seconds
         self.stale_seconds = stale_seconds
-        self.runner_id = indexing.new_runner_id()
+        self.runner_id = liveness.new_runner_id()
         self._pool_factory = pool_factory
         self._engine_factory = engine_factory
         self._stop = threading.Event()
@@ -83,7 +83,7 @@ class TaskRunner:
         return FaceEngine(self.engine_settings)
 
     def _abandoned(self, task):
-        return indexing.is_abandoned(task, self.stale_seconds)
+        return liveness.is_abandoned(task, self.stale_seconds)
 
     def claim(self, conn, kinds_=None, task_id=None):
         """Claim the next task (of ``kinds_``, or that one task) for this runner, or None."""
@@ -111,7 +111,7 @@ class TaskRunner:
             beat_conn = self.database.connect()
             try:
                 while not done.wait(max(0.5, min(5.0, self.stale_seconds / 3))):
-                    runners_db.beat(beat_conn, self.runner_id, indexing.HOST, os.getpid(),
+                    runners_db.beat(beat_conn, self.runner_id, liveness.HOST, os.getpid(),
                                     self.started)
                     if not tasks_db.heartbeat(beat_conn, task["id"], self.runner_id):
                         break
@@ -130,7 +130,9 @@ class TaskRunner:
         ctx = JobContext(database=self.database, conn=conn, storage=self.storage,
                          config=self.config, task=task, runner_id=self.runner_id,
                          pool_factory=pool_getter or self._make_pool,
-                         engine_factory=self._make_engine, on_photo=metrics.PhotoTimer())
+                         engine_factory=self._make_engine, on_photo=metrics.PhotoTimer(),
+                         search_cache=self.search_cache,
+                         engine_settings=self.engine_settings)
         try:
             job = get_kind(task["kind"])
             result = job.func(ctx, **tasks_db.decode_args(task))
@@ -199,26 +201,26 @@ class TaskRunner:
         """Record in the database that this runner is alive (GET /health reads it)."""
         conn = self.database.connect()
         try:
-            runners_db.beat(conn, self.runner_id, indexing.HOST, os.getpid(), self.started)
+            runners_db.beat(conn, self.runner_id, liveness.HOST, os.getpid(), self.started)
             runners_db.forget_older_than(conn, unix_now() - 24 * 3600)
         finally:
             conn.close()
 
     def recover(self):
-        """After a crash: queue indexing of photos saved without a task, and remove
-        stored files no photo points at. Returns (tasks queued, files removed)."""
-        from phopy.services import photos
+        """After a crash: run every declared recovery hook (``@on_recover``: photos
+        saved without a task get one, stored files no photo points at go). Returns
+        ``{hook name: what it returned}``; one failing hook does not stop the others."""
+        done = {}
         conn = self.database.connect()
         try:
-            queued = (indexing.queue_interrupted_imports(conn)
-                      if self.config.get("AUTO_INDEX", True) else [])
-            removed = photos.remove_orphan_files(
-                conn, self.storage, float(self.config.get("ORPHAN_GRACE_SECONDS", 300)))
+            for hook in recovery_hooks():
+                try:
+                    done[hook.__name__] = hook(conn, self.storage, self.config)
+                except Exception:
+                    log.exception("recovery step %s failed; carrying on", hook.__name__)
         finally:
             conn.close()
-        if queued:
-            log.warning("queued indexing of %d events whose upload was cut short", len(queued))
-        return queued, removed
+        return done
 
     def run_schedule(self):
         """Queue the periodic jobs that are due (one process wins each)."""

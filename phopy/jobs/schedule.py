@@ -1,10 +1,13 @@
-"""Periodic jobs, declared once here: name, job kind, interval, arguments.
+"""Periodic jobs: each declared by the package that owns its job, with :func:`periodic`.
 
-The in-process runner enqueues due entries through a lease row per entry
+An entry is a name, a job kind, an interval and arguments. The in-process
+runner enqueues due entries through a lease row per entry
 (``phopy.data.schedules``), so exactly one process runs each due job even with
-several web processes. Under Celery, Celery Beat reads the same list.
+several web processes. Under Celery, Celery Beat reads the same entries.
 An interval is seconds, or a function of the app config giving seconds
-(0 or None turns the entry off).
+(0 or None turns the entry off). Entry names are stored in schedule rows:
+a name, once shipped, never changes. The factory calls :func:`check` at
+start-up, so an entry naming a job nobody declared stops the app there.
 """
 import logging
 from dataclasses import dataclass, field
@@ -30,30 +33,46 @@ class Periodic:
         return float(value or 0)
 
 
-def _google_on(config):
-    """Drive syncs cost nothing while Google is not configured."""
-    from phopy.google import is_configured
-    return is_configured(config) or bool(config.get("GOOGLE_API_KEY"))
+PERIODIC = {}
 
 
-PERIODIC = (
-    Periodic("prune-tasks", "prune_tasks",
-             lambda cfg: 3600 * float(cfg.get("TASK_PRUNE_HOURS", 6) or 0)),
-    Periodic("drive-sync", "drive_sync_all",
-             lambda cfg: 60 * float(cfg.get("DRIVE_SYNC_MINUTES", 5) or 0)
-             if _google_on(cfg) else 0),
-    # Close LINE group events idle for LINE_AUTO_CLOSE_MINUTES (only with LINE set up).
-    Periodic("line-auto-close", "line_auto_close",
-             lambda cfg: 300 if cfg.get("LINE_CHANNEL_ACCESS_TOKEN")
-             and float(cfg.get("LINE_AUTO_CLOSE_MINUTES") or 0) > 0 else 0),
-    # Purge face data FACE_RETENTION_DAYS after each event closes.
-    Periodic("purge-faces", "purge_faces", 3600),
-)
+class ScheduleError(RuntimeError):
+    """A schedule entry is declared twice or names a job that does not exist."""
+
+
+def periodic(name, kind, every, args=None):
+    """Declare the schedule entry ``name``: run job ``kind`` every ``every`` seconds."""
+    entry = Periodic(name, kind, every, dict(args or {}))
+    existing = PERIODIC.get(name)
+    if existing is not None and (existing.kind, existing.args) != (entry.kind, entry.args):
+        raise ScheduleError(f"schedule entry {name!r} is declared twice "
+                            f"({existing.kind} and {kind})")
+    PERIODIC[name] = entry
+    return entry
+
+
+def get_entry(name):
+    """The entry called ``name``, or None."""
+    return PERIODIC.get(name)
+
+
+def all_entries():
+    """Every declared entry, on or off."""
+    return list(PERIODIC.values())
+
+
+def check(known_kinds):
+    """Raise ScheduleError unless every entry names one of ``known_kinds``."""
+    missing = sorted(f"{e.name} -> {e.kind}" for e in PERIODIC.values()
+                     if e.kind not in set(known_kinds))
+    if missing:
+        raise ScheduleError("schedule entries name jobs that are not declared: "
+                            + ", ".join(missing))
 
 
 def entries(config):
     """The schedule entries that are on under ``config``."""
-    return [p for p in PERIODIC if p.interval(config) > 0]
+    return [p for p in PERIODIC.values() if p.interval(config) > 0]
 
 
 def enqueue_periodic(conn, entry):

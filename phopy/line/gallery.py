@@ -9,21 +9,23 @@ from flask import Blueprint, current_app, render_template, url_for
 
 from phopy.data import get_db
 from phopy.extensions import get_link_signer
-from phopy.services import events, line_attendees, line_gallery, links, photos
-from phopy.web.public import photo_links
+from phopy.services import events, links, photos
+from phopy.line import attendees, gallery_links
+from phopy.web.results import photo_links
 
-bp = Blueprint("line_gallery", __name__, url_prefix="/line")
+bp = Blueprint("line_gallery", __name__, url_prefix="/line", template_folder="templates")
 
 
 @bp.route("/gallery/<token>")
 def gallery(token):
     """The photos of one participant in one event."""
     cfg = current_app.config
-    event_id, user_id = line_gallery.read(cfg["SECRET_KEY"], token, cfg["PHOTO_LINK_MAX_AGE"])
+    event_id, user_id = gallery_links.read_gallery_token(
+        cfg["SECRET_KEY"], token, cfg["PHOTO_LINK_MAX_AGE"])
     conn = get_db()
     event = events.get_event(conn, event_id)
     rows = []
-    for photo_id in line_attendees.matched_photo_ids(conn, event_id, user_id):
+    for photo_id in attendees.matched_photo_ids(conn, event_id, user_id):
         photo = photos.get_event_photo(conn, event_id, photo_id)
         rows.append({"photo_id": photo["id"], "filename": photo["filename"],
                      **photo_links(event_id, photo["id"])})

@@ -6,10 +6,13 @@ themselves.
 """
 import logging
 
-from phopy.errors import NoFaceFound, PhopyError
-from phopy.line import commands, messages
-from phopy.services import line_attendees, line_intake, line_operators
-from phopy.services.line_outbox import queue_message
+from phopy.errors import FileTooLarge, NoFaceFound, PhopyError
+from phopy.faces.images import DEFAULT_MAX_PIXELS
+from phopy.jobs.queue import enqueue
+from phopy.jobs.registry import job
+from phopy.line import attendees, commands, intake, messages, operators
+from phopy.line.client import ContentGone, LineApi
+from phopy.line.outbox import queue_message
 
 log = logging.getLogger(__name__)
 HANDLERS = {}
@@ -27,7 +30,6 @@ class LineContext:
     """What a handler gets: the job context, the event, who sent it, how to answer."""
 
     def __init__(self, ctx, event):
-        from phopy.line.api import LineApi
         self.job = ctx
         self.conn = ctx.conn
         self.config = ctx.config
@@ -62,6 +64,7 @@ class LineContext:
         return self.config.get("LINE_BOT_BASIC_ID") or "@phopy"
 
 
+@job("line_event", max_attempts=3)
 def handle_event(ctx, event):
     """Job ``line_event``: run the handler registered for this event."""
     lc = LineContext(ctx, event)
@@ -71,9 +74,9 @@ def handle_event(ctx, event):
     if handler is None:
         return {"handled": False}
     if lc.user_id and kind != "unfollow":
-        lc.user = line_operators.get_user(lc.conn, lc.user_id)
+        lc.user = operators.get_user(lc.conn, lc.user_id)
         if lc.user is None or kind == "follow":
-            lc.user = line_operators.remember_user(lc.conn, lc.user_id,
+            lc.user = operators.remember_user(lc.conn, lc.user_id,
                                                    lc.api.profile(lc.user_id))
     handler(lc)
     return {"handled": True, "type": kind}
@@ -87,12 +90,12 @@ def followed(lc):
 
 @on("unfollow")
 def unfollowed(lc):
-    line_attendees.delete_data(lc.conn, lc.user_id)
+    attendees.delete_data(lc.conn, lc.user_id)
 
 
 @on("join")
 def joined(lc):
-    line_operators.joined_group(lc.conn, lc.group_id, lc.api.group_name(lc.group_id))
+    operators.joined_group(lc.conn, lc.group_id, lc.api.group_name(lc.group_id))
     lc.reply(messages.group_welcome(lc.lang))
 
 
@@ -111,7 +114,7 @@ def text_message(lc):
 def register(lc, code):
     if not lc.user_id:
         return
-    status, account = line_operators.register(lc.conn, lc.user_id, code or None)
+    status, account = operators.register(lc.conn, lc.user_id, code or None)
     if status == "created":
         lc.reply(messages.registered(lc.lang))
     elif status == "linked":
@@ -123,15 +126,15 @@ def register(lc, code):
 
 
 def add_group(lc, _arg):
-    user = line_operators.get_user(lc.conn, lc.user_id)
+    user = operators.get_user(lc.conn, lc.user_id)
     if not user or not user["photographer_id"]:
         return lc.reply(messages.not_operator(lc.lang))
-    token = line_operators.new_group_token(lc.conn, user)
+    token = operators.new_group_token(lc.conn, user)
     lc.reply(messages.add_group_steps(lc.lang, lc.bot_id, token))
 
 
 def delete_data(lc, _arg):
-    line_attendees.delete_data(lc.conn, lc.user_id)
+    attendees.delete_data(lc.conn, lc.user_id)
     lc.reply(messages.data_deleted(lc.lang))
 
 
@@ -140,22 +143,21 @@ def attendee_help(lc, _arg):
 
 
 def join_event(lc, code):
-    event = line_attendees.find_event(lc.conn, code)
+    event = attendees.find_event(lc.conn, code)
     if event is None:
         return lc.reply(messages.wrong_code(lc.lang, code.strip().upper()))
     if event.get("faces_purged_at"):
         return lc.reply(messages.search_ended(lc.lang, event))
-    tolerance = lc.job.engine.settings.tolerance
     with lc.conn.transaction():
-        new = line_attendees.join_event(lc.conn, event, lc.user_id)
+        new = attendees.join_event(lc.conn, event, lc.user_id)
         answer = messages.joined(lc.lang, event) if new else messages.already_joined(
             lc.lang, event)
-        face = (lc.user or {}).get("face_encoding")
+        face = attendees.usable_face(lc.user, lc.job.engine_settings)
         if face is None:
             answer += messages.needs_selfie(lc.lang)
         else:  # check the photos already indexed now
-            _found, first = line_attendees.match_user(lc.conn, event["id"], lc.user_id,
-                                                      face, tolerance)
+            _found, first = attendees.match_user(lc.conn, lc.job.search, event["id"],
+                                                 lc.user_id, face)
             if first:
                 answer += messages.found_you(lc.lang, event)
         lc.reply(answer)
@@ -173,18 +175,18 @@ DIRECT_COMMANDS = {
 
 
 def group_connect(lc, token):
-    if line_operators.connect_group(lc.conn, lc.group_id, lc.user_id, token or None):
+    if operators.connect_group(lc.conn, lc.group_id, lc.user_id, token or None):
         lc.reply(messages.group_connected(lc.lang))
     else:
         lc.reply(messages.connect_refused(lc.lang))
 
 
 def _linked_group(lc, operator_only=True):
-    group = line_operators.get_group(lc.conn, lc.group_id)
+    group = operators.get_group(lc.conn, lc.group_id)
     if not group or not group["photographer_id"]:
         lc.reply(messages.group_not_linked(lc.lang))
         return None
-    if operator_only and not line_operators.is_group_operator(group, lc.user_id):
+    if operator_only and not operators.is_group_operator(group, lc.user_id):
         lc.reply(messages.operator_only(lc.lang))
         return None
     return group
@@ -197,14 +199,14 @@ def group_start(lc, name):
     if not name:
         return lc.reply(messages.start_needs_name(lc.lang))
     try:
-        event, created = line_operators.start_event(
+        event, created = operators.start_event(
             lc.conn, lc.job.storage, group, lc.user_id, name,
             base_url=lc.config["PUBLIC_BASE_URL"])
     except PhopyError:
         return lc.reply(messages.start_needs_name(lc.lang))
     if not created:
         return lc.reply(messages.event_already_open(lc.lang, event))
-    days = line_intake.notice_days(lc.conn, lc.config, event["id"])
+    days = intake.notice_days(lc.conn, lc.config, event["id"])
     lc.reply(messages.event_started(lc.lang, event, lc.bot_id, days))
 
 
@@ -212,10 +214,10 @@ def group_close(lc, _arg):
     group = _linked_group(lc)
     if group is None:
         return
-    event = line_operators.open_event(lc.conn, lc.group_id)
+    event = operators.open_event(lc.conn, lc.group_id)
     if event is None:
         return lc.reply(messages.no_open_event(lc.lang))
-    line_intake.close_and_summarize(lc.conn, lc.config, event["id"],
+    intake.close_and_summarize(lc.conn, lc.config, event["id"],
                                     reply_token=lc.take_reply_token(), lang=lc.lang)
 
 
@@ -223,10 +225,10 @@ def group_status(lc, _arg):
     group = _linked_group(lc, operator_only=False)
     if group is None:
         return
-    event = line_operators.open_event(lc.conn, lc.group_id)
+    event = operators.open_event(lc.conn, lc.group_id)
     if event is None:
         return lc.reply(messages.no_open_event(lc.lang))
-    counts = line_operators.event_counts(lc.conn, event["id"])
+    counts = operators.event_counts(lc.conn, event["id"])
     lc.reply(messages.event_status(lc.lang, event, counts["photos"], counts["faces"],
                                    counts["people"]))
 
@@ -251,9 +253,8 @@ def image_message(lc):
 
 def group_image(lc, message_id):
     """A photo in a group: queued for intake only while a linked group's event is open."""
-    from phopy.jobs.queue import enqueue
-    group = line_operators.get_group(lc.conn, lc.group_id)
-    event = line_operators.open_event(lc.conn, lc.group_id) if group and \
+    group = operators.get_group(lc.conn, lc.group_id)
+    event = operators.open_event(lc.conn, lc.group_id) if group and \
         group["photographer_id"] else None
     if event is None:
         log.info("image %s in group %s ignored: not linked or no open event", message_id,
@@ -266,25 +267,26 @@ def group_image(lc, message_id):
 
 def selfie(lc, message_id):
     """A photo sent to the bot one-to-one: the user's selfie."""
-    from phopy.line.api import ContentGone
     try:
         data = bytes(lc.api.content(message_id))
     except ContentGone:
         return lc.reply(messages.content_gone(lc.lang))
     try:
-        line_attendees.save_selfie(lc.conn, lc.job.engine, lc.user_id, data,
-                                   lc.config.get("MAX_PHOTO_BYTES", 10 << 20))
+        attendees.save_selfie(lc.conn, lc.job.engine, lc.user_id, data,
+                              lc.config.get("MAX_PHOTO_BYTES", 10 << 20),
+                              lc.config.get("MAX_PHOTO_PIXELS", DEFAULT_MAX_PIXELS))
     except NoFaceFound:
         return lc.reply(messages.selfie_no_face(lc.lang))
-    except line_attendees.SeveralFaces as exc:
+    except attendees.SeveralFaces as exc:
         return lc.reply(messages.selfie_several_faces(lc.lang, exc.details.get("faces", 2)))
+    except FileTooLarge:
+        return lc.reply(messages.selfie_too_large(lc.lang))
     except PhopyError:
         return lc.reply(messages.selfie_no_face(lc.lang))
     answer = messages.selfie_saved(lc.lang, lc.config.get("FACE_RETENTION_DAYS", 7))
     # Events already joined are searched again with the new selfie (one reply holds
     # five messages: the first four events where they are now found are named).
-    found = line_attendees.rematch_joined_events(lc.conn, lc.user_id,
-                                                 lc.job.engine.settings.tolerance)
+    found = attendees.rematch_joined_events(lc.conn, lc.job.search, lc.user_id)
     for event in found[:4]:
         answer += messages.found_you(lc.lang, event)
     lc.reply(answer)

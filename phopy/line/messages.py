@@ -151,6 +151,11 @@ def selfie_several_faces(lang, count):
                           "only your face."), count=count)]
 
 
+def selfie_too_large(lang):
+    return [text(lang, N_("This photo is too large. Please send a smaller selfie of your "
+                          "face."))]
+
+
 def content_gone(lang):
     return [text(lang, N_("I could not get this photo from LINE any more. Please send it "
                           "again."))]

@@ -187,7 +187,6 @@ def check_event_fields(fields, *, partial):
 
 def update_event(conn, event_id, owner_id, fields):
     """Change an event's details and switches (a cleaned dict); return the event."""
-    from phopy.data import listing
     get_owned_event(conn, event_id, owner_id)
-    listing.update_details(conn, event_id, fields)
+    events_db.update_details(conn, event_id, fields)
     return events_db.get(conn, event_id)

@@ -11,6 +11,7 @@ from phopy.data import photos as photos_db
 from phopy.errors import N_, FileTooLarge, ImageDecodeError, Message, NotFound, UnsupportedFile
 from phopy.faces.images import (DEFAULT_MAX_PIXELS, check_dimensions, image_size,
                                 make_thumbnail, open_image, sniff_format)
+from phopy.jobs.registry import on_recover
 from phopy.services.text import strip_controls
 
 log = logging.getLogger(__name__)
@@ -167,6 +168,33 @@ def ensure_thumbnail(conn, storage, photo, thumb_side=480):
     photos_db.set_thumbnail(conn, photo["id"], key, photo["width"] or image.width,
                             photo["height"] or image.height)
     return key
+
+
+ORIGINAL_FETCHERS = []
+
+
+def fetches_originals(func):
+    """Decorator: ``func(conn, config, photo)`` gives a photo's original bytes from
+    where it came from (a channel that does not keep originals), or None."""
+    ORIGINAL_FETCHERS.append(func)
+    return func
+
+
+def original_bytes(conn, config, photo):
+    """The photo's original from its source when a channel keeps none, else None
+    (the stored file is the original)."""
+    for fetch in ORIGINAL_FETCHERS:
+        data = fetch(conn, config, photo)
+        if data is not None:
+            return data
+    return None
+
+
+@on_recover
+def recover_orphan_files(conn, storage, config):
+    """At runner start: remove files a killed server saved but never recorded."""
+    return len(remove_orphan_files(conn, storage,
+                                   float(config.get("ORPHAN_GRACE_SECONDS", 300))))
 
 
 def remove_orphan_files(conn, storage, grace_seconds=300, now=None):

@@ -10,6 +10,8 @@ from datetime import datetime, timedelta, timezone
 
 from phopy.data import retention as retention_db
 from phopy.errors import N_, ValidationError
+from phopy.jobs.registry import job
+from phopy.jobs.schedule import periodic
 
 log = logging.getLogger(__name__)
 MAX_DAYS = 365
@@ -62,6 +64,10 @@ def purge_due(conn, default_days, now=None):
     return purged
 
 
+@job("purge_faces", max_attempts=3)
 def purge_faces_job(ctx):
     """Job ``purge_faces``: the scheduled retention purge."""
     return {"purged": purge_due(ctx.conn, ctx.config.get("FACE_RETENTION_DAYS", 7))}
+
+
+periodic("purge-faces", "purge_faces", 3600)

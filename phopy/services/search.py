@@ -21,9 +21,10 @@ from phopy.data import events as events_db
 from phopy.data import faces as faces_db
 from phopy.data import photos as photos_db
 from phopy.errors import N_, Message, NeedsReindex, NoFaceFound, PhopyError, ValidationError
-from phopy.faces import FaceIndex, match_photos
-from phopy.services import analytics
+from phopy.faces import EngineSettings, FaceIndex, match_photos
+from phopy.faces.engine import engine_key
 from phopy.faces.images import DEFAULT_MAX_PIXELS, check_dimensions
+from phopy.services import analytics
 from phopy.services.photos import check_image_bytes
 
 log = logging.getLogger(__name__)
@@ -45,9 +46,6 @@ class SearchCache:
 
     def get_index(self, conn, event_id, settings=None):
         """The event's FaceIndex of the faces ``settings``' engine made, reloaded on change."""
-        from phopy.faces import EngineSettings
-        from phopy.faces.engine import engine_key
-
         settings = settings or EngineSettings()
         key = engine_key(settings)
         profile = settings.profile
@@ -88,6 +86,25 @@ class SearchResult:
     notices: list = field(default_factory=list)
 
 
+def check_selfie(data, max_bytes, max_pixels=DEFAULT_MAX_PIXELS, name="selfie"):
+    """Refuse a selfie too large in bytes or in declared pixels, before any decoding
+    (every channel's selfies come through here: web, API, CLI, LINE)."""
+    check_image_bytes(data, max_bytes, name)
+    check_dimensions(data, max_pixels, name)
+
+
+def match_encodings(conn, cache, settings, event_id, encodings, tolerance=None):
+    """The event's photos whose faces match these selfie encodings, best first.
+
+    The one place a search meets the face index, whoever asks (the web page, the
+    API, the CLI, the LINE bot): the process's ``cache``, the faces the running
+    engine (``settings``) made, and its tolerance unless one is given.
+    """
+    index = cache.get_index(conn, event_id, settings)
+    return match_photos(index, encodings,
+                        settings.tolerance if tolerance is None else tolerance)
+
+
 def read_selfies(engine, selfies, max_bytes, max_selfies=3, max_pixels=DEFAULT_MAX_PIXELS):
     """Encodings of the largest face in each selfie, with notices.
 
@@ -101,8 +118,7 @@ def read_selfies(engine, selfies, max_bytes, max_selfies=3, max_pixels=DEFAULT_M
         raise ValidationError(Message(N_("Please choose 1 to %(n)d selfies."), n=max_selfies),
                               field="selfies")
     for name, data in selfies:
-        check_image_bytes(data, max_bytes, name)
-        check_dimensions(data, max_pixels, name)
+        check_selfie(data, max_bytes, max_pixels, name)
     encodings, counts, notices = [], [], []
     for name, data in selfies:
         faces = engine.analyze_selfie(data)
@@ -122,8 +138,6 @@ def read_selfies(engine, selfies, max_bytes, max_selfies=3, max_pixels=DEFAULT_M
 
 def check_engine(conn, event_id, settings):
     """Raise NeedsReindex when the event holds faces another engine or model made."""
-    from phopy.faces.engine import engine_key
-
     if faces_db.count_other_engines(conn, event_id, *engine_key(settings)):
         raise NeedsReindex(N_("This event's photos were indexed with a different face "
                               "engine. Searching is paused until the photographer re-indexes "
@@ -148,8 +162,7 @@ def search_event(conn, engine, cache, event, selfies, *, tolerance, max_bytes, m
     except NoFaceFound:
         analytics.record_search(conn, event["id"], len(selfies), 0, [], started)
         raise
-    index = cache.get_index(conn, event["id"], engine.settings)
-    matches = match_photos(index, encodings, tolerance)
+    matches = match_encodings(conn, cache, engine.settings, event["id"], encodings, tolerance)
     photos = photos_db.get_many(conn, [m.photo_id for m in matches])
     summary = photos_db.checkpoint_summary(conn, event["id"])
     complete = summary["remaining"] == 0

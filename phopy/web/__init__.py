@@ -1,11 +1,16 @@
-"""The web layer: one blueprint per area, thin views over services."""
+"""The web layer: one blueprint per area, thin views over services.
+
+``json_api`` is the original system's JSON API (selfie search, indexing
+progress); ``rest_api`` is the keyed REST API (v1) described at /api/openapi.json.
+"""
 
 
 def register_blueprints(app):
-    """Register every area's blueprint."""
-    from phopy.web import (analytics, api, api_v1, auth, dashboard, google, i18n, keys, openapi,
-                           ops, public)
+    """Register every area's blueprint (the channels register their own: ``phopy.line``,
+    ``phopy.google``)."""
+    from phopy.web import (analytics, auth, dashboard, event_options, i18n, json_api, keys,
+                           openapi, ops, public, rest_api)
 
-    for module in (public, auth, dashboard, api, api_v1, openapi, keys, analytics, ops, i18n,
-                   google):
+    for module in (public, auth, dashboard, event_options, json_api, rest_api, openapi, keys,
+                   analytics, ops, i18n):
         app.register_blueprint(module.bp)

@@ -6,12 +6,13 @@ draws them with Chart.js, served from ``static/js/vendor/``.
 """
 import logging
 
-from flask import Blueprint, current_app, g, render_template, request
+from flask import Blueprint, current_app, render_template, request
 
 from phopy.data import get_db
 from phopy.extensions import get_link_signer
-from phopy.services import analytics, events, links
+from phopy.services import analytics, links
 from phopy.web.auth import login_required
+from phopy.web.owner import owned_event
 
 log = logging.getLogger(__name__)
 bp = Blueprint("analytics", __name__, url_prefix="/dashboard")
@@ -21,7 +22,7 @@ bp = Blueprint("analytics", __name__, url_prefix="/dashboard")
 @login_required
 def event_page(event_id):
     """Charts of the event's searches, downloads and indexing."""
-    event = events.get_owned_event(get_db(), event_id, g.photographer["id"])
+    event = owned_event(event_id)
     return render_template("dashboard/analytics.html", event=event)
 
 

@@ -8,19 +8,17 @@ from phopy import storage as keys
 from phopy.data import get_db
 from phopy.errors import N_, NotFound, PhopyError
 from phopy.extensions import get_engine_settings, get_search_cache, get_storage
-from phopy.services import events, indexing, photos
-from phopy.sources import UploadSource
+from phopy.jobs import tasks
+from phopy.services import events, indexing, photos, uploads
 from phopy.web.auth import login_required
 from phopy.web.errors import wants_json
 from phopy.web.headers import private
 from phopy.web.i18n import translate
+from phopy.web.owner import owned_event, task_started
 from phopy.web.public import send_original
+from phopy.web.uploads import added_message, request_files, upload_json
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
-
-
-def _owned(event_id):
-    return events.get_owned_event(get_db(), event_id, g.photographer["id"])
 
 
 def _stale():
@@ -37,8 +35,8 @@ def index():
     stale_engine = indexing.events_needing_reindex(conn, [e["id"] for e in owned],
                                                    get_engine_settings())
     for event in owned:
-        task = indexing.latest_task(conn, event["id"])
-        rows.append({"event": event, "task": indexing.task_json(task, _stale()) if task else None,
+        task = tasks.latest_task(conn, event["id"])
+        rows.append({"event": event, "task": tasks.task_json(task, _stale()) if task else None,
                      "needs_reindex": event["id"] in stale_engine})
     return render_template("dashboard/index.html", rows=rows)
 
@@ -70,15 +68,15 @@ def new_event():
 def event(event_id):
     """One event: code, QR, photos, indexing progress."""
     conn = get_db()
-    ev = _owned(event_id)
-    task = indexing.latest_task(conn, event_id)
+    ev = owned_event(event_id)
+    task = tasks.latest_task(conn, event_id)
     per_page = current_app.config["DASHBOARD_PAGE_SIZE"]
     pages = max(1, -(-ev["photo_count"] // per_page))
     page = min(max(request.args.get("page", 1, type=int), 1), pages)
     return render_template(
         "dashboard/event.html", event=ev,
         public_url=events.public_url(current_app.config["PUBLIC_BASE_URL"], ev["code"]),
-        task=indexing.task_json(task, _stale()) if task else None,
+        task=tasks.task_json(task, _stale()) if task else None,
         status=indexing.checkpoint_status(conn, event_id),
         photos=photos.list_event_photos(conn, event_id, limit=per_page,
                                         offset=(page - 1) * per_page),
@@ -87,34 +85,19 @@ def event(event_id):
                                                            get_engine_settings())))
 
 
-def added_message(count):
-    """"3 photos added." in the user's language."""
-    return ngettext("%(num)d photo added.", "%(num)d photos added.", count)
-
-
 @bp.route("/events/<event_id>/photos", methods=("POST",))
 @login_required
 def upload(event_id):
     """Add uploaded photos; start indexing unless the event turned that off."""
     request.max_content_length = current_app.config["MAX_UPLOAD_REQUEST_BYTES"]
-    conn = get_db()
-    ev = _owned(event_id)
-    files = [(f.filename, f.read()) for f in request.files.getlist("photos") if f.filename]
+    ev = owned_event(event_id)
+    files = request_files("photos", current_app.config["MAX_PHOTO_BYTES"])
     if not files:
         raise PhopyError(_("Please choose at least one photo."))
-    summary = photos.import_items(conn, get_storage(), event_id, UploadSource(files).items(),
-                                  max_bytes=current_app.config["MAX_PHOTO_BYTES"],
-                                  thumb_side=current_app.config["THUMBNAIL_MAX_SIDE"],
-                                  max_pixels=current_app.config["MAX_PHOTO_PIXELS"])
-    task = None
-    if summary.added and ev["auto_index"] and current_app.config["AUTO_INDEX"]:
-        task = indexing.enqueue_indexing(conn, event_id)
-    body = summary.as_dict()
-    body["rejected"] = [dict(r, error=translate(r["error"])) for r in summary.rejected]
-    body["task_id"] = task["id"] if task else None
-    status = 200
-    if not summary.added and not summary.duplicates and summary.rejected:
-        status = 413 if summary.rejected[0]["code"] == "file_too_large" else 415
+    outcome = uploads.add_uploads(get_db(), get_storage(), ev, files, current_app.config)
+    summary, status = outcome.summary, outcome.status
+    body = upload_json(outcome)
+    body["task_id"] = outcome.task["id"] if outcome.task else None
     if wants_json():
         body["error"] = None if status == 200 else summary.rejected[0]["code"]
         body["message"] = (added_message(len(summary.added)) if status == 200
@@ -135,36 +118,30 @@ def upload(event_id):
 @login_required
 def start_indexing(event_id):
     """Queue indexing of the event's new photos."""
-    _owned(event_id)
-    task = indexing.enqueue_indexing(get_db(), event_id)
-    if wants_json():
-        return jsonify(indexing.task_json(task, _stale())), 202
-    flash(_("Indexing started."), "success")
-    return redirect(url_for("dashboard.event", event_id=event_id))
+    owned_event(event_id)
+    return task_started(indexing.enqueue_indexing(get_db(), event_id), _("Indexing started."),
+                        event_id)
 
 
 @bp.route("/events/<event_id>/reindex", methods=("POST",))
 @login_required
 def reindex(event_id):
     """Forget the event's faces and index every photo again with the running engine."""
-    _owned(event_id)
+    owned_event(event_id)
     task = indexing.reindex_event(get_db(), event_id)
     get_search_cache().drop(event_id)
-    if wants_json():
-        return jsonify(indexing.task_json(task, _stale())), 202
-    flash(_("Re-indexing started with the new face engine."), "success")
-    return redirect(url_for("dashboard.event", event_id=event_id))
+    return task_started(task, _("Re-indexing started with the new face engine."), event_id)
 
 
 @bp.route("/events/<event_id>/tasks/<task_id>/resume", methods=("POST",))
 @login_required
 def resume(event_id, task_id):
     """Resume an interrupted indexing task."""
-    _owned(event_id)
-    task = indexing.get_task(get_db(), task_id)
+    owned_event(event_id)
+    task = tasks.get_task(get_db(), task_id)
     if task["event_id"] != event_id:
         raise NotFound()
-    indexing.resume_task(get_db(), task_id, _stale())
+    tasks.resume_task(get_db(), task_id, _stale())
     flash(_("Indexing resumed."), "success")
     return redirect(url_for("dashboard.event", event_id=event_id))
 
@@ -194,7 +171,7 @@ def delete_event(event_id):
 @login_required
 def delete_photo(event_id, photo_id):
     """Delete one photo."""
-    _owned(event_id)
+    owned_event(event_id)
     photos.delete_photo(get_db(), get_storage(), event_id, photo_id)
     flash(_("Photo deleted."), "success")
     return redirect(url_for("dashboard.event", event_id=event_id))
@@ -204,7 +181,7 @@ def delete_photo(event_id, photo_id):
 @login_required
 def photo_file(event_id, photo_id, kind):
     """The owner's view of a photo: ``thumb`` or ``original``."""
-    _owned(event_id)
+    owned_event(event_id)
     conn, store = get_db(), get_storage()
     photo = photos.get_event_photo(conn, event_id, photo_id)
     if kind == "thumb":
@@ -221,7 +198,7 @@ def photo_file(event_id, photo_id, kind):
 @login_required
 def qr(event_id):
     """The event's QR code, to print or download."""
-    ev = _owned(event_id)
+    ev = owned_event(event_id)
     return private(send_file(get_storage().path(keys.qr_key(event_id)), mimetype="image/png",
                              download_name=f"phopy-{ev['code']}.png",
                              as_attachment=bool(request.args.get("download"))), 0)

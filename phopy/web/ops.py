@@ -9,7 +9,8 @@ from pathlib import Path
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from phopy import metrics
-from phopy.data import get_database, get_db, listing
+from phopy.data import get_database, get_db
+from phopy.data import health as health_db
 from phopy.data import runners as runners_db
 from phopy.data.timeutil import unix_now
 from phopy.errors import N_
@@ -21,7 +22,7 @@ bp = Blueprint("ops", __name__)
 
 def check_database():
     """The database answers a query."""
-    listing.ping(get_db())
+    health_db.ping(get_db())
     return {"ok": True}
 
 

@@ -7,11 +7,11 @@ from flask import (Blueprint, current_app, redirect, render_template, request, s
 
 from phopy.data import get_db
 from phopy.errors import N_, NotFound, PhopyError
-from phopy.extensions import (get_engine_settings, get_link_signer, get_search_cache,
-                               get_selfie_analyzer, get_storage)
-from phopy.services import drive, events, links, overlays, photos, search
+from phopy.extensions import get_link_signer, get_storage
+from phopy.services import events, links, overlays, photos
 from phopy.web.headers import private
 from phopy.web.i18n import translate
+from phopy.web.results import read_uploads, run_search
 from phopy.web.security import limit_code_guesses, limit_searches
 
 bp = Blueprint("public", __name__)
@@ -45,38 +45,6 @@ def retry_after_headers(exc):
     if exc.status_code == 503:
         return {"Retry-After": str(current_app.config["SEARCH_RETRY_AFTER_SECONDS"])}
     return {}
-
-
-def photo_links(event_id, photo_id):
-    """Thumbnail, view and download URLs (signed) for one photo."""
-    token = links.sign_photo(get_link_signer(), event_id, photo_id)
-    return {"thumbnail_url": url_for("public.photo", token=token, kind="thumb"),
-            "view_url": url_for("public.photo", token=token, kind="view"),
-            "download_url": url_for("public.photo", token=token, kind="download")}
-
-
-def read_uploads(uploads):
-    """(filename, bytes) pairs of the uploaded files that were chosen."""
-    return [(f.filename, f.read()) for f in uploads if f and f.filename]
-
-
-def run_search(event, selfies):
-    """Run a selfie search on (filename, bytes) pairs; return (SearchResult, photo rows)."""
-    cfg = current_app.config
-    analyzer = get_selfie_analyzer()
-    with analyzer.slot():  # ServerBusy (503) at once when the search queue is full
-        result = search.search_event(get_db(), analyzer, get_search_cache(), event, selfies,
-                                     tolerance=get_engine_settings().tolerance,
-                                     max_bytes=cfg["MAX_PHOTO_BYTES"],
-                                     max_selfies=cfg["MAX_SELFIES"],
-                                     max_pixels=cfg["MAX_SELFIE_PIXELS"])
-    rows = []
-    for match in result.matches:
-        photo = match["photo"]
-        rows.append({"photo_id": photo["id"], "filename": photo["filename"],
-                     "distance": match["distance"], "width": photo["width"],
-                     "height": photo["height"], **photo_links(event["id"], photo["id"])})
-    return result, rows
 
 
 @bp.route("/e/<code>", methods=("GET", "POST"))
@@ -121,7 +89,7 @@ def photo(token, kind):
         return private(send_file(io.BytesIO(data), mimetype=mimetype, download_name=name,
                                  as_attachment=(kind == "download")
                                  or not mimetype.startswith("image/")), 0)
-    original = drive.original_bytes(conn, current_app.config, photo_row)
+    original = photos.original_bytes(conn, current_app.config, photo_row)
     if original is not None:  # DRIVE_KEEP_ORIGINALS=0: straight from Drive
         mimetype, name = photos.media_of_bytes(original, photo_row["filename"])
         return private(send_file(io.BytesIO(original), mimetype=mimetype, download_name=name,
@@ -152,6 +120,6 @@ def zip_download(code):
     store = get_storage()
     render = (lambda p: overlays.composite(store, p, event)) if event.get("banner_key") else None
     archive = links.write_zip(store, rows, tempfile.TemporaryFile(), render=render,
-                              fetch=lambda p: drive.original_bytes(conn, current_app.config, p))
+                              fetch=lambda p: photos.original_bytes(conn, current_app.config, p))
     return private(send_file(archive, mimetype="application/zip", as_attachment=True,
                              download_name=f"phopy-{event['code']}.zip"), 0)

@@ -42,8 +42,9 @@ def gapp(tmp_path, google):
 def grant_drive(app, google, photographer_id):
     """Run the real OAuth flow (PKCE, Basic auth) and store the Drive grant."""
     from phopy.data import get_database
-    from phopy.google import DRIVE_SCOPE, SIGN_IN_SCOPES, oauth
-    from phopy.services import google_accounts
+    from phopy.google import oauth
+    from phopy.google.settings import DRIVE_SCOPE, SIGN_IN_SCOPES
+    from phopy.google import accounts as google_accounts
     cfg = app.config
     redirect = cfg["PUBLIC_BASE_URL"] + "/auth/google/callback"
     scopes = SIGN_IN_SCOPES + [DRIVE_SCOPE]

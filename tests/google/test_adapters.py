@@ -3,7 +3,8 @@ import json
 
 import pytest
 
-from phopy.google import client_credentials, is_configured, tokens
+from phopy.google import tokens
+from phopy.google.settings import client_credentials, is_configured
 from phopy.google.drive import is_photo, parse_folder_ref
 
 FOLDER = "1AbC_dEf-123456789xyz"

@@ -8,7 +8,7 @@ from PIL import Image
 
 from phopy.data import get_database
 from phopy.jobs import schedule
-from phopy.services import drive
+from phopy.google import sync as drive
 from tests.google.conftest import grant_drive
 from tests.google.test_drive_sync import connect, last_result, link, photo_names
 
@@ -109,7 +109,7 @@ def test_revoked_token_pauses_syncs_and_keeps_photos(gapp, google, owner, event_
     assert photo_names(gapp, event["id"]) == names  # nothing indexed is lost
     # Scheduled syncs skip the paused link instead of hammering Google.
     conn = connect(gapp)
-    entry = next(e for e in schedule.PERIODIC if e.kind == "drive_sync_all")
+    entry = next(e for e in schedule.all_entries() if e.kind == "drive_sync_all")
     schedule.enqueue_periodic(conn, entry)
     conn.close()
     index_all(gapp)
@@ -174,7 +174,7 @@ def test_scheduled_sync_runs_while_the_event_is_open_only(gapp, google, owner, e
     from tests.conftest import index_all
     event, _summary, _task = link(gapp, google, owner, event_folder)
     index_all(gapp)
-    entry = next(e for e in schedule.PERIODIC if e.kind == "drive_sync_all")
+    entry = next(e for e in schedule.all_entries() if e.kind == "drive_sync_all")
 
     def scheduled_syncs():
         conn = connect(gapp)

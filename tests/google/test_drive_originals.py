@@ -9,7 +9,8 @@ import pytest
 from phopy import create_app
 from phopy.data import get_database
 from phopy.extensions import get_link_signer, get_storage
-from phopy.services import drive, google_accounts, links
+from phopy.services import links
+from phopy.google import sync as drive, accounts as google_accounts
 from tests.conftest import index_all, make_event, make_photographer, make_test_config
 from tests.fakes.google_fixture import FakeGoogle
 from tests.google.conftest import grant_drive

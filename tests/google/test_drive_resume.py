@@ -7,7 +7,7 @@ import pytest
 
 from phopy import create_app
 from phopy.data import get_database
-from phopy.services import drive, google_accounts
+from phopy.google import sync as drive, accounts as google_accounts
 from tests.conftest import make_event, make_photographer, make_test_config
 from tests.fakes.google_fixture import FakeGoogle
 from tests.google.conftest import grant_drive

@@ -3,16 +3,15 @@ import base64
 
 import pytest
 
-from phopy.services import drive
-from tests.conftest import file_upload, index_all
+from phopy.google import sync as drive
+from tests.conftest import ENGINE_NAMES, file_upload, index_all, use_engine
 from tests.google.test_drive_sync import connect, link
 
 
-@pytest.fixture
-def gface_app(gapp, engine, shared_pool):
-    gapp.extensions["phopy_engine"] = engine
-    gapp.extensions["phopy_test_pool"] = shared_pool
-    return gapp
+@pytest.fixture(params=ENGINE_NAMES)
+def gface_app(request, gapp, engine_for):
+    """The Google app under each face engine in turn (the end-to-end Drive search)."""
+    return use_engine(gapp, *engine_for(request.param))
 
 
 def search(app, event, selfie):

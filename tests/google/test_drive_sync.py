@@ -3,7 +3,7 @@ import base64
 
 from phopy.data import get_database
 from phopy.data import google as google_db
-from phopy.services import drive, google_accounts
+from phopy.google import sync as drive, accounts as google_accounts
 from tests.conftest import index_all, make_event
 
 

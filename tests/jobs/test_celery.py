@@ -144,9 +144,8 @@ def test_worker_killed_mid_event_then_another_indexes_every_photo_exactly_once(
 
 @pytest.fixture
 def flaky_kind():
-    registry.load_kinds()
     saved = dict(registry.JOBS)
-    registry.register("test_flaky", flaky, max_attempts=5)
+    registry.job("test_flaky", max_attempts=5)(flaky)
     yield
     registry.JOBS.clear()
     registry.JOBS.update(saved)

@@ -11,7 +11,7 @@ import pytest
 
 from phopy import create_app
 from phopy.data import get_database
-from phopy.services import indexing
+from phopy.jobs import tasks
 from tests.conftest import (add_files, database_url_for, login, make_event, make_photographer,
                             make_test_config)
 
@@ -74,7 +74,7 @@ def test_kill_9_during_indexing_then_restart_indexes_every_photo_once(tmp_path, 
     assert done_before < n_photos, "indexing finished before the kill; use more photos"
     task = conn.one("SELECT * FROM tasks WHERE kind = 'index'")
     assert task["status"] == "running"
-    assert indexing.task_json(task, stale_seconds=600)["resumable"] is True
+    assert tasks.task_json(task, stale_seconds=600)["resumable"] is True
 
     client = app.test_client()
     login(client)

@@ -16,7 +16,7 @@ def prune(names):
 def _poll_schedule(config, barrier, rounds):
     """A runner process: poll the schedule ``rounds`` times as the light lane does."""
     from phopy import create_app
-    from phopy.jobs import make_runner
+    from phopy.jobs.setup import make_runner
     app = create_app(config)
     runner = make_runner(app)
     barrier.wait(30)

@@ -77,3 +77,42 @@ def test_upgrade_interrupted_after_the_rename_finishes_on_next_start(tmp_path):
     raw.close()
     app = create_app(config)
     assert [r["id"] for r in db_rows(app, "SELECT id FROM tasks ORDER BY id")] == ["t1", "t2"]
+
+
+NEW_LAYOUT_BASE = Path(__file__).parent / "data" / "schema_7aced4e.sql"  # git show 7aced4e:…
+
+
+def test_a_queue_made_before_jobs_were_declared_in_place_still_runs(tmp_path, faces_dir):
+    """A database and task queue made by 7aced4e (jobs in ``jobs/kinds.py``) keep working:
+    every stored job and schedule name is still declared, and the queued tasks run."""
+    from phopy.jobs import registry, schedule
+    db_file = tmp_path / "data" / "phopy.db"
+    db_file.parent.mkdir(parents=True)
+    raw = sqlite3.connect(db_file)
+    raw.executescript(NEW_LAYOUT_BASE.read_text())
+    raw.execute("INSERT INTO photographers (email, password_hash, created_at) "
+                "VALUES ('old@example.com', 'x', '2026-01-01T00:00:00+00:00')")
+    raw.execute("INSERT INTO events (id, code, owner_id, name, created_at) "
+                "VALUES ('ev1', 'ABC123', 1, 'Old event', '2026-01-01T00:00:00+00:00')")
+    # The names 7aced4e stored: job kinds in tasks, entry names in schedule leases.
+    old_kinds = ["index", "prune_tasks", "drive_sync", "drive_sync_all", "line_event",
+                 "line_send", "line_intake", "line_auto_close", "purge_faces"]
+    raw.executemany("INSERT INTO tasks (id, event_id, kind, status, args, lock_key, "
+                    "max_attempts, created_at) VALUES (?, ?, ?, 'pending', ?, ?, 3, "
+                    "'2026-01-01T00:00:01+00:00')",
+                    [("p1", None, "prune_tasks", "{}", "schedule:prune-tasks"),
+                     ("p2", None, "purge_faces", "{}", "schedule:purge-faces"),
+                     ("p3", None, "line_auto_close", "{}", "schedule:line-auto-close")])
+    for name in ("prune-tasks", "drive-sync", "line-auto-close", "purge-faces"):
+        raw.execute("INSERT INTO schedule_leases (name, next_run_at) VALUES (?, 0)", (name,))
+    raw.commit()
+    raw.close()
+
+    app = create_app(make_test_config(tmp_path, DATABASE_URL=f"sqlite:///{db_file}"))
+    assert set(old_kinds) <= set(registry.kinds())
+    assert {e.name for e in schedule.all_entries()} >= {
+        r["name"] for r in db_rows(app, "SELECT name FROM schedule_leases")}
+    index_all(app)
+    rows = db_rows(app, "SELECT id, status, error FROM tasks ORDER BY id")
+    assert [(r["id"], r["status"]) for r in rows] == [
+        ("p1", "completed"), ("p2", "completed"), ("p3", "completed")], rows

@@ -4,7 +4,7 @@ import json
 import pytest
 
 from phopy import create_app
-from tests.conftest import make_test_config
+from tests.conftest import make_test_config, use_engine
 from tests.fakes import line_webhook as hooks
 from tests.fakes.line_server import FakeLineServer
 
@@ -28,15 +28,19 @@ def line_server():
 
 
 @pytest.fixture
-def line_app(tmp_path, line_server, engine, shared_pool):
-    """An app with LINE on, talking to the fake server, with the shared face engine."""
+def line_engine(request):
+    """The face engine the LINE app runs (parametrize indirectly to change it)."""
+    return getattr(request, "param", "dlib")
+
+
+@pytest.fixture
+def line_app(tmp_path, line_server, engine_for, line_engine):
+    """An app with LINE on, talking to the fake server, with a shared real face engine."""
     app = create_app(make_test_config(
         tmp_path, LINE_CHANNEL_SECRET=SECRET, LINE_CHANNEL_ACCESS_TOKEN="test-token",
         LINE_API_HOST=line_server.url, LINE_BOT_BASIC_ID="@phopy",
-        JOB_RETRY_BASE_SECONDS=0, JOB_RETRY_MAX_SECONDS=0))
-    app.extensions["phopy_engine"] = engine
-    app.extensions["phopy_test_pool"] = shared_pool
-    return app
+        JOB_RETRY_BASE_SECONDS=0, JOB_RETRY_MAX_SECONDS=0, FACE_ENGINE=line_engine))
+    return use_engine(app, *engine_for(line_engine))
 
 
 class Line:
@@ -62,7 +66,7 @@ class Line:
 
     def run_jobs(self, rounds=20):
         """Run queued tasks (retries included) until none is left."""
-        from phopy.jobs import make_runner
+        from phopy.jobs.setup import make_runner
         runner = make_runner(self.app)
         runner._pool_factory = lambda: self.app.extensions["phopy_test_pool"]
         runner._engine_factory = lambda: self.app.extensions["phopy_engine"]

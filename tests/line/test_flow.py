@@ -7,7 +7,8 @@ import zipfile
 
 import pytest
 
-from tests.conftest import db_rows, login, make_photographer
+from tests.conftest import ENGINE_NAMES, db_rows, login, make_photographer
+from tests.web.banner_helpers import assert_has_banner, banner_png
 from tests.fakes import line_webhook as hooks
 from tests.line.conftest import ATTENDEE, GROUP, OPERATOR, STRANGER
 
@@ -58,37 +59,6 @@ def send_group_photos(line, faces_dir, names, start=0):
     line.run_jobs()
 
 
-def banner_png():
-    """A 200x100 PNG: left half opaque red, right half fully transparent."""
-    from PIL import Image
-    img = Image.new("RGBA", (200, 100), (0, 0, 0, 0))
-    img.paste((255, 0, 0, 255), (0, 0, 100, 100))
-    out = io.BytesIO()
-    img.save(out, format="PNG")
-    return out.getvalue()
-
-
-def assert_has_banner(data, original_path):
-    """The download is the original with the banner at the bottom right (transparency kept)."""
-    from PIL import Image
-
-    from phopy.faces import open_image
-    got = Image.open(io.BytesIO(data)).convert("RGB")
-    original = open_image(original_path)
-    assert got.size == original.size
-    w = int(got.width * 0.3)
-    h = round(100 * w / 200)
-    margin = int(min(got.size) * 0.02)
-    y = got.height - margin - h // 2
-    red = got.getpixel((got.width - margin - int(w * 0.75), y))
-    assert red[0] > 200 and red[1] < 70 and red[2] < 70
-    clear_x = got.width - margin - int(w * 0.25)
-    seen, before = got.getpixel((clear_x, y)), original.getpixel((clear_x, y))
-    assert all(abs(a - b) < 40 for a, b in zip(seen, before))
-    top_left = got.getpixel((5, 5)), original.getpixel((5, 5))
-    assert all(abs(a - b) < 40 for a, b in zip(*top_left))
-
-
 def age_event(line, event_id, minutes):
     """Pretend the event's last photo came ``minutes`` ago (time passing)."""
     from phopy.data import get_database
@@ -125,7 +95,8 @@ def test_auto_close_speaks_the_starting_operators_language(line):
 
 
 @pytest.mark.slow
-def test_whole_flow_from_group_photos_to_the_gallery(line, faces_dir):
+@pytest.mark.parametrize("line_engine", ENGINE_NAMES, indirect=True)
+def test_whole_flow_from_group_photos_to_the_gallery(line, faces_dir, line_engine):
     event = set_up_group_event(line, web_account=True)
     saved = line.client.post(f"/dashboard/events/{event['id']}/banner", data={
         "banner": (io.BytesIO(banner_png()), "logo.png"), "banner_position": "bottom-right"},

@@ -8,7 +8,7 @@ from tests.web.api_helpers import bearer, make_key
 
 
 def start_runner(app):
-    from phopy.jobs import make_runner
+    from phopy.jobs.setup import make_runner
     runner = make_runner(app)
     runner.poll_seconds = 0.1
     runner.start()

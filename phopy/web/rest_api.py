@@ -6,19 +6,18 @@ Each view's docstring ends with its OpenAPI operation in YAML (after ``---``);
 from flask import Blueprint, current_app, g, jsonify, request, url_for
 
 from phopy.data import get_db
-from phopy.data import listing
+from phopy.data import events as events_db
 from phopy.data import photos as photos_db
 from phopy.errors import N_, NotFound, ValidationError
 from phopy.extensions import get_search_cache, get_storage
-from phopy.services import analytics, events, indexing, photos
-from phopy.sources import UploadSource
-from phopy.web.api import search_json
+from phopy.jobs import tasks
+from phopy.services import analytics, events, indexing, photos, uploads
 from phopy.web.apiauth import (auth_required, authenticate, json_object, keyed_limit,
                                page_args, paged)
-from phopy.web.dashboard import added_message
-from phopy.web.i18n import translate
-from phopy.web.public import photo_links, read_uploads, run_search
+from phopy.web.owner import owned_event
+from phopy.web.results import photo_links, read_uploads, run_search, search_json
 from phopy.web.security import csrf, limiter, search_limit
+from phopy.web.uploads import added_message, request_files, upload_json
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api")
 csrf.exempt(bp)  # keys need no CSRF; session writes are checked in auth_required
@@ -27,10 +26,6 @@ bp.before_request(authenticate)
 
 def _stale():
     return current_app.config["TASK_STALE_SECONDS"]
-
-
-def _owned(event_id):
-    return events.get_owned_event(get_db(), event_id, g.photographer["id"])
 
 
 def event_json(event):
@@ -73,9 +68,9 @@ def list_events():
     """
     page, per_page, offset = page_args()
     conn, owner = get_db(), g.photographer["id"]
-    rows = listing.page_owner_events(conn, owner, per_page, offset)
+    rows = events_db.page_owner_events(conn, owner, per_page, offset)
     return jsonify(paged([event_json(e) for e in rows], page, per_page,
-                         listing.count_owner_events(conn, owner)))
+                         events_db.count_owner_events(conn, owner)))
 
 
 @bp.route("/events", methods=("POST",))
@@ -125,7 +120,7 @@ def get_event(event_id):
         '401': {$ref: '#/components/responses/Error'}
         '404': {$ref: '#/components/responses/Error'}
     """
-    return jsonify(event_json(_owned(event_id)))
+    return jsonify(event_json(owned_event(event_id)))
 
 
 @bp.route("/events/<event_id>", methods=("PATCH",))
@@ -146,7 +141,7 @@ def update_event(event_id):
         '401': {$ref: '#/components/responses/Error'}
         '404': {$ref: '#/components/responses/Error'}
     """
-    _owned(event_id)
+    owned_event(event_id)
     fields = events.check_event_fields(json_object(), partial=True)
     return jsonify(event_json(events.update_event(get_db(), event_id, g.photographer["id"],
                                                   fields)))
@@ -196,23 +191,14 @@ def upload_photos(event_id):
         '413': {$ref: '#/components/responses/Error'}
         '415': {$ref: '#/components/responses/Error'}
     """
-    conn = get_db()
-    event = _owned(event_id)
-    files = [(f.filename, f.read()) for f in request.files.getlist("photos") if f.filename]
+    event = owned_event(event_id)
+    files = request_files("photos", current_app.config["MAX_PHOTO_BYTES"])
     if not files:
         raise ValidationError(N_("Please choose at least one photo."), field="photos")
-    summary = photos.import_items(conn, get_storage(), event_id, UploadSource(files).items(),
-                                  max_bytes=current_app.config["MAX_PHOTO_BYTES"],
-                                  thumb_side=current_app.config["THUMBNAIL_MAX_SIDE"])
-    task = None
-    if summary.added and event["auto_index"] and current_app.config["AUTO_INDEX"]:
-        task = indexing.enqueue_indexing(conn, event_id)
-    body = summary.as_dict()
-    body["rejected"] = [dict(r, error=translate(r["error"])) for r in summary.rejected]
-    body["task"] = indexing.task_json(task, _stale()) if task else None
-    status = 200
-    if not summary.added and not summary.duplicates and summary.rejected:
-        status = 413 if summary.rejected[0]["code"] == "file_too_large" else 415
+    outcome = uploads.add_uploads(get_db(), get_storage(), event, files, current_app.config)
+    summary, status = outcome.summary, outcome.status
+    body = upload_json(outcome)
+    body["task"] = tasks.task_json(outcome.task, _stale()) if outcome.task else None
     body["error"] = None if status == 200 else summary.rejected[0]["code"]
     body["message"] = (added_message(len(summary.added)) if status == 200
                        else body["rejected"][0]["error"])
@@ -241,7 +227,7 @@ def list_photos(event_id):
         '401': {$ref: '#/components/responses/Error'}
         '404': {$ref: '#/components/responses/Error'}
     """
-    _owned(event_id)
+    owned_event(event_id)
     page, per_page, offset = page_args(50)
     conn = get_db()
     rows = photos.list_event_photos(conn, event_id, limit=per_page, offset=offset)
@@ -263,8 +249,8 @@ def start_indexing(event_id):
         '401': {$ref: '#/components/responses/Error'}
         '404': {$ref: '#/components/responses/Error'}
     """
-    _owned(event_id)
-    return jsonify(indexing.task_json(indexing.enqueue_indexing(get_db(), event_id),
+    owned_event(event_id)
+    return jsonify(tasks.task_json(indexing.enqueue_indexing(get_db(), event_id),
                                       _stale())), 202
 
 
@@ -282,12 +268,12 @@ def get_task(task_id):
         '401': {$ref: '#/components/responses/Error'}
         '404': {$ref: '#/components/responses/Error'}
     """
-    task = indexing.get_task(get_db(), task_id)
+    task = tasks.get_task(get_db(), task_id)
     try:
-        _owned(task["event_id"])
+        owned_event(task["event_id"])
     except NotFound:
         raise NotFound(N_("This task does not exist."))
-    return jsonify(indexing.task_json(task, _stale()))
+    return jsonify(tasks.task_json(task, _stale()))
 
 
 @bp.route("/events/<event_id>/analytics", methods=("GET",))
@@ -304,7 +290,7 @@ def event_analytics(event_id):
         '401': {$ref: '#/components/responses/Error'}
         '404': {$ref: '#/components/responses/Error'}
     """
-    _owned(event_id)
+    owned_event(event_id)
     return jsonify(analytics.event_analytics(get_db(), event_id))
 
 

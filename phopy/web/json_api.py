@@ -3,9 +3,11 @@ from flask import Blueprint, current_app, g, jsonify, request
 from flask_babel import gettext as _
 
 from phopy.data import get_db
+from phopy.jobs import tasks
 from phopy.services import events, indexing
 from phopy.web.auth import login_required
-from phopy.web.public import read_uploads, run_search
+from phopy.web.owner import owned_event
+from phopy.web.results import read_uploads, run_search, search_json
 from phopy.web.security import csrf, limit_searches
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -13,18 +15,6 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 def _stale():
     return current_app.config["TASK_STALE_SECONDS"]
-
-
-def search_json(result, rows):
-    """The search answer as the API and CLI return it."""
-    return {"event_id": result.event_id,
-            "photos": [{k: r[k] for k in ("photo_id", "filename", "distance", "thumbnail_url",
-                                          "download_url")} for r in rows],
-            "faces_in_selfies": result.faces_in_selfies,
-            "indexed_photos": result.indexed_photos,
-            "total_photos": result.total_photos,
-            "indexing_complete": result.indexing_complete,
-            "notices": result.notices}
 
 
 @bp.route("/events/<event_id>/search", methods=("POST",))
@@ -38,7 +28,7 @@ def search(event_id):
 
 
 def _owned_task(task_id):
-    task = indexing.get_task(get_db(), task_id)
+    task = tasks.get_task(get_db(), task_id)
     events.get_owned_event(get_db(), task["event_id"], g.photographer["id"])
     return task
 
@@ -47,23 +37,23 @@ def _owned_task(task_id):
 @login_required
 def task(task_id):
     """One task's progress."""
-    return jsonify(indexing.task_json(_owned_task(task_id), _stale()))
+    return jsonify(tasks.task_json(_owned_task(task_id), _stale()))
 
 
 @bp.route("/event/<event_id>/task")
 @login_required
 def event_task(event_id):
     """The event's latest task (404 when it never had one)."""
-    events.get_owned_event(get_db(), event_id, g.photographer["id"])
-    latest = indexing.latest_task(get_db(), event_id)
+    owned_event(event_id)
+    latest = tasks.latest_task(get_db(), event_id)
     if latest is None:
         return jsonify({"error": "not_found", "message": _("This event has no task yet.")}), 404
-    return jsonify(indexing.task_json(latest, _stale()))
+    return jsonify(tasks.task_json(latest, _stale()))
 
 
 @bp.route("/event/<event_id>/checkpoint/status")
 @login_required
 def checkpoint_status(event_id):
     """How many photos are scanned, without faces or unreadable, and what is left."""
-    events.get_owned_event(get_db(), event_id, g.photographer["id"])
+    owned_event(event_id)
     return jsonify(indexing.checkpoint_status(get_db(), event_id))

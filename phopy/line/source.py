@@ -3,7 +3,7 @@ from phopy.sources.base import PhotoSource
 
 
 class LineMessageSource(PhotoSource):
-    """LINE image messages; ``api`` is a :class:`phopy.line.api.LineApi`."""
+    """LINE image messages; ``api`` is a :class:`phopy.line.client.LineApi`."""
 
     name = "line"
 

@@ -61,9 +61,14 @@ def test_retention_can_be_set_per_event_on_the_dashboard(app, client):
 
 
 def test_purge_runs_as_a_scheduled_job():
-    from phopy.jobs.schedule import PERIODIC
-    entries = {p.name: p for p in PERIODIC}
+    import phopy.line.intake  # noqa: F401  (declares line-auto-close)
+    import phopy.services.retention  # noqa: F401  (declares purge-faces)
+    from phopy.jobs.schedule import all_entries
+    entries = {p.name: p for p in all_entries()}
     assert entries["purge-faces"].kind == "purge_faces"
+    line_on = {"LINE_CHANNEL_SECRET": "s", "LINE_CHANNEL_ACCESS_TOKEN": "t"}
+    assert entries["line-auto-close"].interval({**line_on, "LINE_AUTO_CLOSE_MINUTES": 60}) == 300
+    # "Is LINE on?" has one answer: a token without its secret is not LINE set up.
     assert entries["line-auto-close"].interval({"LINE_CHANNEL_ACCESS_TOKEN": "t",
-                                                "LINE_AUTO_CLOSE_MINUTES": 60}) == 300
+                                                "LINE_AUTO_CLOSE_MINUTES": 60}) == 0
     assert entries["line-auto-close"].interval({}) == 0

@@ -12,26 +12,25 @@ import logging
 
 from phopy.data import events as events_db
 from phopy.data import line as line_db
-from phopy.line import messages
-from phopy.services import indexing, line_attendees, line_gallery, line_operators, photos
-from phopy.services.line_outbox import queue_message
+from phopy.jobs.registry import job
+from phopy.jobs.schedule import periodic
+from phopy.line import attendees, gallery_links, messages, operators
+from phopy.line.client import ContentGone, LineApi
+from phopy.line.outbox import queue_message
+from phopy.line.settings import is_enabled
+from phopy.line.source import LineMessageSource
+from phopy.services import indexing, photos
 from phopy.services.retention import retention_days
 
 log = logging.getLogger(__name__)
 
 
-def _api(config):
-    from phopy.line.api import LineApi
-    return LineApi.from_config(config)
-
-
+@job("line_intake", needs_pool=True, max_attempts=5)
 def intake_image(ctx, event_id, group_id, message_id):
     """Job ``line_intake``: store, index and match one image sent in the group."""
-    from phopy.line.api import ContentGone
-    from phopy.sources.line import LineMessageSource
     conn, config = ctx.conn, ctx.config
     if line_db.get_image(conn, message_id) is None:
-        source = LineMessageSource(_api(config), [message_id])
+        source = LineMessageSource(LineApi.from_config(config), [message_id])
         try:
             summary = photos.import_items(
                 conn, ctx.storage, event_id, source.items(),
@@ -51,21 +50,23 @@ def intake_image(ctx, event_id, group_id, message_id):
         if not photo_ids:
             return {"status": "skipped", "rejected": summary.rejected}
     indexed = indexing.index_event(ctx, event_id)
-    found = match_event(conn, config, event_id, ctx.engine.settings.tolerance)
+    found = match_event(conn, ctx.search, event_id)
     return {"status": "stored", "faces": indexed["faces"], "participants_found": found}
 
 
-def match_event(conn, config, event_id, tolerance):
+def match_event(conn, search, event_id):
     """Match every participant with a selfie; push "found you" once each. Returns how
     many were found for the first time."""
     event = events_db.get(conn, event_id)
     if not event or event.get("faces_purged_at"):
         return 0
     first_found = 0
-    for person in line_attendees.participants_to_match(conn, event_id):
+    for person in attendees.participants_to_match(conn, event_id):
+        face = attendees.usable_face(person, search[1])
+        if face is None:
+            continue
         with conn.transaction():
-            _new, first = line_attendees.match_user(conn, event_id, person["user_id"],
-                                                    person["face_encoding"], tolerance)
+            _new, first = attendees.match_user(conn, search, event_id, person["user_id"], face)
             if first:
                 first_found += 1
                 queue_message(conn, person["user_id"],
@@ -82,33 +83,34 @@ def close_and_summarize(conn, config, event_id, reply_token=None, lang=None):
     on its own, in the language of the operator who started it.
     """
     with conn.transaction():
-        if not line_operators.close_event(conn, event_id):
+        if not operators.close_event(conn, event_id):
             return False
         event = events_db.get(conn, event_id)
-        group = line_operators.event_group(conn, event_id)
+        group = operators.event_group(conn, event_id)
         if lang is None and group["started_by"]:
-            lang = (line_operators.get_user(conn, group["started_by"]) or {}).get("language")
-        counts = line_operators.event_counts(conn, event_id)
+            lang = (operators.get_user(conn, group["started_by"]) or {}).get("language")
+        counts = operators.event_counts(conn, event_id)
         queue_message(conn, group["group_id"], messages.group_summary(
             lang, event, counts["photos"], counts["people"], config["LINE_BOT_BASIC_ID"]),
             reply_token=reply_token, purpose="group_summary")
-        for person in line_attendees.participants(conn, event_id):
-            photo_ids = line_attendees.matched_photo_ids(conn, event_id, person["user_id"])
-            if photo_ids and line_attendees.mark_summary_sent(conn, event_id,
+        for person in attendees.participants(conn, event_id):
+            photo_ids = attendees.matched_photo_ids(conn, event_id, person["user_id"])
+            if photo_ids and attendees.mark_summary_sent(conn, event_id,
                                                               person["user_id"]):
-                url = line_gallery.gallery_url(config, event_id, person["user_id"])
+                url = gallery_links.gallery_url(config, event_id, person["user_id"])
                 queue_message(conn, person["user_id"], messages.photos_found_flex(
                     person["language"], event, len(photo_ids), url), purpose="summary")
     log.info("LINE event %s closed", event_id)
     return True
 
 
+@job("line_auto_close", max_attempts=3)
 def auto_close(ctx):
     """Job ``line_auto_close``: close group events idle for LINE_AUTO_CLOSE_MINUTES."""
     minutes = float(ctx.config.get("LINE_AUTO_CLOSE_MINUTES") or 0)
     if minutes <= 0:
         return {"closed": []}
-    closed = [event_id for event_id in line_operators.idle_events(ctx.conn, minutes * 60)
+    closed = [event_id for event_id in operators.idle_events(ctx.conn, minutes * 60)
               if close_and_summarize(ctx.conn, ctx.config, event_id)]
     return {"closed": closed}
 
@@ -116,3 +118,9 @@ def auto_close(ctx):
 def notice_days(conn, config, event_id):
     """Days the event's face data is kept after it closes (for the bot's notice)."""
     return retention_days(events_db.get(conn, event_id), config.get("FACE_RETENTION_DAYS", 7))
+
+
+# Close LINE group events idle for LINE_AUTO_CLOSE_MINUTES (only with LINE set up).
+periodic("line-auto-close", "line_auto_close",
+         lambda cfg: 300 if is_enabled(cfg)
+         and float(cfg.get("LINE_AUTO_CLOSE_MINUTES") or 0) > 0 else 0)

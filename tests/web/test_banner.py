@@ -2,7 +2,7 @@
 import io
 
 from tests.conftest import add_files, db_rows, login, make_event, make_photographer
-from tests.line.test_flow import assert_has_banner, banner_png
+from tests.web.banner_helpers import assert_has_banner, banner_png
 
 
 def signed_download(app, event_id, photo_id):

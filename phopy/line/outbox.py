@@ -12,13 +12,15 @@ import logging
 import uuid
 
 from phopy.data import line as line_db
+from phopy.jobs.queue import enqueue
+from phopy.jobs.registry import job
+from phopy.line.client import AlreadyAccepted, LineApi, ReplyRefused
 
 log = logging.getLogger(__name__)
 
 
 def queue_message(conn, to_id, messages, *, reply_token=None, purpose=None):
     """Record messages for ``to_id`` and queue their sending; return the outbox id."""
-    from phopy.jobs.queue import enqueue
     if not messages:
         return None
     with conn.transaction():
@@ -28,11 +30,11 @@ def queue_message(conn, to_id, messages, *, reply_token=None, purpose=None):
     return outbox_id
 
 
+@job("line_send", max_attempts=8)
 def send_message(ctx, outbox_id):
     """Job ``line_send``: deliver one outbox row (reply when possible, else push)."""
     from linebot.v3.messaging import ApiException
 
-    from phopy.line.api import AlreadyAccepted, LineApi, ReplyRefused
     conn = ctx.conn
     row = line_db.get_outbox(conn, outbox_id)
     if row is None or row["status"] != "pending":

@@ -15,10 +15,18 @@ from concurrent.futures import ThreadPoolExecutor
 from phopy.data import events as events_db
 from phopy.data import google as google_db
 from phopy.data import photos as photos_db
-from phopy.errors import N_, FileTooLarge, PhopyError, UnsupportedFile, ValidationError
+from phopy.data import tasks as tasks_db
+from phopy.errors import (N_, FileTooLarge, ImageDecodeError, PhopyError, UnsupportedFile,
+                          ValidationError)
+from phopy.faces.images import make_thumbnail, open_image
+from phopy.google import accounts
 from phopy.google.drive import FOLDER_MIME, DriveAccessError, DriveFileError, parse_folder_ref
-from phopy.services import google_accounts, indexing, photos
-from phopy.sources.drive import DriveSource
+from phopy.google.settings import drive_enabled
+from phopy.google.source import DriveSource
+from phopy.jobs.queue import enqueue
+from phopy.jobs.registry import job
+from phopy.jobs.schedule import periodic
+from phopy.services import indexing, photos
 
 log = logging.getLogger(__name__)
 INDEX_EVERY = 8  # queue indexing each time this many new photos have landed
@@ -99,8 +107,8 @@ def check_folder(client, folder_id, include_subfolders=True):
 def client_for_link(conn, config, link):
     """The Drive client a link syncs with."""
     if link["mode"] == "public":
-        return google_accounts.public_client(config)
-    return google_accounts.drive_client(conn, config, link["photographer_id"])
+        return accounts.public_client(config)
+    return accounts.drive_client(conn, config, link["photographer_id"])
 
 
 def link_folder(conn, config, client, event_id, photographer_id, folder_id,
@@ -124,14 +132,12 @@ def unlink_folder(conn, event_id):
 
 def enqueue_sync(conn, event_id, manual=False):
     """Queue a sync of the event's folder (reusing a queued one)."""
-    from phopy.jobs.queue import enqueue
     return enqueue(conn, "drive_sync", {"event_id": event_id, "manual": bool(manual)},
                    event_id=event_id, lock_key=f"drive:{event_id}", reuse_pending=True)
 
 
 def latest_sync(conn, event_id):
     """The event's latest Drive sync task, or None."""
-    from phopy.data import tasks as tasks_db
     return tasks_db.latest_for_event(conn, event_id, kind="drive_sync")
 
 
@@ -147,6 +153,7 @@ def link_status(conn, event_id):
     return out
 
 
+@job("drive_sync_all", max_attempts=1)
 def sync_all(ctx):
     """Job ``drive_sync_all`` (periodic): queue a sync of every active link."""
     links = google_db.active_links(ctx.conn)
@@ -155,6 +162,7 @@ def sync_all(ctx):
     return {"queued": len(links)}
 
 
+@job("drive_sync", max_attempts=4)
 def sync_event(ctx, event_id, manual=False):
     """Job ``drive_sync``: bring the event up to date with its Drive folder."""
     conn = ctx.conn
@@ -307,8 +315,6 @@ DISPLAY_MAX_SIDE = 2400  # what the face engine scans at by default (FACE_DETECT
 
 def _keep_display_copy(storage, photo, data):
     """DRIVE_KEEP_ORIGINALS=0: keep a display-size JPEG in place of the original."""
-    from phopy.errors import ImageDecodeError
-    from phopy.faces.images import make_thumbnail, open_image
     try:
         copy = make_thumbnail(open_image(data, max_side=DISPLAY_MAX_SIDE), DISPLAY_MAX_SIDE, 90)
     except ImageDecodeError:
@@ -317,6 +323,7 @@ def _keep_display_copy(storage, photo, data):
         storage.save(photo["storage_key"], copy)
 
 
+@photos.fetches_originals
 def original_bytes(conn, config, photo):
     """A Drive photo's original, fetched from Drive when originals are not kept; else None.
 
@@ -333,3 +340,8 @@ def original_bytes(conn, config, photo):
     except (DriveAccessError, DriveFileError, PhopyError) as exc:
         log.warning("original of photo %s not fetched from Drive: %s", photo["id"], exc)
         return None
+
+
+periodic("drive-sync", "drive_sync_all",
+         lambda cfg: 60 * float(cfg.get("DRIVE_SYNC_MINUTES", 5) or 0)
+         if drive_enabled(cfg) else 0)

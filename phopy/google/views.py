@@ -1,6 +1,6 @@
 """Sign in with Google, connect Google Drive, pick a folder, sync it.
 
-Views validate input, call ``phopy.google.oauth`` / ``phopy.services.drive``
+Views validate input, call ``phopy.google.oauth`` / ``phopy.google.sync``
 and render. The OAuth ``state`` and PKCE ``code_verifier`` live in the session
 between the redirect and the callback. Without Google credentials in the
 settings every route here answers 404 and the buttons are hidden.
@@ -13,22 +13,25 @@ from flask_babel import gettext as _
 
 from phopy.data import get_db
 from phopy.errors import PhopyError
-from phopy.google import DRIVE_SCOPE, SIGN_IN_SCOPES, is_configured, oauth
+from phopy.google import accounts, oauth, sync
 from phopy.google.drive import DriveAccessError
-from phopy.services import drive, events, google_accounts, indexing
+from phopy.google.settings import DRIVE_SCOPE, SIGN_IN_SCOPES, is_configured
+from phopy.jobs import tasks
+from phopy.services import indexing
 from phopy.web.auth import login_required, start_session
-from phopy.web.redirects import safe_redirect
 from phopy.web.i18n import translate
+from phopy.web.owner import owned_event, task_started
+from phopy.web.redirects import safe_redirect
 
 log = logging.getLogger(__name__)
-bp = Blueprint("google", __name__)
+bp = Blueprint("google", __name__, template_folder="templates")
 
 
 @bp.app_context_processor
 def google_globals():
     """``google_enabled`` and ``drive_status(event_id)`` for templates."""
     def drive_status(event_id):
-        return drive.link_status(get_db(), event_id) if google_enabled else None
+        return sync.link_status(get_db(), event_id) if google_enabled else None
     google_enabled = is_configured(current_app.config)
     return {"google_enabled": google_enabled, "drive_status": drive_status,
             "drive_message": lambda status: translate(status["message"]) if status and
@@ -65,7 +68,7 @@ def login():
 @login_required
 def connect(event_id):
     """Incremental authorization: ask for Drive (read-only, offline) only now."""
-    _owned(event_id)
+    owned_event(event_id)
     return _begin("drive", SIGN_IN_SCOPES + [DRIVE_SCOPE], offline=True, event_id=event_id)
 
 
@@ -84,10 +87,10 @@ def callback():
                              _redirect_uri() + "?" + request.query_string.decode())
         info = oauth.userinfo(config, token["access_token"])
         if pending["purpose"] == "drive" and g.photographer:
-            google_accounts.save_drive_grant(conn, config, g.photographer["id"], token, info)
+            accounts.save_drive_grant(conn, config, g.photographer["id"], token, info)
             flash(_("Google Drive is connected."), "success")
             return redirect(url_for("google.picker", event_id=pending["event_id"]))
-        user = google_accounts.sign_in_with_google(conn, info)
+        user = accounts.sign_in_with_google(conn, info)
     except oauth.OAuthError:
         flash(_("Google sign-in failed. Please try again."), "error")
         return redirect(url_for("auth.login"))
@@ -102,35 +105,31 @@ def callback():
 @login_required
 def disconnect():
     """Revoke and delete the Drive grant; linked events pause."""
-    google_accounts.disconnect_drive(get_db(), current_app.config, g.photographer["id"])
+    accounts.disconnect_drive(get_db(), current_app.config, g.photographer["id"])
     flash(_("Google Drive is disconnected."), "success")
     return safe_redirect(request.form.get("next"), url_for("dashboard.index"))
-
-
-def _owned(event_id):
-    return events.get_owned_event(get_db(), event_id, g.photographer["id"])
 
 
 def _client(public=False):
     conn, config = get_db(), current_app.config
     if public:
-        return google_accounts.public_client(config)
+        return accounts.public_client(config)
     try:
-        return google_accounts.drive_client(conn, config, g.photographer["id"])
+        return accounts.drive_client(conn, config, g.photographer["id"])
     except DriveAccessError as exc:
-        raise drive.DriveLinkError(drive.access_message(exc.reason), reason=exc.reason) from exc
+        raise sync.DriveLinkError(sync.access_message(exc.reason), reason=exc.reason) from exc
 
 
 @bp.route("/dashboard/events/<event_id>/drive")
 @login_required
 def picker(event_id):
     """Browse My Drive and shared drives (folders only, paged), or paste a link."""
-    ev = _owned(event_id)
-    connected = google_accounts.has_drive(get_db(), g.photographer["id"])
+    ev = owned_event(event_id)
+    connected = accounts.has_drive(get_db(), g.photographer["id"])
     listing, error = None, None
     if connected:
         try:
-            listing = drive.browse(_client(), request.args.get("parent") or "root",
+            listing = sync.browse(_client(), request.args.get("parent") or "root",
                                    request.args.get("page") or None)
         except PhopyError as exc:
             error = translate(exc.message)
@@ -141,7 +140,7 @@ def picker(event_id):
 
 def _folder_args(source):
     public = source.get("public") == "1"
-    folder_id = drive.folder_id_from(source.get("folder"))
+    folder_id = sync.folder_id_from(source.get("folder"))
     return folder_id, source.get("subfolders", "1") == "1", public
 
 
@@ -149,11 +148,11 @@ def _folder_args(source):
 @login_required
 def check(event_id):
     """Before linking: is it a folder we may read, and what is in it?"""
-    ev = _owned(event_id)
+    ev = owned_event(event_id)
     summary, error = None, None
     try:
         folder_id, subfolders, public = _folder_args(request.args)
-        summary = drive.check_folder(_client(public), folder_id, subfolders)
+        summary = sync.check_folder(_client(public), folder_id, subfolders)
     except PhopyError as exc:
         error, public = translate(exc.message), request.args.get("public") == "1"
     return render_template("google/check.html", event=ev, summary=summary, error=error,
@@ -164,11 +163,11 @@ def check(event_id):
 @login_required
 def link(event_id):
     """Link the folder and start importing."""
-    _owned(event_id)
+    owned_event(event_id)
     conn, config = get_db(), current_app.config
     try:
         folder_id, subfolders, public = _folder_args(request.form)
-        drive.link_folder(conn, config, _client(public), event_id, g.photographer["id"],
+        sync.link_folder(conn, config, _client(public), event_id, g.photographer["id"],
                           folder_id, subfolders, "public" if public else "oauth")
     except PhopyError as exc:
         flash(translate(exc.message), "error")
@@ -181,20 +180,17 @@ def link(event_id):
 @login_required
 def sync_now(event_id):
     """Sync now (also after a reconnect)."""
-    _owned(event_id)
-    task = drive.enqueue_sync(get_db(), event_id, manual=True)
-    if request.accept_mimetypes.best == "application/json":
-        return jsonify({"task_id": task["id"]}), 202
-    flash(_("Syncing with Google Drive."), "success")
-    return redirect(url_for("dashboard.event", event_id=event_id))
+    owned_event(event_id)
+    return task_started(sync.enqueue_sync(get_db(), event_id, manual=True),
+                        _("Syncing with Google Drive."), event_id)
 
 
 @bp.route("/dashboard/events/<event_id>/drive/unlink", methods=("POST",))
 @login_required
 def unlink(event_id):
     """Stop feeding the event from Drive; its photos stay."""
-    _owned(event_id)
-    drive.unlink_folder(get_db(), event_id)
+    owned_event(event_id)
+    sync.unlink_folder(get_db(), event_id)
     flash(_("The Drive folder is no longer linked. Its photos stay in the event."), "success")
     return redirect(url_for("dashboard.event", event_id=event_id))
 
@@ -203,14 +199,14 @@ def unlink(event_id):
 @login_required
 def status(event_id):
     """JSON: the link, the latest sync task and the latest indexing task."""
-    _owned(event_id)
+    owned_event(event_id)
     conn, stale = get_db(), current_app.config["TASK_STALE_SECONDS"]
-    link_ = drive.link_status(conn, event_id)
-    sync_task, index_task = drive.latest_sync(conn, event_id), indexing.latest_task(conn, event_id)
+    link_ = sync.link_status(conn, event_id)
+    sync_task, index_task = sync.latest_sync(conn, event_id), tasks.latest_task(conn, event_id)
     if link_ and link_.get("message"):
         link_["message"] = translate(link_["message"])
     return jsonify({
         "link": link_,
-        "sync": indexing.task_json(sync_task, stale) if sync_task else None,
-        "index": indexing.task_json(index_task, stale) if index_task else None,
+        "sync": tasks.task_json(sync_task, stale) if sync_task else None,
+        "index": tasks.task_json(index_task, stale) if index_task else None,
         "checkpoint": indexing.checkpoint_status(conn, event_id)})

@@ -1,22 +1,25 @@
 """LINE attendees: selfies, joining events, matching, deleting their data.
 
-A selfie's largest face is encoded and kept; the image is never stored.
-Matching uses the same face index and matcher as the web search, and records
-what it found (``line_matches``) so the gallery outlives the face data.
+A selfie's largest face is encoded and kept with the engine that made it; the
+image is never stored. Matching goes through the same search as the web
+(``phopy.services.search.match_encodings``: the process's search cache, the
+running engine's faces and tolerance), and records what it found
+(``line_matches``) so the gallery outlives the face data. A selfie another
+engine made (the deployment switched ``FACE_ENGINE``) is not compared with
+anything: the attendee is asked for a new one.
 """
 import logging
 
 from phopy.data import events as events_db
 from phopy.data import line as line_db
 from phopy.errors import N_, NoFaceFound, PhopyError
-from phopy.faces import match_photos
+from phopy.faces.engine import engine_key
 from phopy.faces.search import decode_encoding, encode_encoding
+from phopy.faces.settings import PROFILES
 from phopy.services.events import normalize_code
-from phopy.services.photos import check_image_bytes
-from phopy.services.search import SearchCache
+from phopy.services.search import check_selfie, match_encodings
 
 log = logging.getLogger(__name__)
-_cache = SearchCache()
 # A second face at least this share of the largest one's area makes a selfie ambiguous.
 AMBIGUOUS_FACE_SHARE = 0.4
 
@@ -28,20 +31,50 @@ class SeveralFaces(PhopyError):
     code = "several_faces"
 
 
-def save_selfie(conn, engine, user_id, data, max_bytes):
+def engine_label(settings):
+    """How a selfie's engine is stored: "engine:model version"."""
+    return ":".join(engine_key(settings))
+
+
+def save_selfie(conn, engine, user_id, data, max_bytes, max_pixels):
     """Encode the selfie's largest face and keep it (replacing the old one).
 
-    Raises NoFaceFound, or SeveralFaces when another face is about as large.
+    Its size and declared pixels are checked before it is decoded, as every
+    selfie's are. Raises NoFaceFound, or SeveralFaces when another face is
+    about as large.
     """
-    check_image_bytes(data, max_bytes, "selfie")
+    check_selfie(data, max_bytes, max_pixels)
     faces = engine.analyze_selfie(data)
     if not faces:
         raise NoFaceFound(N_("No face found in the selfie."))
     if len(faces) > 1 and faces[1].area >= AMBIGUOUS_FACE_SHARE * faces[0].area:
         raise SeveralFaces(N_("Several faces in the selfie."), faces=len(faces))
     with conn.transaction():
-        line_db.set_face(conn, user_id, encode_encoding(faces[0].encoding))
+        line_db.set_face(conn, user_id, encode_encoding(faces[0].encoding,
+                                                        engine.settings.profile.size),
+                         engine_label(engine.settings))
     return len(faces)
+
+
+def usable_face(person, settings):
+    """The stored selfie encoding when the running engine made it, else None.
+
+    Selfies stored before engines were recorded carry no label: the only
+    engines of that time had 128 (dlib) or 512 (MobileFaceNet) values.
+    """
+    blob = person and person.get("face_encoding")
+    if blob is None:
+        return None
+    blob = bytes(blob)
+    label = person.get("face_engine")
+    if label is None:
+        size = len(blob) // 4
+        label = next((f"{name}:" for name, profile in PROFILES.items()
+                      if name in ("dlib", "mobilefacenet") and profile.size == size), None)
+        if label is None or not engine_label(settings).startswith(label):
+            return None
+        return blob
+    return blob if label == engine_label(settings) else None
 
 
 def find_event(conn, code):
@@ -55,14 +88,16 @@ def join_event(conn, event, user_id):
         return line_db.add_participant(conn, event["id"], user_id)
 
 
-def match_user(conn, event_id, user_id, blob, tolerance):
+def match_user(conn, search, event_id, user_id, blob):
     """Record the photos of the event the user is in; return (new_matches, first_time).
 
-    ``first_time`` is True exactly once per user and event: when they are
-    first found (the caller sends "found you" in the same transaction).
+    ``search`` is ``(cache, settings)``: the process's search cache and the running
+    engine's settings. ``first_time`` is True exactly once per user and event:
+    when they are first found (the caller sends "found you" in the same transaction).
     """
-    index = _cache.get_index(conn, event_id)
-    matches = match_photos(index, [decode_encoding(bytes(blob))], tolerance)
+    cache, settings = search
+    matches = match_encodings(conn, cache, settings, event_id,
+                              [decode_encoding(bytes(blob), settings.profile.size)])
     if not matches:
         return 0, False
     new = line_db.add_matches(conn, event_id, user_id, [m.photo_id for m in matches])
@@ -70,7 +105,7 @@ def match_user(conn, event_id, user_id, blob, tolerance):
     return new, first
 
 
-def rematch_joined_events(conn, user_id, tolerance):
+def rematch_joined_events(conn, search, user_id):
     """Match the user's current selfie again in every event they joined; return the
     open events where they are now found (to say so: a closed one's summary is out).
 
@@ -79,15 +114,14 @@ def rematch_joined_events(conn, user_id, tolerance):
     "found you" is said again for what the new one finds. Events whose face data
     was deleted keep what was found while it existed.
     """
-    user = line_db.get_user(conn, user_id)
-    blob = user and user["face_encoding"]
+    blob = usable_face(line_db.get_user(conn, user_id), search[1])
     if blob is None:
         return []
     first_found = []
     for event in line_db.joined_events_with_faces(conn, user_id):
         with conn.transaction():
             line_db.reset_matches(conn, event["id"], user_id)
-            _new, first = match_user(conn, event["id"], user_id, blob, tolerance)
+            _new, first = match_user(conn, search, event["id"], user_id, blob)
         if first and not event["closed_at"]:
             first_found.append(event)
     return first_found

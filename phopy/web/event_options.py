@@ -1,32 +1,17 @@
-"""Dashboard pages for LINE, face data and banners: "Connect LINE", close an event,
-retention days, the event banner."""
-from flask import (Blueprint, current_app, flash, g, redirect, render_template, request,
-                   send_file, url_for)
+"""Per-event options on the dashboard: close or reopen the event and how long its
+face data is kept (retention), and the banner every download carries."""
+from flask import Blueprint, flash, g, redirect, request, send_file, url_for
 from flask_babel import gettext as _
 
 from phopy.data import get_db
 from phopy.errors import N_, NotFound, PhopyError, ValidationError
 from phopy.extensions import get_storage
-from phopy.line import is_enabled
-from phopy.services import events, line_operators, overlays, retention
+from phopy.services import events, overlays, retention
 from phopy.web.auth import login_required
 from phopy.web.i18n import translate
+from phopy.web.owner import owned_event
 
-bp = Blueprint("line_dashboard", __name__, url_prefix="/dashboard")
-
-
-@bp.route("/line", methods=("GET", "POST"))
-@login_required
-def connect_line():
-    """Show a one-time code to type to the bot: 'ลงทะเบียน CODE'."""
-    conn = get_db()
-    code = None
-    if request.method == "POST" and is_enabled(current_app.config):
-        code = line_operators.new_register_code(conn, g.photographer["id"])
-    return render_template("line/connect.html", code=code,
-                           enabled=is_enabled(current_app.config),
-                           bot_id=current_app.config["LINE_BOT_BASIC_ID"],
-                           linked=line_operators.linked_line_user(conn, g.photographer["id"]))
+bp = Blueprint("event_options", __name__, url_prefix="/dashboard")
 
 
 @bp.route("/events/<event_id>/face-data", methods=("POST",))
@@ -80,7 +65,7 @@ def banner(event_id):
 @login_required
 def banner_image(event_id):
     """The event's banner, for the dashboard preview."""
-    event = events.get_owned_event(get_db(), event_id, g.photographer["id"])
+    event = owned_event(event_id)
     store = get_storage()
     if not event.get("banner_key") or not store.exists(event["banner_key"]):
         raise NotFound()

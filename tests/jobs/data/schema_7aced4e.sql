@@ -1,0 +1,297 @@
+-- Phopy schema for SQLite. Idempotent: `flask --app app init-db` runs it.
+-- Keep in step with schema_postgresql.sql.
+
+CREATE TABLE IF NOT EXISTS photographers (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    email         TEXT NOT NULL UNIQUE,
+    password_hash TEXT,
+    display_name  TEXT,
+    google_sub    TEXT UNIQUE,          -- Google sign-in (later issue)
+    created_at    TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS events (
+    id            TEXT PRIMARY KEY,     -- UUID
+    code          TEXT NOT NULL UNIQUE, -- 6 characters for attendees
+    owner_id      INTEGER NOT NULL REFERENCES photographers(id) ON DELETE CASCADE,
+    name          TEXT NOT NULL,
+    event_date    TEXT,
+    location      TEXT,
+    description   TEXT,
+    is_listed     INTEGER NOT NULL DEFAULT 0,
+    auto_index    INTEGER NOT NULL DEFAULT 1,
+    faces_version INTEGER NOT NULL DEFAULT 0,  -- bumped whenever faces change
+    closed_at     TEXT,                 -- set when the event is closed
+    face_retention_days INTEGER,        -- NULL: FACE_RETENTION_DAYS
+    faces_purged_at TEXT,               -- face data deleted (retention)
+    banner_key    TEXT,                 -- PNG composited onto downloads
+    banner_position TEXT,
+    created_at    TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idx_events_owner ON events(owner_id);
+
+CREATE TABLE IF NOT EXISTS photos (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id      TEXT NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+    filename      TEXT NOT NULL,
+    content_hash  TEXT NOT NULL,
+    storage_key   TEXT NOT NULL,
+    thumb_key     TEXT,
+    width         INTEGER,
+    height        INTEGER,
+    size_bytes    INTEGER NOT NULL,
+    source        TEXT NOT NULL DEFAULT 'upload',
+    source_ref    TEXT,
+    created_at    TEXT NOT NULL,
+    UNIQUE (event_id, content_hash)
+);
+CREATE INDEX IF NOT EXISTS idx_photos_event ON photos(event_id);
+
+-- One row per scanned photo: the indexing checkpoint. Written in the same
+-- transaction as the photo's faces, so a photo is indexed exactly once.
+CREATE TABLE IF NOT EXISTS photo_checkpoints (
+    photo_id      INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,
+    event_id      TEXT NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+    task_id       TEXT,
+    status        TEXT NOT NULL,        -- indexed | no_faces | error
+    faces_count   INTEGER NOT NULL DEFAULT 0,
+    error         TEXT,
+    processed_at  TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idx_checkpoints_event ON photo_checkpoints(event_id, status);
+
+CREATE TABLE IF NOT EXISTS faces (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    photo_id      INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+    event_id      TEXT NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+    box_top       INTEGER NOT NULL,
+    box_right     INTEGER NOT NULL,
+    box_bottom    INTEGER NOT NULL,
+    box_left      INTEGER NOT NULL,
+    encoding      BLOB NOT NULL,  -- float32 little-endian: 128 (dlib) or 512 (mobilefacenet) values
+    engine        TEXT NOT NULL DEFAULT 'dlib',       -- engine that made the encoding
+    model_version TEXT NOT NULL DEFAULT 'resnet_v1'   -- its model: re-index when it changes
+);
+CREATE INDEX IF NOT EXISTS idx_faces_event ON faces(event_id);
+CREATE INDEX IF NOT EXISTS idx_faces_photo ON faces(photo_id);
+
+CREATE TABLE IF NOT EXISTS tasks (
+    id             TEXT PRIMARY KEY,    -- UUID
+    event_id       TEXT REFERENCES events(id) ON DELETE CASCADE,  -- NULL: not about one event
+    kind           TEXT NOT NULL DEFAULT 'index',   -- a name in phopy.jobs.registry
+    args           TEXT,                -- JSON object of the job's keyword arguments
+    lock_key       TEXT,                -- at most one running task per key (NULL: no limit)
+    status         TEXT NOT NULL,       -- pending | running | completed | failed
+    progress       INTEGER NOT NULL DEFAULT 0,
+    total          INTEGER NOT NULL DEFAULT 0,
+    current_item   TEXT,
+    faces_found    INTEGER NOT NULL DEFAULT 0,
+    error          TEXT,
+    claimed_by     TEXT,                -- host:pid:nonce of the runner
+    heartbeat_at   REAL,                -- unix time of the runner's last sign of life
+    run_started_at REAL,                -- unix time this run (or resume) began
+    run_progress0  INTEGER NOT NULL DEFAULT 0,  -- progress when this run began
+    attempts       INTEGER NOT NULL DEFAULT 0,
+    max_attempts   INTEGER NOT NULL DEFAULT 5,
+    run_after      REAL NOT NULL DEFAULT 0,  -- unix time before which it is not claimed (retry backoff)
+    result         TEXT,                -- JSON summary a finished job returned
+    enqueued_at    REAL NOT NULL DEFAULT 0,  -- unix time queued: orders tasks queued in one second
+    created_at     TEXT NOT NULL,
+    started_at     TEXT,
+    finished_at    TEXT
+);
+CREATE INDEX IF NOT EXISTS idx_tasks_status ON tasks(status);
+CREATE INDEX IF NOT EXISTS idx_tasks_event ON tasks(event_id, created_at);
+CREATE INDEX IF NOT EXISTS idx_tasks_lock ON tasks(lock_key, status);
+
+-- Periodic jobs (phopy.jobs.schedule): one row each; a runner that moves
+-- next_run_at forward with a compare-and-swap is the one that enqueues it.
+CREATE TABLE IF NOT EXISTS schedule_leases (
+    name          TEXT PRIMARY KEY,
+    next_run_at   REAL NOT NULL,
+    last_run_at   REAL,
+    holder        TEXT
+);
+
+-- API keys: only the SHA-256 of the key is stored; the key is shown once.
+CREATE TABLE IF NOT EXISTS api_keys (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    photographer_id INTEGER NOT NULL REFERENCES photographers(id) ON DELETE CASCADE,
+    name            TEXT NOT NULL,
+    prefix          TEXT NOT NULL,        -- first characters, to recognise a key
+    key_hash        TEXT NOT NULL UNIQUE, -- sha256 hex of the whole key
+    created_at      TEXT NOT NULL,
+    last_used_at    TEXT,
+    revoked_at      TEXT
+);
+CREATE INDEX IF NOT EXISTS idx_api_keys_owner ON api_keys(photographer_id);
+
+-- Job runners say they are alive here (GET /health reads it).
+CREATE TABLE IF NOT EXISTS runners (
+    id            TEXT PRIMARY KEY,     -- host:pid:nonce
+    host          TEXT NOT NULL,
+    pid           INTEGER NOT NULL,
+    started_at    REAL NOT NULL,        -- unix time
+    heartbeat_at  REAL NOT NULL         -- unix time
+);
+
+-- One row per selfie search; never the selfie, never its encoding.
+CREATE TABLE IF NOT EXISTS search_log (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id        TEXT NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+    created_at      REAL NOT NULL,      -- unix time
+    selfies         INTEGER NOT NULL,
+    faces_found     INTEGER NOT NULL,
+    photos_returned INTEGER NOT NULL,
+    photo_ids       TEXT,               -- JSON list of the photos returned
+    duration_ms     INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idx_search_log_event ON search_log(event_id, created_at);
+
+-- One row per photo downloaded from a search result.
+CREATE TABLE IF NOT EXISTS download_log (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id      TEXT NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+    photo_id      INTEGER NOT NULL,
+    created_at    REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idx_download_log_event ON download_log(event_id);
+-- Google: a photographer's Drive grant (refresh token encrypted with Fernet).
+CREATE TABLE IF NOT EXISTS google_accounts (
+    photographer_id INTEGER PRIMARY KEY REFERENCES photographers(id) ON DELETE CASCADE,
+    google_sub      TEXT NOT NULL,
+    email           TEXT,
+    refresh_token   TEXT NOT NULL,       -- Fernet ciphertext
+    scopes          TEXT,
+    created_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL
+);
+
+-- An event fed from a Google Drive folder.
+CREATE TABLE IF NOT EXISTS drive_links (
+    event_id        TEXT PRIMARY KEY REFERENCES events(id) ON DELETE CASCADE,
+    photographer_id INTEGER NOT NULL REFERENCES photographers(id) ON DELETE CASCADE,
+    folder_id       TEXT NOT NULL,
+    folder_name     TEXT,
+    include_subfolders INTEGER NOT NULL DEFAULT 1,
+    mode            TEXT NOT NULL DEFAULT 'oauth',   -- oauth | public (API key)
+    page_token      TEXT,                -- Changes API start page token
+    status          TEXT NOT NULL DEFAULT 'ok',      -- ok | paused
+    error_reason    TEXT,                -- revoked | not_found | forbidden | quota
+    error_detail    TEXT,
+    last_sync_at    TEXT,
+    last_result     TEXT,                -- JSON summary of the last sync
+    created_at      TEXT NOT NULL
+);
+
+-- Each Drive file an event has seen: imported once per md5Checksum.
+CREATE TABLE IF NOT EXISTS drive_files (
+    event_id        TEXT NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+    file_id         TEXT NOT NULL,
+    name            TEXT,
+    md5             TEXT,
+    photo_id        INTEGER,
+    status          TEXT NOT NULL,       -- imported | failed
+    error           TEXT,
+    updated_at      TEXT NOT NULL,
+    PRIMARY KEY (event_id, file_id)
+);
+CREATE INDEX IF NOT EXISTS idx_drive_files_photo ON drive_files(photo_id);
+
+-- Signed-in browsers: the session cookie names one row; log-out deletes it, so a
+-- copied cookie stops working at once.
+CREATE TABLE IF NOT EXISTS login_sessions (
+    id              TEXT PRIMARY KEY,   -- random, kept in the signed session cookie
+    photographer_id INTEGER NOT NULL REFERENCES photographers(id) ON DELETE CASCADE,
+    created_at      TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idx_login_sessions_photographer ON login_sessions(photographer_id);
+-- LINE Official Account (phopy/line, phopy/data/line.py).
+CREATE TABLE IF NOT EXISTS line_users (
+    user_id         TEXT PRIMARY KEY,      -- U + 32 hex
+    display_name    TEXT,
+    language        TEXT,                  -- from the LINE profile; Thai when unknown
+    photographer_id INTEGER REFERENCES photographers(id) ON DELETE SET NULL,
+    face_encoding   BLOB,                  -- the selfie's largest face (the image is not kept)
+    encoded_at      TEXT,
+    created_at      TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS line_tokens (
+    token           TEXT PRIMARY KEY,      -- one-time: 'register' (dashboard) or 'group'
+    kind            TEXT NOT NULL,
+    photographer_id INTEGER REFERENCES photographers(id) ON DELETE CASCADE,
+    user_id         TEXT,
+    expires_at      REAL NOT NULL,
+    used_at         TEXT
+);
+
+CREATE TABLE IF NOT EXISTS line_groups (
+    group_id        TEXT PRIMARY KEY,
+    name            TEXT,
+    photographer_id INTEGER REFERENCES photographers(id) ON DELETE SET NULL,
+    linked_by       TEXT,                  -- the operator's LINE user id
+    linked_at       TEXT,
+    joined_at       TEXT NOT NULL
+);
+
+-- Webhook events already taken (webhookEventId): a redelivery is processed once.
+CREATE TABLE IF NOT EXISTS line_webhook_events (
+    webhook_event_id TEXT PRIMARY KEY,
+    received_at      TEXT NOT NULL
+);
+
+-- Every reply or push, written in the same transaction as its effect; sent by a job
+-- with its own X-Line-Retry-Key, so a retry never sends twice.
+CREATE TABLE IF NOT EXISTS line_outbox (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    retry_key       TEXT NOT NULL UNIQUE,
+    to_id           TEXT NOT NULL,
+    reply_token     TEXT,
+    messages        TEXT NOT NULL,         -- JSON list of LINE message objects
+    purpose         TEXT,
+    status          TEXT NOT NULL,         -- pending | sent | failed
+    via             TEXT,                  -- reply | push
+    error           TEXT,
+    created_at      TEXT NOT NULL,
+    sent_at         TEXT
+);
+CREATE INDEX IF NOT EXISTS idx_line_outbox_to ON line_outbox(to_id);
+
+-- Events started from a LINE group.
+CREATE TABLE IF NOT EXISTS line_event_groups (
+    event_id        TEXT PRIMARY KEY REFERENCES events(id) ON DELETE CASCADE,
+    group_id        TEXT NOT NULL,
+    started_by      TEXT,
+    opened_at       REAL NOT NULL,
+    last_photo_at   REAL,
+    closed_at       REAL
+);
+CREATE INDEX IF NOT EXISTS idx_line_event_groups_group ON line_event_groups(group_id, closed_at);
+
+CREATE TABLE IF NOT EXISTS line_images (
+    message_id      TEXT PRIMARY KEY,
+    event_id        TEXT REFERENCES events(id) ON DELETE CASCADE,
+    group_id        TEXT,
+    photo_id        INTEGER,
+    status          TEXT NOT NULL,         -- stored | gone | skipped
+    created_at      TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS line_participants (
+    event_id        TEXT NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+    user_id         TEXT NOT NULL REFERENCES line_users(user_id) ON DELETE CASCADE,
+    joined_at       TEXT NOT NULL,
+    found_notified  INTEGER NOT NULL DEFAULT 0,
+    summary_sent    INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (event_id, user_id)
+);
+
+-- Photos a participant was found in (kept after face data is purged, for the gallery).
+CREATE TABLE IF NOT EXISTS line_matches (
+    event_id        TEXT NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+    user_id         TEXT NOT NULL REFERENCES line_users(user_id) ON DELETE CASCADE,
+    photo_id        INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+    found_at        TEXT NOT NULL,
+    PRIMARY KEY (event_id, user_id, photo_id)
+);
