@@ -145,7 +145,7 @@ def join_event(lc, code):
         return lc.reply(messages.wrong_code(lc.lang, code.strip().upper()))
     if event.get("faces_purged_at"):
         return lc.reply(messages.search_ended(lc.lang, event))
-    tolerance = lc.job.engine.settings.tolerance
+    settings = lc.job.engine.settings
     with lc.conn.transaction():
         new = line_attendees.join_event(lc.conn, event, lc.user_id)
         answer = messages.joined(lc.lang, event) if new else messages.already_joined(
@@ -155,7 +155,7 @@ def join_event(lc, code):
             answer += messages.needs_selfie(lc.lang)
         else:  # check the photos already indexed now
             _found, first = line_attendees.match_user(lc.conn, event["id"], lc.user_id,
-                                                      face, tolerance)
+                                                      face, settings)
             if first:
                 answer += messages.found_you(lc.lang, event)
         lc.reply(answer)
@@ -284,7 +284,7 @@ def selfie(lc, message_id):
     # Events already joined are searched again with the new selfie (one reply holds
     # five messages: the first four events where they are now found are named).
     found = line_attendees.rematch_joined_events(lc.conn, lc.user_id,
-                                                 lc.job.engine.settings.tolerance)
+                                                 lc.job.engine.settings)
     for event in found[:4]:
         answer += messages.found_you(lc.lang, event)
     lc.reply(answer)

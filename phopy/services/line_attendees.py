@@ -55,14 +55,14 @@ def join_event(conn, event, user_id):
         return line_db.add_participant(conn, event["id"], user_id)
 
 
-def match_user(conn, event_id, user_id, blob, tolerance):
+def match_user(conn, event_id, user_id, blob, settings):
     """Record the photos of the event the user is in; return (new_matches, first_time).
 
     ``first_time`` is True exactly once per user and event: when they are
     first found (the caller sends "found you" in the same transaction).
     """
-    index = _cache.get_index(conn, event_id)
-    matches = match_photos(index, [decode_encoding(bytes(blob))], tolerance)
+    index = _cache.get_index(conn, event_id, settings)
+    matches = match_photos(index, [decode_encoding(bytes(blob), index.size)], settings.tolerance)
     if not matches:
         return 0, False
     new = line_db.add_matches(conn, event_id, user_id, [m.photo_id for m in matches])
@@ -70,7 +70,7 @@ def match_user(conn, event_id, user_id, blob, tolerance):
     return new, first
 
 
-def rematch_joined_events(conn, user_id, tolerance):
+def rematch_joined_events(conn, user_id, settings):
     """Match the user's current selfie again in every event they joined; return the
     open events where they are now found (to say so: a closed one's summary is out).
 
@@ -87,7 +87,7 @@ def rematch_joined_events(conn, user_id, tolerance):
     for event in line_db.joined_events_with_faces(conn, user_id):
         with conn.transaction():
             line_db.reset_matches(conn, event["id"], user_id)
-            _new, first = match_user(conn, event["id"], user_id, blob, tolerance)
+            _new, first = match_user(conn, event["id"], user_id, blob, settings)
         if first and not event["closed_at"]:
             first_found.append(event)
     return first_found

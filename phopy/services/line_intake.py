@@ -51,11 +51,11 @@ def intake_image(ctx, event_id, group_id, message_id):
         if not photo_ids:
             return {"status": "skipped", "rejected": summary.rejected}
     indexed = indexing.index_event(ctx, event_id)
-    found = match_event(conn, config, event_id, ctx.engine.settings.tolerance)
+    found = match_event(conn, config, event_id, ctx.engine.settings)
     return {"status": "stored", "faces": indexed["faces"], "participants_found": found}
 
 
-def match_event(conn, config, event_id, tolerance):
+def match_event(conn, config, event_id, settings):
     """Match every participant with a selfie; push "found you" once each. Returns how
     many were found for the first time."""
     event = events_db.get(conn, event_id)
@@ -65,7 +65,7 @@ def match_event(conn, config, event_id, tolerance):
     for person in line_attendees.participants_to_match(conn, event_id):
         with conn.transaction():
             _new, first = line_attendees.match_user(conn, event_id, person["user_id"],
-                                                    person["face_encoding"], tolerance)
+                                                    person["face_encoding"], settings)
             if first:
                 first_found += 1
                 queue_message(conn, person["user_id"],
