@@ -40,7 +40,7 @@ def save_selfie(conn, engine, user_id, data, max_bytes):
     if len(faces) > 1 and faces[1].area >= AMBIGUOUS_FACE_SHARE * faces[0].area:
         raise SeveralFaces(N_("Several faces in the selfie."), faces=len(faces))
     with conn.transaction():
-        line_db.set_face(conn, user_id, encode_encoding(faces[0].encoding))
+        line_db.set_face(conn, user_id, encode_encoding(faces[0].encoding, len(faces[0].encoding)))
     return len(faces)
 
 
