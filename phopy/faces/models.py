@@ -234,7 +234,11 @@ def main(argv=None):
     optional = []
     if not names and not args.all:
         from phopy.faces.settings import EngineSettings
-        settings = EngineSettings.from_mapping(os.environ)
+        try:
+            settings = EngineSettings.from_mapping(os.environ)
+        except ValueError as exc:
+            print(f"Phopy: {exc}", file=sys.stderr)
+            return 1
         names = models_for(settings.engine, settings.detector)
         optional = optional_models(settings.engine, settings.detector)
     for name in names:

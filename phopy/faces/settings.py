@@ -37,7 +37,7 @@ class EngineProfile:
 
 
 PROFILES = {
-    "sface": EngineProfile("sface", 128, "cosine", 0.52, 0.45),
+    "sface": EngineProfile("sface", 128, "cosine", 0.545, 0.52),
     "dlib": EngineProfile("dlib", 128, "euclidean", 0.5, 0.42),
     "mobilefacenet": EngineProfile("mobilefacenet", 512, "cosine", 0.555, 0.5),
 }

