@@ -40,3 +40,13 @@ def load_lfw_people(faces_dir):
             name = row["path"].split("/", 1)[0]
             people.setdefault(name, []).append(str(lfw / row["path"]))
     return {name: sorted(paths) for name, paths in sorted(people.items())}
+
+
+def load_asian_names(faces_dir):
+    """The East and Southeast Asian people of ``lfw_4plus`` (``lfw_4plus_asian.txt``);
+    empty when the list is absent."""
+    path = Path(faces_dir) / "lfw_4plus_asian.txt"
+    if not path.is_file():
+        return frozenset()
+    return frozenset(line.strip() for line in path.read_text().splitlines()
+                     if line.strip() and not line.lstrip().startswith("#"))

@@ -1,12 +1,16 @@
-"""Both face engines (and dlib with YuNet) beside the original pipeline, in one run.
+"""Every face engine (SFace, MobileFaceNet, dlib with HOG or YuNet, 68- or 5-point
+alignment) beside the original pipeline, in one run.
 
 ``python -m bench.engines`` generates the same events as ``python -m bench``
-(same seeds, same generator), indexes each with every engine configuration,
+(same seeds, same generator, East and Southeast Asian people drawn on purpose
+as attendees and impostors), indexes each with every engine configuration,
 scores detection and matching at each engine's shipped tolerance with one and
-three selfies, sweeps the tolerance, and times the original pipeline
-(``bench.baseline``) on the first photos of the first event for the speed
-ratio. It writes ``bench/results_engines.json`` and the "Face engines"
-section of ``bench/RESULTS.md`` (between markers, the rest is left as is).
+three selfies, for the Asian people and the rest apart as well as overall,
+sweeps the tolerance, and times the original pipeline (``bench.baseline``) on
+the first photos of the first event for the speed ratio. It writes
+``bench/results_engines.json`` and the "Face engines" section of
+``bench/RESULTS.md`` (``bench.engines_report``; between markers, the rest is
+left as is).
 """
 import argparse
 import json
@@ -21,17 +25,24 @@ import numpy as np
 
 from bench import baseline, quality
 from bench.dataset import REPO_ROOT, resolve_faces_dir
+from bench.engines_report import END, START, render
 from bench.generate import EventSpec, generate_event
 from phopy.faces.models import user_cache_dir
 
-CONFIGS = (("dlib (HOG)", {"engine": "dlib"}),
+__all__ = ["CONFIGS", "END", "START", "SWEEPS", "run_engines", "write"]
+
+CONFIGS = (("dlib (HOG)", {"engine": "dlib", "detector": "hog"}),
            ("dlib + YuNet", {"engine": "dlib", "detector": "yunet"}),
-           ("mobilefacenet", {"engine": "mobilefacenet"}))
-SWEEPS = {"euclidean": tuple(np.round(np.arange(0.35, 0.651, 0.025), 3)),
-          # finer where MobileFaceNet's same and different people meet
-          "cosine": tuple(sorted(set(np.round(np.arange(0.35, 0.751, 0.025), 3))
-                                 | {0.545, 0.555, 0.565}))}
-START, END = "<!-- engines:start -->", "<!-- engines:end -->"
+           ("dlib + YuNet, 5-point", {"engine": "dlib", "detector": "yunet",
+                                      "encoding_model": "small"}),
+           ("mobilefacenet", {"engine": "mobilefacenet"}),
+           ("sface", {"engine": "sface"}))
+_COSINE = tuple(np.round(np.arange(0.35, 0.751, 0.025), 3))
+# Tolerances swept per engine (never per metric): finer where each engine's same
+# and different people meet.
+SWEEPS = {"dlib": tuple(np.round(np.arange(0.35, 0.651, 0.025), 3)),
+          "mobilefacenet": tuple(sorted(set(_COSINE) | {0.545, 0.555, 0.565})),
+          "sface": tuple(sorted(set(_COSINE) | {0.52, 0.535, 0.545, 0.555, 0.565, 0.6125}))}
 
 
 def options_from(options):
@@ -64,8 +75,7 @@ def matcher(analyses, settings):
     encodings = (np.asarray(event.encodings, dtype=np.float32).reshape(-1, profile.size)
                  if len(event.photo_files) else np.zeros((0, profile.size), np.float32))
     index = FaceIndex(np.arange(len(event.photo_files)),
-                      [photo_id[p] for p in event.photo_files], encodings,
-                      metric=profile.metric, size=profile.size)
+                      [photo_id[p] for p in event.photo_files], encodings, engine=profile)
 
     def match(selfie_encodings, tolerance):
         return [photos[m.photo_id] for m in match_photos(index, selfie_encodings, tolerance)]
@@ -108,6 +118,13 @@ def run_engines(options, model_dir, log=print):
         spec = event_spec(options, seed)
         root = Path(options.out) / f"engines_seed{seed}"
         truth = generate_event(resolve_faces_dir(), root, spec, procs)
+        asian = set(truth.get("asian", ()))
+        out.setdefault("people", []).append({
+            "seed": seed,
+            "asian_attendees": sum(p["person"] in asian for p in truth["attendees"]),
+            "attendees": len(truth["attendees"]),
+            "asian_impostors": sum(p["person"] in asian for p in truth["impostors"]),
+            "impostors": len(truth["impostors"])})
         first = first or (truth, root)
         paths = [str(root / p["file"]) for p in truth["photos"]]
         selfie_files = sorted({f for group in (truth["attendees"], truth["impostors"])
@@ -126,13 +143,18 @@ def run_engines(options, model_dir, log=print):
             for n in (1, 3):
                 results = quality.run_queries(truth, selfies, match, settings.tolerance, n)
                 row[f"selfies_{n}"] = quality.score_queries(truth, results, n)
+                row[f"groups_{n}"] = quality.score_groups(truth, results, n)
                 row[f"sweep_{n}"] = quality.sweep(truth, selfies, match,
-                                                  SWEEPS[settings.profile.metric], n)
+                                                  SWEEPS[settings.engine], n)
             s1, s3 = row["selfies_1"], row["selfies_3"]
+            asian, rest = row["groups_1"]["asian"], row["groups_1"]["rest"]
             log(f"seed {seed} {label}: {row['photos_per_s']:.2f} photos/s, faces "
                 f"{row['detection']['true_faces_found']}/{row['detection']['true_faces']}; "
                 f"1 selfie P={s1['micro_precision']:.3f} R={s1['micro_recall']:.3f} "
-                f"FMR={s1['impostor_false_match_rate']:.3f}; 3 selfies "
+                f"FMR={s1['impostor_false_match_rate']:.3f} (Asian P={asian['micro_precision']:.3f} "
+                f"R={asian['micro_recall']:.3f} FMR={asian['impostor_false_match_rate']:.3f}; "
+                f"rest P={rest['micro_precision']:.3f} R={rest['micro_recall']:.3f} "
+                f"FMR={rest['impostor_false_match_rate']:.3f}); 3 selfies "
                 f"P={s3['micro_precision']:.3f} R={s3['micro_recall']:.3f}")
             out["configs"][label]["events"].append(row)
     truth, root = first
@@ -184,126 +206,6 @@ def measure_same_photos(options, truth, root, configs, log=print):
 def _machine():
     import platform
     return {"logical_cores": os.cpu_count(), "platform": platform.platform()}
-
-
-def _f(value, digits=3):
-    return f"{value:.{digits}f}"
-
-
-def render(results, notes=""):
-    """The markdown section for RESULTS.md, hand-written ``notes`` at its end."""
-    o = results["options"]
-    base = results["baseline"]
-    seeds = ", ".join(str(s) for s in o["seeds"])
-    lines = [START, "## Face engines side by side (`python -m bench`; this part alone: "
-             "`python -m bench.engines`)", "",
-             f"One run, the same generated events for every engine: seeds {seeds}, "
-             f"{o['photos']} photos of {o['width']}x{o['height']} each, {o['attendees']} "
-             f"attendees, {o['impostors']} impostors; speed ratio against the original "
-             f"pipeline on the first {base['photos']} photos of the first seed. "
-             + (f"**Reduced sizes**: the events are smaller than the full benchmark's "
-                f"(300 photos, 100 attendees, 50 impostors). "
-                if any(o[k] < full for k, full in (("photos", 300), ("attendees", 100),
-                                                    ("impostors", 50))) else
-                "The full benchmark's sizes. ")
-             + f"This machine has {results['machine']['logical_cores']} cores; ratios are "
-             f"taken within this one run. Finished {results['finished']}.", "",
-             "| engine | tolerance | P (1 selfie) min/mean | R (1 selfie) min/mean | "
-             "impostor FMR max | P/R (3 selfies) mean | true faces found | photos/s | "
-             "speed-up vs original (same photos, one process each; true faces found: engine vs "
-             "original) | selfie CPU s |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
-    targets = []
-    for label, config in results["configs"].items():
-        ev = config["events"]
-        tol = shipped_tolerance(config)
-        one = [at_tolerance(e, 1, tol) for e in ev]
-        three = [at_tolerance(e, 3, tol) for e in ev]
-        p1 = [r["micro_precision"] for r in one]
-        r1 = [r["micro_recall"] for r in one]
-        fmr = [r["impostor_false_match_rate"] for r in one]
-        p3 = np.mean([r["micro_precision"] for r in three])
-        r3 = np.mean([r["micro_recall"] for r in three])
-        if config["settings"]["engine"] == "mobilefacenet":
-            never_below = all(b[k] >= a[k] for a, b in zip(one, three)
-                              for k in ("micro_precision", "micro_recall"))
-            targets += [
-                ("mobilefacenet precision >= 0.99 on every seed (1 selfie)", _f(min(p1)),
-                 min(p1) >= 0.99),
-                ("mobilefacenet recall >= 0.95 on every seed (1 selfie)", _f(min(r1)),
-                 min(r1) >= 0.95),
-                ("mobilefacenet impostor false-match <= 2%", _f(max(fmr)), max(fmr) <= 0.02),
-                ("mobilefacenet: 3 selfies never below 1 selfie (P, R per seed)",
-                 " / ".join(f"P {_f(a['micro_precision'])}->{_f(b['micro_precision'])}, "
-                            f"R {_f(a['micro_recall'])}->{_f(b['micro_recall'])}"
-                            for a, b in zip(one, three)), never_below),
-                ("mobilefacenet selfie analysis <= 0.1 s CPU",
-                 _f(results["same_photos"][label]["selfie_cpu_s"]),
-                 results["same_photos"][label]["selfie_cpu_s"] <= 0.1)]
-        found = sum(e["detection"]["true_faces_found"] for e in ev)
-        total = sum(e["detection"]["true_faces"] for e in ev)
-        same = results["same_photos"][label]
-        lines.append(
-            f"| {label} | {tol} | {_f(min(p1))} / {_f(np.mean(p1))} | "
-            f"{_f(min(r1))} / {_f(np.mean(r1))} | {_f(max(fmr))} | {_f(p3)} / {_f(r3)} | "
-            f"{found}/{total} | {_f(np.mean([e['photos_per_s'] for e in ev]), 2)} | "
-            f"{_f(same['speedup'], 1)}x ({same['detection']['true_faces_found']} vs "
-            f"{base['detection']['true_faces_found']} of {base['detection']['true_faces']}) | "
-            f"{_f(same['selfie_cpu_s'])} |")
-    # The issue's measure (its "5.9x on two cores"): Phopy's photos/s, its pool on
-    # this machine, over the original pipeline's photos/s; faces on the same photos.
-    pool = {label: np.mean([e["photos_per_s"] for e in config["events"]]) / base["photos_per_s"]
-            for label, config in results["configs"].items()}
-    best = max(pool, key=pool.get)
-    one = results["same_photos"][best]
-    base_found = base["detection"]["true_faces_found"]
-    targets.append((f"indexing >= 10x the original pipeline's photos/s, as many true faces "
-                    f"({best})",
-                    f"{_f(pool[best], 1)}x (pool on {results['machine']['logical_cores']} "
-                    f"cores; {_f(one['speedup'], 1)}x process for process), "
-                    f"{one['detection']['true_faces_found']} vs {base_found} faces",
-                    pool[best] >= 10 and one["detection"]["true_faces_found"] >= base_found))
-    lines += ["", "Issue 11's targets, judged on this run:", "", "| target | measured | met |",
-              "|---|---|---|"]
-    lines += [f"| {name} | {value} | {'yes' if ok else '**no**'} |"
-              for name, value, ok in targets]
-    lines += ["", "The rows above use each engine's shipped tolerance, read from the sweep "
-              "below (the same matcher and events); the sweep chose them.", ""]
-    lines += ["", f"Original pipeline: {_f(base['photos_per_s'], 3)} photos/s in one process "
-              f"(face_recognition at full resolution, HOG upsample 1). 'photos/s' is Phopy's "
-              f"pool on all {results['machine']['logical_cores']} cores; the speed-up column "
-              f"compares one process with one process, so on a machine with more cores the "
-              f"pool multiplies it.", ""]
-    for label, config in results["configs"].items():
-        lines += [f"Sweep, {label} (mean over seeds; P / R / impostor FMR):", "",
-                  "| tolerance | 1 selfie | 3 selfies |", "|---|---|---|"]
-        sweeps = [(e["sweep_1"], e["sweep_3"]) for e in config["events"]]
-        for i, row in enumerate(sweeps[0][0]):
-            cells = []
-            for n in (0, 1):
-                rows = [s[n][i] for s in sweeps]
-                cells.append(" / ".join(_f(np.mean([r[k] for r in rows])) for k in (
-                    "micro_precision", "micro_recall", "impostor_false_match_rate")))
-            lines.append(f"| {row['tolerance']} | {cells[0]} | {cells[1]} |")
-        lines.append("")
-    if notes.strip():
-        lines += ["### What limits it (notes, `bench/notes_engines.md`)", "", notes.strip(), ""]
-    lines.append(END)
-    return "\n".join(lines)
-
-
-def shipped_tolerance(config):
-    """The engine's default tolerance now (``phopy.faces.settings.PROFILES``)."""
-    from phopy.faces.settings import PROFILES
-    return PROFILES[config["settings"]["engine"]].tolerance
-
-
-def at_tolerance(event, n, tolerance):
-    """An event's scores with n selfies at ``tolerance``: its sweep row, else its run."""
-    for row in event[f"sweep_{n}"]:
-        if abs(row["tolerance"] - tolerance) < 1e-9:
-            return row
-    return event[f"selfies_{n}"]
 
 
 def write(results, report_dir):

@@ -71,7 +71,7 @@ def bench_vector_search(sizes, real=None, tolerance=0.5, queries=40,
         face_ids = np.arange(size, dtype=np.int64)
         photo_ids = face_ids // faces_per_photo
         start = time.perf_counter()
-        index = FaceIndex(face_ids, photo_ids, encodings)
+        index = FaceIndex(face_ids, photo_ids, encodings, engine="dlib")
         build_s = time.perf_counter() - start
         phopy_s = time_calls(lambda q: match_photos(index, [q], tolerance), list(query_vectors))
         n_ref = reference_queries or (queries if size <= 100_000 else 10)

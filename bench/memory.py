@@ -62,7 +62,7 @@ def _measure_cache(real, faces):
     before = psutil.Process().memory_info().rss
     encodings = synthetic_encodings(faces, real, seed=5)
     ids = np.arange(faces, dtype=np.int64)
-    index = FaceIndex(ids, ids // 4, encodings)
+    index = FaceIndex(ids, ids // 4, encodings, engine="dlib")
     match_photos(index, [encodings[0]], 0.5)   # builds whatever search keeps
     del encodings, ids
     gc.collect()

@@ -84,19 +84,39 @@ def _ordered(buckets):
     return [(k, buckets[k]) for k in order if k in buckets]
 
 
-def queries(truth, selfies):
-    """Yield (person, selfie files, relevant photo set, is_impostor)."""
+GROUPS = ("asian", "rest")
+
+
+def queries(truth, selfies, group=None):
+    """Yield (person, selfie files, relevant photo set, is_impostor).
+
+    ``group`` "asian" or "rest": only the queries of people in ``truth["asian"]``
+    (East and Southeast Asian) or of the others; None: every query.
+    """
+    asian = set(truth.get("asian", ()))
+
+    def wanted(name):
+        return group is None or (name in asian) == (group == "asian")
+
     for person in truth["attendees"]:
-        yield person["person"], person["selfies"][:selfies], set(person["photos"]), False
+        if wanted(person["person"]):
+            yield person["person"], person["selfies"][:selfies], set(person["photos"]), False
     for person in truth["impostors"]:
-        yield person["person"], person["selfies"][:selfies], set(), True
+        if wanted(person["person"]):
+            yield person["person"], person["selfies"][:selfies], set(), True
 
 
-def score_queries(truth, results, selfies):
+def score_groups(truth, results, selfies):
+    """``score_queries`` for the Asian people of the event and for the rest, apart."""
+    return {group: score_queries(truth, results, selfies, group) for group in GROUPS}
+
+
+def score_queries(truth, results, selfies, group=None):
     """Precision/recall per query, micro and macro, impostor false-match rate.
 
     ``results`` maps person -> list of returned photo files. A query that
     returns nothing has precision 1 (it claimed nothing wrong) in macro means.
+    ``group``: score only that group's queries (see ``queries``).
     """
     tp = fp = fn = 0
     precisions, recalls = [], []
@@ -104,7 +124,7 @@ def score_queries(truth, results, selfies):
     per_face = {}
     photo_sizes = {(p["file"], f["person"]): f["face_px"]
                    for p in truth["photos"] for f in p["faces"]}
-    for person, _, relevant, impostor in queries(truth, selfies):
+    for person, _, relevant, impostor in queries(truth, selfies, group):
         got = set(results.get(person, ()))
         if impostor:
             impostors += 1
@@ -145,16 +165,23 @@ def run_queries(truth, selfie_encodings, match, tolerance, selfies):
     return results
 
 
+SWEPT = ("micro_precision", "micro_recall", "impostor_false_match_rate")
+
+
 def sweep(truth, selfie_encodings, match, tolerances, selfies):
-    """Precision, recall and impostor rate at each tolerance."""
+    """Precision, recall and impostor rate at each tolerance: overall, and for the
+    Asian people and the rest apart (``row["asian"]``, ``row["rest"]``) with the
+    counts behind them (queries, impostors matched)."""
     rows = []
     for tol in tolerances:
-        s = score_queries(truth, run_queries(truth, selfie_encodings, match, tol, selfies),
-                          selfies)
-        rows.append({"tolerance": round(float(tol), 3),
-                     "micro_precision": s["micro_precision"],
-                     "micro_recall": s["micro_recall"],
-                     "impostor_false_match_rate": s["impostor_false_match_rate"]})
+        results = run_queries(truth, selfie_encodings, match, tol, selfies)
+        s = score_queries(truth, results, selfies)
+        row = {"tolerance": round(float(tol), 3), **{k: s[k] for k in SWEPT}}
+        for group, g in score_groups(truth, results, selfies).items():
+            row[group] = {**{k: g[k] for k in SWEPT}, "queries": g["queries"],
+                          "impostor_queries": g["impostor_queries"],
+                          "false_positives": g["false_positives"]}
+        rows.append(row)
     return rows
 
 

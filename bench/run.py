@@ -64,6 +64,12 @@ def machine_info():
             "dlib": dlib.__version__, "platform": platform.platform()}
 
 
+# These parts measure Phopy's dlib pipeline (HOG, dlib's encoder) against the
+# original one (face_recognition), detection settings and all; the engines part
+# (bench.engines) measures every engine, the default among them, on the same events.
+PIPELINE = {"engine": "dlib", "detector": "hog"}
+
+
 def phopy_matcher(event):
     """Phopy's matcher (``phopy.faces.match_photos``) over an ``IndexedEvent``."""
     from phopy.faces import FaceIndex, match_photos
@@ -72,7 +78,7 @@ def phopy_matcher(event):
     photo_id = {p: i for i, p in enumerate(photos)}
     index = FaceIndex(np.arange(len(event.photo_files), dtype=np.int64),
                       np.array([photo_id[p] for p in event.photo_files], dtype=np.int64),
-                      event.encodings)
+                      event.encodings, engine=PIPELINE["engine"])
 
     def match(selfie_encodings, tolerance):
         return [photos[m.photo_id] for m in match_photos(index, selfie_encodings, tolerance)]
@@ -319,7 +325,7 @@ def run_benchmark(options, log=print):
     """
     from phopy.faces import EngineSettings
 
-    settings = EngineSettings()
+    settings = EngineSettings(**PIPELINE)
     results = {"machine": machine_info(), "options": _jsonable(asdict(options)),
                "engine_settings": _jsonable(asdict(settings)),
                "started": time.strftime("%Y-%m-%d %H:%M:%S")}

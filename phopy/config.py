@@ -78,7 +78,7 @@ class Config:
     DASHBOARD_PAGE_SIZE = _int("DASHBOARD_PAGE_SIZE", 120)  # photos per dashboard page
 
     # Face engine (read by phopy.faces.EngineSettings.from_mapping).
-    FACE_ENGINE = os.environ.get("FACE_ENGINE", "dlib")  # dlib | mobilefacenet
+    FACE_ENGINE = os.environ.get("FACE_ENGINE")  # sface (default) | dlib | mobilefacenet
     FACE_DETECTOR = os.environ.get("FACE_DETECTOR")  # dlib engine: hog | cnn | yunet
     FACE_MODEL_DIR = os.environ.get("FACE_MODEL_DIR")  # fetched weights; default DATA_DIR/models
     FACE_MODEL = os.environ.get("FACE_MODEL", "auto")

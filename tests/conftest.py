@@ -113,7 +113,7 @@ def faces_dir():
     return require_faces_dir()
 
 
-ENGINE_NAMES = ("dlib", "mobilefacenet")
+ENGINE_NAMES = ("sface", "dlib", "mobilefacenet")  # the default first
 
 
 def model_dir():

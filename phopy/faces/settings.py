@@ -8,8 +8,13 @@ from dataclasses import dataclass, fields
 
 MODELS = ("auto", "hog", "cnn")
 ENCODING_MODELS = ("large", "small")
-ENGINES = ("dlib", "mobilefacenet")
-DETECTORS = ("auto", "hog", "cnn", "yunet")  # "auto": FACE_MODEL decides (dlib engine)
+ENGINES = ("sface", "dlib", "mobilefacenet")
+DEFAULT_ENGINE = "sface"  # chosen by the bench's Asian and other figures (bench/RESULTS.md)
+# Engines that find and align faces with YuNet's boxes and five keypoints.
+YUNET_ENGINES = ("sface", "mobilefacenet")
+# "auto" (dlib engine): YuNet when its weights are here, else FACE_MODEL decides
+# (phopy.faces.device.resolve_detector); the other engines always use YuNet.
+DETECTORS = ("auto", "hog", "cnn", "yunet")
 DLIB_RUNTIMES = ("onnx", "dlib")  # who runs dlib's encoder (the same 128 values either way)
 
 
@@ -19,9 +24,12 @@ class EngineProfile:
 
     ``metric`` "euclidean": distance ‖a − b‖ (dlib). ``metric`` "cosine": the
     vectors are unit length and distance is 1 − cos(a, b) = ‖a − b‖² / 2.
-    Thresholds come from the precision/recall sweep of ``python -m bench``.
+    Thresholds come from the precision/recall sweep of ``python -m bench``; they
+    belong to the engine, never to its metric (two engines may share a metric
+    and a size, e.g. SFace and dlib are both 128-d).
     """
 
+    engine: str
     size: int
     metric: str
     tolerance: float   # default match distance for one selfie
@@ -29,9 +37,20 @@ class EngineProfile:
 
 
 PROFILES = {
-    "dlib": EngineProfile(128, "euclidean", 0.5, 0.42),
-    "mobilefacenet": EngineProfile(512, "cosine", 0.555, 0.5),
+    "sface": EngineProfile("sface", 128, "cosine", 0.545, 0.52),
+    "dlib": EngineProfile("dlib", 128, "euclidean", 0.5, 0.42),
+    "mobilefacenet": EngineProfile("mobilefacenet", 512, "cosine", 0.555, 0.5),
 }
+
+
+def profile_for(engine):
+    """The EngineProfile of an engine name (an EngineProfile is returned as is)."""
+    if isinstance(engine, EngineProfile):
+        return engine
+    try:
+        return PROFILES[str(engine).strip().lower()]
+    except KeyError:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}") from None
 
 # config key -> field name
 CONFIG_KEYS = {
@@ -58,8 +77,9 @@ class EngineSettings:
     num_jitters: int = 1         # re-samples per encoding (1 = fastest)
     encoding_model: str = "large"  # landmarks for alignment: "large" (68) or "small" (5)
     tolerance: float = None      # max distance for one person; None: the engine's default
-    engine: str = "dlib"         # "dlib" (128-d, Euclidean) or "mobilefacenet" (512-d, cosine)
-    detector: str = "auto"       # "auto" (``model`` decides), "hog", "cnn", "yunet"
+    engine: str = DEFAULT_ENGINE  # "sface" (128-d, cosine), "dlib" (128-d, Euclidean) or
+    #                               "mobilefacenet" (512-d, cosine)
+    detector: str = "auto"       # "auto" (YuNet when present, else ``model``), "hog", "cnn", "yunet"
     model_dir: str = ""          # fetched weights (phopy.faces.models); "" = default folder
     dlib_runtime: str = "onnx"   # dlib's encoder on "onnx" (onnxruntime, ~10x faster) or "dlib"
 
@@ -68,11 +88,14 @@ class EngineSettings:
         object.__setattr__(self, "detector", _choice("detector", self.detector, DETECTORS))
         object.__setattr__(self, "dlib_runtime",
                            _choice("dlib_runtime", self.dlib_runtime, DLIB_RUNTIMES))
-        if self.engine == "mobilefacenet" and self.detector in ("hog", "cnn"):
+        if self.engine in YUNET_ENGINES and self.detector in ("hog", "cnn"):
             raise ValueError(f"detector {self.detector} only works with the dlib engine; "
-                             f"mobilefacenet finds faces with yunet")
+                             f"{self.engine} finds faces with yunet")
         if self.detector in ("hog", "cnn"):
             object.__setattr__(self, "model", self.detector)
+        elif self.engine == "dlib" and self.detector == "auto" and str(self.model).strip().lower() in ("hog", "cnn"):
+            # FACE_MODEL named a dlib detector: that one, as before YuNet was the default
+            object.__setattr__(self, "detector", str(self.model).strip().lower())
         if self.tolerance is None:
             object.__setattr__(self, "tolerance", self.profile.tolerance)
         object.__setattr__(self, "model_dir", str(self.model_dir or ""))
@@ -95,8 +118,9 @@ class EngineSettings:
 
     @property
     def uses_yunet(self):
-        """True when faces are found by YuNet (always for mobilefacenet)."""
-        return self.engine == "mobilefacenet" or self.detector == "yunet"
+        """True when faces must be found by YuNet (always for sface and mobilefacenet;
+        dlib with detector "auto" uses it when present, see device.resolve_detector)."""
+        return self.engine in YUNET_ENGINES or self.detector == "yunet"
 
     @classmethod
     def from_mapping(cls, mapping):

@@ -61,8 +61,7 @@ class SearchCache:
             matrix = (np.frombuffer(b"".join(blobs), dtype="<f4").reshape(-1, profile.size)
                       if blobs else np.zeros((0, profile.size), dtype=np.float32))
             index = FaceIndex(np.asarray(face_ids, dtype=np.int64),
-                              np.asarray(photo_ids, dtype=np.int64), matrix,
-                              metric=profile.metric, size=profile.size)
+                              np.asarray(photo_ids, dtype=np.int64), matrix, engine=profile)
             self._items[event_id] = (version, index)
             log.debug("loaded %d faces of event %s (version %s)", len(face_ids), event_id,
                       version)

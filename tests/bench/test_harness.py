@@ -5,7 +5,7 @@ import pytest
 
 from bench import report
 from bench.generate import EventSpec, plan_event
-from bench.dataset import load_lfw_people
+from bench.dataset import load_asian_names, load_lfw_people
 from bench.run import Options, run_benchmark
 
 
@@ -39,6 +39,22 @@ def test_plan_is_deterministic_and_consistent(faces_dir):
         assert len(names) == len(set(names)), "one person at most once per photo"
         assert not impostors & set(names)
         assert 1 <= len(names) <= spec.max_people
+
+
+def test_asian_people_take_part_as_attendees_and_impostors(faces_dir):
+    people = load_lfw_people(faces_dir)
+    asian = load_asian_names(faces_dir)
+    assert len(asian) == 48 and asian <= set(people) | asian
+    spec = EventSpec(seed=5, photos=20, attendees=20, impostors=10, width=1200, height=900)
+    plan = plan_event(people, spec, asian)
+    assert set(plan["asian"]) == asian & set(people)
+    attendees = {a["person"] for a in plan["attendees"]}
+    impostors = {i["person"] for i in plan["impostors"]}
+    assert len(attendees & asian) == 5 and len(impostors & asian) == 3  # 25% and 30%
+    assert len(attendees) == 20 and len(impostors) == 10
+    assert plan_event(people, spec, asian) == plan
+    # without the list the event is drawn from everyone alike, and scores no group
+    assert plan_event(people, spec)["asian"] == []
 
 
 def test_tiny_run_reports_every_part(tiny_results, tmp_path):

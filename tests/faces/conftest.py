@@ -1,7 +1,8 @@
 """Fixtures for the face engine tests: cached analyses, run on every engine.
 
-``engine`` is parametrised here over ``ENGINE_NAMES`` (dlib and
-mobilefacenet, real models), so every face test runs with both engines.
+``engine`` is parametrised here over ``ENGINE_NAMES`` (sface, dlib and
+mobilefacenet, real models, each with its default detector), so every face
+test runs with every engine.
 """
 import numpy as np
 import pytest

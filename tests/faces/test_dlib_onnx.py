@@ -37,7 +37,8 @@ def test_onnx_gives_dlibs_own_encodings(faces_dir, dlib_models, name):
 
 def test_the_engine_uses_onnx_unless_told_not_to(faces_dir):
     data = (faces_dir / "face_recognition_examples" / "obama.jpg").read_bytes()
-    fast, slow = FaceEngine(EngineSettings()), FaceEngine(EngineSettings(dlib_runtime="dlib"))
+    fast = FaceEngine(EngineSettings(engine="dlib", detector="hog"))
+    slow = FaceEngine(EngineSettings(engine="dlib", detector="hog", dlib_runtime="dlib"))
     a, b = fast.analyze_photo(data).faces, slow.analyze_photo(data).faces
     assert "encoder_onnx" in fast._models and "encoder" not in fast._models
     assert "encoder" in slow._models and "encoder_onnx" not in slow._models

@@ -66,7 +66,7 @@ def test_selfie_matches_the_right_photos(engine, analyze, selfie, faces_dir, who
     rows = [(photo_id * 100 + n, photo_id, face.encoding)
             for photo_id, result in photos.items() for n, face in enumerate(result.faces)]
     profile, tolerance = engine.settings.profile, engine.settings.tolerance
-    index = FaceIndex.from_rows(rows, metric=profile.metric, size=profile.size)
+    index = FaceIndex.from_rows(rows, engine=profile)
     me = selfie(faces_dir / "face_recognition_examples" / f"{who}.jpg")
     matches = match_photos(index, [me.encoding], tolerance=tolerance)
     assert sorted(m.photo_id for m in matches) == [1, 2]  # never kit_with_rose
@@ -86,7 +86,7 @@ def test_kit_and_rose_are_told_apart(engine, analyze, selfie, faces_dir, who, ph
         rows += [(100 + len(rows), 99, face.encoding)
                  for face in analyze(faces_dir / "group_photos" / name).faces]
     profile, tolerance = engine.settings.profile, engine.settings.tolerance
-    index = FaceIndex.from_rows(rows, metric=profile.metric, size=profile.size)
+    index = FaceIndex.from_rows(rows, engine=profile)
     matches = match_photos(index, [me.encoding], tolerance=tolerance)
     assert len(matches) == 1 and matches[0].photo_id in (0, 1)  # one face of the pair
     other = 1 - matches[0].photo_id
@@ -215,8 +215,9 @@ def test_engine_is_safe_to_share_between_threads(engine, faces_dir):
 def test_cnn_detector_path(faces_dir):
     # The GPU production path, run small on the CPU: same face, same person.
     path = faces_dir / "face_recognition_examples" / "obama.jpg"
-    hog = FaceEngine(make_engine_settings("dlib", detect_max_side=400)).selfie_face(path)
-    cnn = FaceEngine(EngineSettings(model="cnn", upsample=0, detect_max_side=400))
+    hog = FaceEngine(make_engine_settings("dlib", detector="hog",
+                                          detect_max_side=400)).selfie_face(path)
+    cnn = FaceEngine(EngineSettings(engine="dlib", model="cnn", upsample=0, detect_max_side=400))
     faces = cnn.analyze_selfie(path)
     assert cnn.model == "cnn" and len(faces) == 1
     assert overlap(faces[0].box, hog.box) > 0.5

