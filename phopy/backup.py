@@ -68,7 +68,9 @@ def _data_files(data_dir, database):
                                                                               "-journal")}
     for path in sorted(Path(data_dir).rglob("*")):
         if path.is_file() and str(path.resolve()) not in db_files \
-                and not path.name.startswith(".health-"):
+                and not path.name.startswith(".health-") \
+                and not any(part.startswith(".metrics-")
+                            for part in path.relative_to(data_dir).parts):
             yield path.relative_to(data_dir)
 
 
