@@ -69,7 +69,8 @@ def banner(event_id):
             if not data and not event.get("banner_key"):
                 raise ValidationError(N_("The banner must be a PNG file of at most 5 MB."))
             overlays.save_banner(conn, store, event["id"], data,
-                                 request.form.get("banner_position"))
+                                 request.form.get("banner_position"),
+                                 max_pixels=current_app.config["MAX_PHOTO_PIXELS"])
             flash(_("Banner saved: every download of this event now carries it."), "success")
     except PhopyError as exc:
         flash(translate(exc.message), "error")

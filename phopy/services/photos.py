@@ -150,8 +150,10 @@ def delete_photo(conn, storage, event_id, photo_id):
     photos_db.delete(conn, photo_id)
     events_db.bump_faces_version(conn, event_id)
     if not photos_db.find_by_hash(conn, event_id, photo["content_hash"]):
+        from phopy.services.overlays import forget_renditions
         storage.delete(photo["storage_key"])
         storage.delete(photo["thumb_key"])
+        forget_renditions(storage, event_id, photo["content_hash"])  # its bannered copies
 
 
 def ensure_thumbnail(conn, storage, photo, thumb_side=480):
