@@ -82,7 +82,9 @@ if [ "${LOCALTUNNEL:-0}" = "1" ] || [ "${LOCALTUNNEL:-}" = "true" ]; then
   fi
 fi
 
-export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-${TMPDIR:-/tmp}/phopy-metrics-$PORT}"
+# Inside the private data folder, not under /tmp where anyone may plant a name first
+# (phopy/gunicorn_conf.py empties it at start and never follows a symlink there).
+export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-${PHOPY_DATA_DIR:-instance}/.metrics-$PORT}"
 GUNICORN=(.venv/bin/gunicorn -c python:phopy.gunicorn_conf --bind "$HOST:$PORT" --workers "${WEB_WORKERS:-1}"
           --threads "${WEB_THREADS:-80}" --timeout 120 --access-logfile - phopy.wsgi:app)
 if [ "$JOB_RUNNER" = "celery" ]; then

@@ -141,6 +141,11 @@ class Config:
     SEARCH_RATE_LIMIT = os.environ.get("SEARCH_RATE_LIMIT", "20 per minute")
     SEARCH_ADDRESS_RATE_LIMIT = os.environ.get("SEARCH_ADDRESS_RATE_LIMIT", "1200 per minute")
     CODE_LOOKUP_RATE_LIMIT = os.environ.get("CODE_LOOKUP_RATE_LIMIT", "30 per minute")
+    # Found photos: full-size views and downloads, and ZIPs, per address (a venue's Wi-Fi is
+    # one address for many attendees); bannered copies rendered at once per web process.
+    DOWNLOAD_RATE_LIMIT = os.environ.get("DOWNLOAD_RATE_LIMIT", "600 per minute")
+    ZIP_RATE_LIMIT = os.environ.get("ZIP_RATE_LIMIT", "60 per minute")
+    DOWNLOAD_RENDERS = _int("DOWNLOAD_RENDERS", 1)
     TRUST_PROXY_HEADERS = _bool("TRUST_PROXY_HEADERS")
     # REST API calls made with an API key share this limit per key.
     API_KEY_RATE_LIMIT = os.environ.get("API_KEY_RATE_LIMIT", "600 per minute")

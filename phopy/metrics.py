@@ -5,10 +5,15 @@ With ``PROMETHEUS_MULTIPROC_DIR`` set before the first import (start.sh and
 there and a scrape adds them up. Numbers that live in the database (queue
 depth, oldest pending task) are read at scrape time, so every worker answers
 the same. Plain Python: no Flask here, so the job runner can count too.
+
+Every label value that comes from a request is one of a fixed set (the
+app's endpoints, the standard methods, the HTTP status codes); anything else
+is counted as ``other``, so no client can create new series.
 """
 import os
 import time
 from datetime import datetime
+from http import HTTPStatus
 
 from prometheus_client import (CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter,
                                Histogram, generate_latest)
@@ -32,9 +37,27 @@ DRIVE_CALLS = Counter("phopy_drive_calls_total", "Google Drive API calls by outc
                       ["outcome"])
 LINE_CALLS = Counter("phopy_line_calls_total", "LINE API calls by outcome.", ["outcome"])
 
+HTTP_METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
+HTTP_STATUSES = frozenset(str(int(s)) for s in HTTPStatus)
+OTHER = "other"
+
 # The names a dashboard may use (a test checks monitoring/ against these).
 DB_METRICS = ("phopy_queue_depth", "phopy_queue_oldest_pending_seconds", "phopy_tasks",
               "phopy_photos_scanned", "phopy_faces_stored")
+
+
+def count_request(endpoint, method, status, seconds=None):
+    """Count one answered request; ``endpoint`` is the matched route's name (or None).
+
+    Method and status outside the fixed sets become ``other``; the endpoint
+    comes from the app's own URL map, never from the path.
+    """
+    method = method if method in HTTP_METHODS else OTHER
+    status = str(status) if str(status) in HTTP_STATUSES else OTHER
+    endpoint = endpoint if isinstance(endpoint, str) and endpoint else "unmatched"
+    HTTP_REQUESTS.labels(endpoint, method, status).inc()
+    if seconds is not None:
+        HTTP_SECONDS.labels(endpoint).observe(seconds)
 
 
 class PhotoTimer:

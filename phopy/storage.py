@@ -98,4 +98,5 @@ PHOTO_PREFIXES = ("originals", "thumbnails")
 
 def event_prefixes(event_id):
     """Every folder that holds one event's files."""
-    return [f"originals/{event_id}", f"thumbnails/{event_id}", f"banners/{event_id}"]
+    return [f"originals/{event_id}", f"thumbnails/{event_id}", f"banners/{event_id}",
+            f"renditions/{event_id}"]

@@ -59,9 +59,22 @@ def pg_dump_consistent(database, dump_path):
 
 
 def pg_restore(database, dump_path):
-    """Load a custom-format dump into an empty PostgreSQL database."""
-    subprocess.run(["pg_restore", "--no-owner", "--exit-on-error", "-d", database.url,
-                    str(dump_path)], check=True)
+    """Load a custom-format dump into an empty PostgreSQL database, in one transaction
+    (a failure leaves the database as it was)."""
+    subprocess.run(["pg_restore", "--no-owner", "--exit-on-error", "--single-transaction",
+                    "-d", database.url, str(dump_path)], check=True)
+
+
+def drop_restored(database):
+    """Drop the backed-up tables again after a restore that did not verify (the
+    database was empty before it)."""
+    conn = database.connect()
+    try:
+        with conn.transaction():
+            for table in BACKED_UP_TABLES:
+                conn.execute(f"DROP TABLE IF EXISTS {table} CASCADE")
+    finally:
+        conn.close()
 
 
 def is_empty(conn):

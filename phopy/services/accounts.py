@@ -3,10 +3,16 @@
 Nothing here tells whether an email has an account: log-in checks a password
 hash whether or not the email is known (same work, same answer), and sign-up
 with a known email gives a neutral message (or signs in its owner).
+
+Addresses under the ``.invalid`` top-level domain (RFC 6761: no mailbox can
+exist there) belong to Phopy itself: the LINE bot's accounts are
+``line-<userId>@line.phopy.invalid``. Nobody can sign up with one, so nobody
+can make an account that a LINE user's ``register`` would later land in.
 """
 import re
 import secrets
 import threading
+import unicodedata
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -28,6 +34,15 @@ def normalize_email(email):
     return email
 
 
+def is_reserved_email(email):
+    """True for an address in a domain Phopy keeps for its own accounts (``*.invalid``),
+    however it is spelled (case, trailing dots, width or invisible characters)."""
+    domain = (email or "").rpartition("@")[2]
+    domain = "".join(c for c in unicodedata.normalize("NFKC", domain)
+                     if unicodedata.category(c) != "Cf").lower().strip().rstrip(".")
+    return domain == "invalid" or domain.endswith(".invalid")
+
+
 def _dummy_password_hash():
     """A hash to check unknown emails against, so they take as long as known ones."""
     global _dummy_hash
@@ -44,6 +59,8 @@ def register(conn, email, password, display_name=None):
     the answer does not say whether the email has an account.
     """
     email = normalize_email(email)
+    if is_reserved_email(email):  # Phopy's own (LINE) accounts: never by sign-up
+        raise ValidationError(N_("Please enter a valid email address."), field="email")
     if len(password or "") < MIN_PASSWORD:
         raise ValidationError(N_("The password must be at least 8 characters."), field="password")
     existing = photographers.get_by_email(conn, email)

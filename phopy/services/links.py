@@ -3,12 +3,13 @@
 Photo ids are never exposed bare: only someone who ran a search (or was given
 its links) can fetch the photos it found.
 """
-import zipfile
+from pathlib import Path
+from zipfile import ZIP_STORED
 
 from itsdangerous import BadSignature, SignatureExpired
+from zipstream import ZipStream
 
 from phopy.errors import N_, NotFound
-from phopy.services.photos import stored_media
 
 
 def sign_photo(signer, event_id, photo_id):
@@ -31,31 +32,32 @@ def read_token(signer, token, max_age):
         raise NotFound(N_("This link is not valid."))
 
 
-def write_zip(storage, photos, fileobj, fetch=None, render=None):
-    """Write a ZIP of the photos, with unique file names, to ``fileobj``.
-
-    ``render(photo)`` gives (bytes, mimetype, name) to store instead of the
-    original (the event banner composited); ``fetch(photo)`` may give a photo's
-    original bytes from elsewhere (a Drive original), or None. Names carry the
-    real format's extension, never the uploaded one.
-    """
+def unique_names(names):
+    """The names with ``-2``, ``-3``… added where one repeats (case-insensitively)."""
     seen = set()
-    with zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_STORED) as archive:
-        for photo in photos:
-            data, name = None, stored_media(storage, photo)[1]
-            if render is not None:
-                data, _mimetype, name = render(photo)
-            elif fetch is not None:
-                data = fetch(photo)
-            stem, dot, ext = name.rpartition(".")
-            n = 1
-            while name.lower() in seen:
-                n += 1
-                name = f"{stem or ext}-{n}{dot}{ext if stem else ''}"
-            seen.add(name.lower())
-            if data is None:
-                archive.write(storage.path(photo["storage_key"]), arcname=name)
-            else:
-                archive.writestr(name, data)
-    fileobj.seek(0)
-    return fileobj
+    for name in names:
+        stem, dot, ext = name.rpartition(".")
+        n = 1
+        while name.lower() in seen:
+            n += 1
+            name = f"{stem or ext}-{n}{dot}{ext if stem else ''}"
+        seen.add(name.lower())
+        yield name
+
+
+def zip_stream(entries, sized):
+    """A ZIP (zipstream-ng, stored) of ``(name, source)`` entries, made as it is sent.
+
+    A source is a file path (read in chunks when its turn comes) or an iterable
+    of bytes (produced then). Nothing is written to disk and no entry is held
+    whole in memory. ``sized`` (every source a path) gives ``len()`` for a
+    Content-Length.
+    """
+    entries = list(entries)
+    archive = ZipStream(compress_type=ZIP_STORED, sized=sized)
+    for name, (_old, source) in zip(unique_names(n for n, _ in entries), entries):
+        if isinstance(source, (str, Path)):
+            archive.add_path(str(source), name)
+        else:
+            archive.add(source, name)
+    return archive

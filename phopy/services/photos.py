@@ -1,7 +1,6 @@
 """Bringing photos into an event: validate, de-duplicate, store, thumbnail."""
 import hashlib
 import logging
-import os
 import time
 from dataclasses import dataclass, field
 
@@ -12,7 +11,8 @@ from phopy.errors import N_, FileTooLarge, ImageDecodeError, Message, NotFound, 
 from phopy.faces.images import (DEFAULT_MAX_PIXELS, check_dimensions, image_size,
                                 make_thumbnail, open_image, sniff_format)
 from phopy.jobs.registry import on_recover
-from phopy.services.text import strip_controls
+from phopy.services.overlays import forget_renditions
+from phopy.services.text import clean_filename, file_stem
 
 log = logging.getLogger(__name__)
 
@@ -50,13 +50,6 @@ def check_image_bytes(data, max_bytes, filename=""):
     return fmt
 
 
-def clean_filename(filename):
-    """The base name of an uploaded file, without folders or control and bidi
-    characters, at most 200 characters."""
-    name = os.path.basename(strip_controls(filename).replace("\\", "/")).strip()
-    return (name or "photo")[:200]
-
-
 def stored_media(storage, photo):
     """(content type, download name) of a stored original, from its real bytes.
 
@@ -72,7 +65,7 @@ def stored_media(storage, photo):
 def media_of_bytes(data, filename):
     """(content type, download name) for image bytes, from their magic bytes."""
     fmt = sniff_format(data[:64])
-    stem = os.path.splitext(clean_filename(filename))[0].strip(". ") or "photo"
+    stem = file_stem(filename)
     if fmt is None:
         return "application/octet-stream", f"{stem}.bin"
     return MIMETYPES[fmt], f"{stem}.{EXTENSIONS[fmt]}"
@@ -153,6 +146,7 @@ def delete_photo(conn, storage, event_id, photo_id):
     if not photos_db.find_by_hash(conn, event_id, photo["content_hash"]):
         storage.delete(photo["storage_key"])
         storage.delete(photo["thumb_key"])
+        forget_renditions(storage, event_id, photo["content_hash"])  # its bannered copies
 
 
 def ensure_thumbnail(conn, storage, photo, thumb_side=480):

@@ -78,8 +78,11 @@ def register_error_handlers(app):
             limit = getattr(exc, "limit", None)
             wait = limit.limit.get_expiry() if limit is not None else 60
             return body, status, {"Retry-After": str(wait)}
-        return render_error(status, CODES.get(status, "error"),
-                            MESSAGES.get(status, MESSAGES[400] if status < 500 else MESSAGES[500]))
+        body, status = render_error(status, CODES.get(status, "error"), MESSAGES.get(
+            status, MESSAGES[400] if status < 500 else MESSAGES[500]))
+        # The exception's own headers (405's Allow, 401's WWW-Authenticate), not its body's type.
+        headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
+        return body, status, headers
 
     @app.errorhandler(Exception)
     def handle_crash(exc):

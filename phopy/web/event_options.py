@@ -1,6 +1,6 @@
 """Per-event options on the dashboard: close or reopen the event and how long its
 face data is kept (retention), and the banner every download carries."""
-from flask import Blueprint, flash, g, redirect, request, send_file, url_for
+from flask import Blueprint, current_app, flash, g, redirect, request, send_file, url_for
 from flask_babel import gettext as _
 
 from phopy.data import get_db
@@ -54,7 +54,8 @@ def banner(event_id):
             if not data and not event.get("banner_key"):
                 raise ValidationError(N_("The banner must be a PNG file of at most 5 MB."))
             overlays.save_banner(conn, store, event["id"], data,
-                                 request.form.get("banner_position"))
+                                 request.form.get("banner_position"),
+                                 max_pixels=current_app.config["MAX_PHOTO_PIXELS"])
             flash(_("Banner saved: every download of this event now carries it."), "success")
     except PhopyError as exc:
         flash(translate(exc.message), "error")

@@ -21,7 +21,19 @@ def _stale():
 @csrf.exempt
 @limit_searches
 def search(event_id):
-    """Search an event with 1–3 selfies (multipart field ``selfies``)."""
+    """Search an event with 1–3 selfies (multipart field ``selfies``).
+    ---
+    post:
+      tags: [search]
+      security: [{}]
+      responses:
+        '200': {description: 'The matching photos, best first', content: {application/json: {schema: {$ref: '#/components/schemas/SearchResult'}}}}
+        '400': {$ref: '#/components/responses/Error'}
+        '410': {$ref: '#/components/responses/Error'}
+        '415': {$ref: '#/components/responses/Error'}
+        '422': {$ref: '#/components/responses/Error'}
+        '503': {$ref: '#/components/responses/Error'}
+    """
     event = events.get_event(get_db(), event_id)
     result, rows = run_search(event, read_uploads(request.files.getlist("selfies")))
     return jsonify(search_json(result, rows))
@@ -36,14 +48,26 @@ def _owned_task(task_id):
 @bp.route("/task/<task_id>")
 @login_required
 def task(task_id):
-    """One task's progress."""
+    """One task's progress.
+    ---
+    get:
+      security: [{cookieAuth: []}]
+      responses:
+        '200': {description: The task, content: {application/json: {schema: {$ref: '#/components/schemas/Task'}}}}
+    """
     return jsonify(tasks.task_json(_owned_task(task_id), _stale()))
 
 
 @bp.route("/event/<event_id>/task")
 @login_required
 def event_task(event_id):
-    """The event's latest task (404 when it never had one)."""
+    """The event's latest task (404 when it never had one).
+    ---
+    get:
+      security: [{cookieAuth: []}]
+      responses:
+        '200': {description: The task, content: {application/json: {schema: {$ref: '#/components/schemas/Task'}}}}
+    """
     owned_event(event_id)
     latest = tasks.latest_task(get_db(), event_id)
     if latest is None:
@@ -54,6 +78,12 @@ def event_task(event_id):
 @bp.route("/event/<event_id>/checkpoint/status")
 @login_required
 def checkpoint_status(event_id):
-    """How many photos are scanned, without faces or unreadable, and what is left."""
+    """How many photos are scanned, without faces or unreadable, and what is left.
+    ---
+    get:
+      security: [{cookieAuth: []}]
+      responses:
+        '200': {description: The counts, content: {application/json: {schema: {type: object}}}}
+    """
     owned_event(event_id)
     return jsonify(indexing.checkpoint_status(get_db(), event_id))

@@ -6,17 +6,27 @@ docstring (YAML after ``---``) and the URL map, with no second schema layer.
 Path parameters come from the URL rules themselves, and a view without YAML
 still gets an operation from its first docstring line, so no /api route is
 left out of the document.
+
+The answers every route of a kind can give are added from the route itself,
+so no docstring has to remember them: 401 where the blueprint reads API keys
+(a stale ``Authorization`` header is refused even on public calls) or the
+operation needs a caller; 400 where a state-changing call may be refused for
+its CSRF token; 413 for a body over the size limit; 404 for a path with
+parameters; 429 for a rate-limited view.
 """
 import re
 
 from apispec import APISpec
 from apispec import yaml_utils
 from flask import Blueprint, current_app, jsonify, render_template
+from flask_limiter.util import get_qualified_name
 
 bp = Blueprint("openapi", __name__, url_prefix="/api")
 _PARAM = re.compile(r"<(?:(?P<conv>[a-z]+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
 _TYPES = {"int": "integer", "float": "number"}
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
+WITH_BODY = ("post", "put", "patch")
+ERROR_REF = {"$ref": "#/components/responses/Error"}
 
 ERROR = {"type": "object", "required": ["error", "message"],
          "properties": {"error": {"type": "string"}, "message": {"type": "string"}}}
@@ -98,8 +108,9 @@ def _base_spec():
     return spec
 
 
-def _operations(rule, view):
-    """The rule's operations: the view's YAML, else one from its docstring's first line."""
+def _operations(app, rule, view):
+    """The rule's operations: the view's YAML, else one from its docstring's first line,
+    with the answers every route of its kind can give."""
     documented = yaml_utils.load_operations_from_docstring(view.__doc__ or "")
     summary = (view.__doc__ or rule.endpoint).strip().splitlines()[0]
     operations = {}
@@ -109,8 +120,39 @@ def _operations(rule, view):
                           "default": {"$ref": "#/components/responses/Error"}}})
         operation.setdefault("summary", summary)
         operation.setdefault("operationId", f"{rule.endpoint}.{method}")
+        responses = dict(operation.get("responses") or {})
+        for status in _answers_of_kind(app, rule, view, method, operation):
+            responses.setdefault(status, ERROR_REF)
+        operation["responses"] = dict(sorted(responses.items()))
         operations[method] = operation
     return operations
+
+
+def _answers_of_kind(app, rule, view, method, operation):
+    """Statuses that follow from the route's blueprint, decorators and method."""
+    from phopy.web.apiauth import authenticate
+    from phopy.web.security import csrf, limiter
+    statuses = set()
+    blueprint = rule.endpoint.rpartition(".")[0]
+    security = operation.get("security") or []
+    if authenticate in app.before_request_funcs.get(blueprint, ()) \
+            or any(requirement for requirement in security):
+        statuses.add("401")
+    if method in WITH_BODY or method == "delete":
+        exempt = app.blueprints.get(blueprint) in csrf._exempt_blueprints \
+            or f"{view.__module__}.{view.__name__}" in csrf._exempt_views
+        if not exempt or any("cookieAuth" in requirement for requirement in security):
+            statuses.add("400")
+    if method in WITH_BODY:
+        statuses.add("413")
+    if rule.arguments:
+        statuses.add("404")
+    manager = limiter.limit_manager
+    if manager.decorated_limits(get_qualified_name(view)) or manager.default_limits \
+            or manager.application_limits or (blueprint and manager.blueprint_limits(
+                app, blueprint)):
+        statuses.add("429")
+    return statuses
 
 
 def build_spec(app):
@@ -125,7 +167,8 @@ def build_spec(app):
             {"name": m.group("name"), "in": "path", "required": True,
              "schema": {"type": _TYPES.get(m.group("conv"), "string")}}
             for m in _PARAM.finditer(rule.rule)]})
-        entry["operations"].update(_operations(rule, app.view_functions[rule.endpoint]))
+        entry["operations"].update(_operations(app, rule,
+                                               app.view_functions[rule.endpoint]))
     for path, entry in paths.items():
         spec.path(path=path, operations=entry["operations"], parameters=entry["parameters"])
     return spec.to_dict()

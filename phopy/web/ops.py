@@ -104,9 +104,7 @@ def _start_timer():
 
 @bp.after_app_request
 def _count_request(response):
-    endpoint = request.endpoint or "unmatched"
-    metrics.HTTP_REQUESTS.labels(endpoint, request.method, str(response.status_code)).inc()
     started = g.get("request_started")
-    if started is not None:
-        metrics.HTTP_SECONDS.labels(endpoint).observe(time.monotonic() - started)
+    metrics.count_request(request.endpoint, request.method, response.status_code,
+                          None if started is None else time.monotonic() - started)
     return response

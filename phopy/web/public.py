@@ -1,18 +1,18 @@
 """Public pages: landing, listed events, the attendee's event page and photos."""
 import io
-import tempfile
 
-from flask import (Blueprint, current_app, redirect, render_template, request, send_file,
-                   url_for)
+from flask import (Blueprint, Response, current_app, redirect, render_template, request,
+                   send_file, url_for)
 
-from phopy.data import get_db
+from phopy.data import get_database, get_db
 from phopy.errors import N_, NotFound, PhopyError
 from phopy.extensions import get_link_signer, get_storage
-from phopy.services import events, links, overlays, photos
+from phopy.services import downloads, events, links, photos
 from phopy.web.headers import private
 from phopy.web.i18n import translate
 from phopy.web.results import read_uploads, run_search
-from phopy.web.security import limit_code_guesses, limit_searches
+from phopy.web.security import (limit_code_guesses, limit_downloads, limit_searches,
+                                limit_zips)
 
 bp = Blueprint("public", __name__)
 
@@ -70,6 +70,7 @@ def event_page(code):
 
 
 @bp.route("/p/<token>/<kind>")
+@limit_downloads
 def photo(token, kind):
     """A photo from a search result: ``thumb``, ``view`` (full size) or ``download``."""
     payload = links.read_token(get_link_signer(), token, current_app.config["PHOTO_LINK_MAX_AGE"])
@@ -84,18 +85,13 @@ def photo(token, kind):
             raise NotFound(N_("This photo could not be read."))
         return private(send_file(store.path(key), mimetype="image/jpeg"), 86400)
     event = events.get_event(conn, payload["e"])
-    if event.get("banner_key"):  # the event's banner on every download; original untouched
-        data, mimetype, name = overlays.composite(store, photo_row, event)
-        return private(send_file(io.BytesIO(data), mimetype=mimetype, download_name=name,
-                                 as_attachment=(kind == "download")
-                                 or not mimetype.startswith("image/")), 0)
-    original = photos.original_bytes(conn, current_app.config, photo_row)
-    if original is not None:  # DRIVE_KEEP_ORIGINALS=0: straight from Drive
-        mimetype, name = photos.media_of_bytes(original, photo_row["filename"])
-        return private(send_file(io.BytesIO(original), mimetype=mimetype, download_name=name,
-                                 as_attachment=(kind == "download")
-                                 or not mimetype.startswith("image/")), 86400)
-    return send_original(store, photo_row, kind == "download", 86400)
+    # The event's banner on every download (a bounded copy made once); original untouched.
+    source, mimetype, name, max_age = downloads.photo_download(conn, store, current_app.config,
+                                                               photo_row, event)
+    return private(send_file(io.BytesIO(source) if isinstance(source, bytes) else source,
+                             mimetype=mimetype, download_name=name,
+                             as_attachment=(kind == "download")
+                             or not mimetype.startswith("image/")), max_age)
 
 
 def send_original(store, photo_row, as_attachment, max_age):
@@ -108,6 +104,7 @@ def send_original(store, photo_row, as_attachment, max_age):
 
 
 @bp.route("/e/<code>/photos.zip")
+@limit_zips
 def zip_download(code):
     """All photos of a search result as one ZIP."""
     event = events.get_event_by_code(get_db(), code)
@@ -117,9 +114,11 @@ def zip_download(code):
         raise NotFound(N_("This link is not valid."))
     conn = get_db()
     rows = [photos.get_event_photo(conn, event["id"], pid) for pid in payload["ps"]]
-    store = get_storage()
-    render = (lambda p: overlays.composite(store, p, event)) if event.get("banner_key") else None
-    archive = links.write_zip(store, rows, tempfile.TemporaryFile(), render=render,
-                              fetch=lambda p: photos.original_bytes(conn, current_app.config, p))
-    return private(send_file(archive, mimetype="application/zip", as_attachment=True,
-                             download_name=f"phopy-{event['code']}.zip"), 0)
+    archive = downloads.zip_archive(get_database(), get_storage(), current_app.config, rows,
+                                    event)
+    response = Response(iter(archive), mimetype="application/zip")
+    if archive.sized:  # streamed as it is made: no temp file, one chunk in memory
+        response.content_length = len(archive)
+    response.headers.set("Content-Disposition", "attachment",
+                         filename=f"phopy-{event['code']}.zip")
+    return private(response, 0)

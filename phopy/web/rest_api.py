@@ -337,10 +337,12 @@ def search_face():
         '200': {description: 'The matching photos, best first', content: {application/json: {schema: {$ref: '#/components/schemas/SearchResult'}}}}
         '400': {$ref: '#/components/responses/Error'}
         '404': {$ref: '#/components/responses/Error'}
+        '410': {$ref: '#/components/responses/Error'}
         '413': {$ref: '#/components/responses/Error'}
         '415': {$ref: '#/components/responses/Error'}
         '422': {$ref: '#/components/responses/Error'}
         '429': {$ref: '#/components/responses/Error'}
+        '503': {$ref: '#/components/responses/Error'}
     """
     event_id = (request.form.get("event_id") or "").strip()
     code = (request.form.get("event_code") or "").strip()

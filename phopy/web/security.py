@@ -6,7 +6,8 @@ budget) are limited per device (a random id in the signed session cookie) and,
 more generously, per address: a venue's Wi-Fi is one address for hundreds of
 attendees, so the address limit only stops floods, and the server is protected
 by its bounded search queue (``phopy.web.search_queue``). Event-code look-ups
-are limited by how many codes an address gets wrong. Limits use a moving
+are limited by how many codes an address gets wrong; full-size photo views,
+downloads and ZIPs per address. Limits use a moving
 window, so twice the limit can never pass at a window's edge. Behind a reverse
 proxy or tunnel set TRUST_PROXY_HEADERS=1 so the client's address
 (X-Forwarded-For) and scheme are used, not the proxy's.
@@ -70,6 +71,28 @@ def limit_code_guesses(view):
     """Count the wrong event codes an address tries (right codes cost nothing)."""
     return limiter.shared_limit(code_lookup_limit, scope="event-code", methods=["GET"],
                                 deduct_when=lambda response: response.status_code == 404)(view)
+
+
+def download_limit():
+    """The configured limit on photo views and downloads from one address."""
+    return current_app.config["DOWNLOAD_RATE_LIMIT"]
+
+
+def zip_limit():
+    """The configured limit on ZIP downloads from one address."""
+    return current_app.config["ZIP_RATE_LIMIT"]
+
+
+def limit_downloads(view):
+    """Full-size views and downloads per address (thumbnails are not counted)."""
+    return limiter.shared_limit(download_limit, scope="download", methods=["GET"],
+                                exempt_when=lambda: (request.view_args or {}).get("kind")
+                                == "thumb")(view)
+
+
+def limit_zips(view):
+    """ZIP downloads per address."""
+    return limiter.shared_limit(zip_limit, scope="zip", methods=["GET"])(view)
 
 
 class Int64Converter(IntegerConverter):

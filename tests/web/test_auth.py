@@ -1,4 +1,4 @@
-from tests.conftest import PASSWORD, login, make_photographer
+from tests.conftest import PASSWORD, db_rows, login, make_photographer
 
 
 def test_signup_logs_in_and_hashes_password(app, client):
@@ -41,3 +41,26 @@ def test_api_needs_login_as_json(client):
     response = client.get("/api/task/nope")
     assert response.status_code == 401
     assert response.get_json()["error"] == "login_required"
+
+
+def test_nobody_can_sign_up_with_the_line_bots_own_address(app, client, runner):
+    """A LINE user's ``register`` makes ``line-<userId>@line.phopy.invalid``: an account made
+    at that address beforehand would be handed to them (issue 19, 4b)."""
+    victim = "line-u0123456789abcdef0123456789abcdef@line.phopy.invalid"
+    spellings = [victim, victim.upper(), victim + ".", " " + victim + " ",
+                 victim.replace("@line.", "@LINE.").replace(".invalid", ".INVALID."),
+                 victim.replace("invalid", "inval\u200bid"),  # an invisible character
+                 victim.replace("invalid", "ｉｎｖａｌｉｄ"),  # full-width letters
+                 "someone@sub.line.phopy.invalid", "x@invalid"]
+    for email in spellings:
+        response = client.post("/auth/signup", data={"email": email,
+                                                     "password": "attacker-pass-1"})
+        assert response.status_code == 400, email
+        assert b"valid email address" in response.data, email
+    assert db_rows(app, "SELECT email FROM photographers") == []
+    result = runner.invoke(args=["create-photographer", victim, "--password", "long-enough-1"])
+    assert result.exit_code != 0 and "valid email" in result.output
+    assert db_rows(app, "SELECT email FROM photographers") == []
+    ok = client.post("/auth/signup", data={"email": "invalid@example.com",
+                                           "password": "long-enough-1"})
+    assert ok.status_code == 302  # only the domain is reserved

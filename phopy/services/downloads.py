@@ -1,0 +1,93 @@
+"""What a found photo's download hands out: one photo, or all of a result as a ZIP.
+
+With an event banner, the bannered copy (``overlays.bannered_path``: rendered
+once, bounded, then a stored file); without one, the stored original (or the
+Drive original when originals are not kept). A ZIP is streamed entry by entry
+as it is sent (zipstream-ng): no temp file, and at most one chunk of one
+photo in memory.
+"""
+import logging
+
+from phopy.faces.images import image_size
+from phopy.services import links, overlays
+from phopy.services.photos import media_of_bytes, original_bytes, stored_media
+
+log = logging.getLogger(__name__)
+RENDER_WAIT_SECONDS = 30      # a single download waits this long for a render slot, then 503
+ZIP_RENDER_WAIT_SECONDS = 600  # a ZIP already being sent waits (it cannot answer 503 anymore)
+CHUNK = 1 << 20
+
+
+def _slots(config):
+    return overlays.render_slots(config["DOWNLOAD_RENDERS"])
+
+
+def photo_download(conn, storage, config, photo, event):
+    """One download: (path or bytes, content type, download name, browser cache seconds).
+
+    With a banner: its bannered copy (the original as it is when the photo
+    cannot be decoded), never cached by the browser (the banner may change).
+    """
+    path = overlays.bannered_path(storage, photo, event, _slots(config), RENDER_WAIT_SECONDS)
+    if path is not None:
+        return path, "image/jpeg", overlays.download_name(photo), 0
+    banner = overlays.banner_applies(storage, event)
+    if not banner:
+        original = original_bytes(conn, config, photo)
+        if original is not None:  # DRIVE_KEEP_ORIGINALS=0: straight from Drive
+            return (original, *media_of_bytes(original, photo["filename"]), 86400)
+    mimetype, name = stored_media(storage, photo)
+    return storage.path(photo["storage_key"]), mimetype, name, 0 if banner else 86400
+
+
+def zip_archive(database, storage, config, photos, event):
+    """A ZipStream of the photos as downloaded (bannered copies rendered as their turn
+    comes). It is read after the request's own connection is closed, so a Drive fetch
+    opens its own from ``database``."""
+    banner = overlays.banner_applies(storage, event)
+    from_drive = not config.get("DRIVE_KEEP_ORIGINALS", True) and any(
+        p.get("source") == "drive" for p in photos)
+    entries = []
+    for photo in photos:
+        original = storage.path(photo["storage_key"])
+        if banner and _decodable(original):
+            entries.append((overlays.download_name(photo),
+                            _bannered_chunks(storage, config, photo, event)))
+        elif from_drive and not banner:
+            entries.append((stored_media(storage, photo)[1],
+                            _drive_chunks(database, config, photo, original)))
+        else:
+            entries.append((stored_media(storage, photo)[1], original))
+    return links.zip_stream(entries, sized=not (banner or from_drive))
+
+
+def _decodable(path):
+    try:
+        image_size(path)
+        return True
+    except Exception:
+        return False
+
+
+def _file_chunks(path):
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            yield chunk
+
+
+def _bannered_chunks(storage, config, photo, event):
+    path = overlays.bannered_path(storage, photo, event, _slots(config),
+                                  ZIP_RENDER_WAIT_SECONDS)
+    yield from _file_chunks(path or storage.path(photo["storage_key"]))
+
+
+def _drive_chunks(database, config, photo, original):
+    conn = database.connect()
+    try:
+        data = original_bytes(conn, config, photo)
+    finally:
+        conn.close()
+    if data is None:
+        yield from _file_chunks(original)
+    else:
+        yield data
