@@ -295,3 +295,12 @@ CREATE TABLE IF NOT EXISTS line_matches (
     found_at        TEXT NOT NULL,
     PRIMARY KEY (event_id, user_id, photo_id)
 );
+
+-- Named values about the database itself: the schema version this file creates
+-- (phopy.data.upgrade.SCHEMA_VERSION; init-db raises it after an upgrade) and
+-- the id of the data folder the file storage uses (data_dir_id).
+CREATE TABLE IF NOT EXISTS schema_meta (
+    name            TEXT PRIMARY KEY,
+    value           TEXT NOT NULL
+);
+INSERT INTO schema_meta (name, value) VALUES ('schema_version', '2') ON CONFLICT (name) DO NOTHING;

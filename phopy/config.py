@@ -52,6 +52,17 @@ class Config:
     DB_POOL_MIN = _int("DB_POOL_MIN", 1)
     DB_POOL_MAX = _int("DB_POOL_MAX", 20)
     DB_POOL_TIMEOUT = float(os.environ.get("DB_POOL_TIMEOUT", "30"))  # wait for a free one
+    # Photo files: "file" (a folder tree under DATA_DIR; several machines must mount the
+    # same one) or "s3" (a bucket of any S3-compatible service, shared by every machine).
+    STORAGE_BACKEND = os.environ.get("STORAGE_BACKEND", "file")
+    S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL") or None  # unset: AWS S3
+    S3_BUCKET = os.environ.get("S3_BUCKET") or None
+    S3_PREFIX = os.environ.get("S3_PREFIX", "")  # keys go below this folder of the bucket
+    S3_REGION = os.environ.get("S3_REGION") or "us-east-1"
+    S3_ACCESS_KEY = os.environ.get("S3_ACCESS_KEY") or None  # unset: boto3's own lookup
+    S3_SECRET_KEY = os.environ.get("S3_SECRET_KEY") or None
+    # > 0: browsers fetch photos from presigned URLs valid this long; 0: the app streams.
+    S3_PRESIGN_SECONDS = _int("S3_PRESIGN_SECONDS", 0)
     LOG_DIR = os.environ.get("LOG_DIR") or str(REPO_ROOT / "logs")
     # Address printed in QR codes and links; by default this machine on the served PORT.
     PUBLIC_BASE_URL = public_base_url()

@@ -34,8 +34,12 @@ def close_db(_exc=None):
 @with_appcontext
 def init_db_command():
     """Create the database tables (safe to run again)."""
+    from phopy.data.upgrade import SchemaMismatch
     database = get_database()
-    database.init_schema()
+    try:
+        database.init_schema()
+    except SchemaMismatch as exc:
+        raise click.ClickException(str(exc)) from None
     click.echo(f"Database ready: {database.url}")
 
 
