@@ -144,6 +144,10 @@ class Config:
     # Default: REDIS_URL when set, else memory:// (see load_config).
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI")
     RATELIMIT_STRATEGY = "moving-window"
+    # Redis down: count in this process's memory until it answers again, and never
+    # let a limiter error fail a request (log in and search keep answering).
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = _bool("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    RATELIMIT_SWALLOW_ERRORS = True
     RATELIMIT_HEADERS_ENABLED = True
     # Flask-Limiter would put its own Retry-After on every limited answer (a busy
     # 503 included); ours is set on 429s and 503s only (phopy.web.errors).
@@ -218,6 +222,11 @@ def load_config(app, config=None):
         app.config["DATABASE_URL"] = f"sqlite:///{data_dir / 'phopy.db'}"
     if not app.config.get("RATELIMIT_STORAGE_URI"):
         app.config["RATELIMIT_STORAGE_URI"] = app.config.get("REDIS_URL") or "memory://"
+    if app.config["RATELIMIT_STORAGE_URI"].startswith(("redis", "rediss")) and \
+            not app.config.get("RATELIMIT_STORAGE_OPTIONS"):
+        # A Redis that does not answer costs a request one second, not a hang.
+        app.config["RATELIMIT_STORAGE_OPTIONS"] = {"socket_connect_timeout": 1,
+                                                   "socket_timeout": 1}
     if needs_secret(app.config.get("SECRET_KEY")):
         if not (app.config.get("DEBUG") or app.config.get("TESTING")):
             raise RuntimeError(
