@@ -132,7 +132,8 @@ CREATE TABLE IF NOT EXISTS runners (
     host          TEXT NOT NULL,
     pid           INTEGER NOT NULL,
     started_at    DOUBLE PRECISION NOT NULL,
-    heartbeat_at  DOUBLE PRECISION NOT NULL
+    heartbeat_at  DOUBLE PRECISION NOT NULL,
+    role          TEXT NOT NULL DEFAULT 'runner'  -- runner | worker | beat
 );
 
 -- One row per selfie search; never the selfie, never its encoding.
@@ -303,4 +304,4 @@ CREATE TABLE IF NOT EXISTS schema_meta (
     name            TEXT PRIMARY KEY,
     value           TEXT NOT NULL
 );
-INSERT INTO schema_meta (name, value) VALUES ('schema_version', '2') ON CONFLICT (name) DO NOTHING;
+INSERT INTO schema_meta (name, value) VALUES ('schema_version', '3') ON CONFLICT (name) DO NOTHING;

@@ -161,10 +161,14 @@ class Config:
     API_KEY_RATE_LIMIT = os.environ.get("API_KEY_RATE_LIMIT", "600 per minute")
 
     # Operations: /metrics is off unless METRICS_TOKEN is set (then sent as a bearer
-    # token); /health fails below this free space or without a recent runner heartbeat.
+    # token, which also shows /health's details). /health/ready (web machines, for a load
+    # balancer) checks the database and the storage; /health also fails without a recent
+    # heartbeat of a runner or worker (and of beat under Celery), or below this free space.
+    # Celery workers and beat write their heartbeat every HEALTH_HEARTBEAT_SECONDS.
     METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
     HEALTH_MIN_FREE_MB = _int("HEALTH_MIN_FREE_MB", 500)
     HEALTH_RUNNER_MAX_AGE = _int("HEALTH_RUNNER_MAX_AGE", 60)
+    HEALTH_HEARTBEAT_SECONDS = float(os.environ.get("HEALTH_HEARTBEAT_SECONDS", "10"))
     # Read by prometheus_client itself: where gunicorn workers' metrics meet (start.sh sets it).
     PROMETHEUS_MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
 

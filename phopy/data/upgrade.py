@@ -16,8 +16,8 @@ from phopy.data import meta
 
 log = logging.getLogger(__name__)
 
-# 1: every database before versions were recorded; 2: schema_meta.
-SCHEMA_VERSION = 2
+# 1: every database before versions were recorded; 2: schema_meta; 3: runners.role.
+SCHEMA_VERSION = 3
 
 
 class SchemaMismatch(RuntimeError):
@@ -66,6 +66,9 @@ COLUMNS = {
     "faces": [
         ("engine", "TEXT NOT NULL DEFAULT 'dlib'"),
         ("model_version", "TEXT NOT NULL DEFAULT 'resnet_v1'"),
+    ],
+    "runners": [
+        ("role", "TEXT NOT NULL DEFAULT 'runner'"),
     ],
     "tasks": [
         ("args", "TEXT"),

@@ -101,6 +101,8 @@ def init_celery(app):
 
     app.extensions["celery_dispatch"] = dispatch
     set_dispatcher(dispatch)
+    from phopy.jobs.heartbeat import connect_celery_heartbeats
+    app.extensions["celery_heartbeats"] = connect_celery_heartbeats(app)
     return celery
 
 
