@@ -25,6 +25,8 @@ def copy_all(source, target, prefixes, progress=None):
     report = {"copied": 0, "already": 0, "failed": []}
     for prefix in prefixes:
         for key, _mtime in source.list(prefix):
+            if key.rsplit("/", 1)[-1].startswith(".tmp-"):
+                continue  # a write cut short (the orphan sweep removes it)
             want = _digest(source, key)
             try:
                 if target.exists(key) and _digest(target, key) == want:

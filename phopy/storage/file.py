@@ -105,7 +105,7 @@ class FileStorage(Storage):
         if not folder.is_dir():
             return
         for path in folder.rglob("*"):
-            if path.is_file() and not path.name.startswith(".tmp-"):
+            if path.is_file():  # half-written .tmp- files too: the orphan sweep removes them
                 try:
                     yield path.relative_to(self.root).as_posix(), path.stat().st_mtime
                 except OSError:
