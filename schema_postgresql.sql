@@ -73,6 +73,9 @@ CREATE TABLE IF NOT EXISTS faces (
     model_version TEXT NOT NULL DEFAULT 'resnet_v1'   -- its model: re-index when it changes
 );
 CREATE INDEX IF NOT EXISTS idx_faces_event ON faces(event_id);
+-- The search cache loads the faces added since its last load (id > N) and counts
+-- the older ones to notice removals: both from this index alone.
+CREATE INDEX IF NOT EXISTS idx_faces_event_id ON faces(event_id, id);
 CREATE INDEX IF NOT EXISTS idx_faces_photo ON faces(photo_id);
 
 CREATE TABLE IF NOT EXISTS tasks (
@@ -304,4 +307,4 @@ CREATE TABLE IF NOT EXISTS schema_meta (
     name            TEXT PRIMARY KEY,
     value           TEXT NOT NULL
 );
-INSERT INTO schema_meta (name, value) VALUES ('schema_version', '3') ON CONFLICT (name) DO NOTHING;
+INSERT INTO schema_meta (name, value) VALUES ('schema_version', '4') ON CONFLICT (name) DO NOTHING;

@@ -85,6 +85,9 @@ class Config:
     SEARCH_QUEUE_SIZE = _int("SEARCH_QUEUE_SIZE", 64)
     SEARCH_TIMEOUT_SECONDS = _int("SEARCH_TIMEOUT_SECONDS", 120)
     SEARCH_RETRY_AFTER_SECONDS = _int("SEARCH_RETRY_AFTER_SECONDS", 5)
+    # Face matrices each web process keeps for searches (least recently searched events
+    # go first past this; 0: no limit). A 50,000-photo event is ~128 MB (dlib).
+    SEARCH_CACHE_MAX_MB = _int("SEARCH_CACHE_MAX_MB", 1024)
     THUMBNAIL_MAX_SIDE = _int("THUMBNAIL_MAX_SIDE", 480)
     DASHBOARD_PAGE_SIZE = _int("DASHBOARD_PAGE_SIZE", 120)  # photos per dashboard page
 

@@ -63,7 +63,8 @@ def get_selfie_analyzer(app=None):
 def get_search_cache(app=None):
     """This process's cache of per-event face matrices."""
     from phopy.services.search import SearchCache
-    return _get(app, "phopy_search_cache", lambda a: SearchCache())
+    return _get(app, "phopy_search_cache",
+                lambda a: SearchCache(max_mb=a.config.get("SEARCH_CACHE_MAX_MB") or 0))
 
 
 def get_link_signer(app=None):

@@ -214,6 +214,17 @@ class Connection:
         """All rows as dicts."""
         return [dict(r) for r in self.execute(sql, params).fetchall()]
 
+    def tuples(self, sql, params=()):
+        """All rows as plain tuples (no dict per row: for large reads)."""
+        if self.dialect == "sqlite":
+            cur = self.raw.cursor()
+            cur.row_factory = None
+        else:
+            import psycopg2.extensions
+            cur = self.raw.cursor(cursor_factory=psycopg2.extensions.cursor)
+        cur.execute(self._sql(sql), tuple(params))
+        return cur.fetchall()
+
     def one(self, sql, params=()):
         """The first row as a dict, or None."""
         row = self.execute(sql, params).fetchone()

@@ -16,8 +16,9 @@ from phopy.data import meta
 
 log = logging.getLogger(__name__)
 
-# 1: every database before versions were recorded; 2: schema_meta; 3: runners.role.
-SCHEMA_VERSION = 3
+# 1: every database before versions were recorded; 2: schema_meta; 3: runners.role;
+# 4: idx_faces_event_id.
+SCHEMA_VERSION = 4
 
 
 class SchemaMismatch(RuntimeError):
