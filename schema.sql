@@ -21,6 +21,7 @@ CREATE TABLE IF NOT EXISTS events (
     is_listed     INTEGER NOT NULL DEFAULT 0,
     auto_index    INTEGER NOT NULL DEFAULT 1,
     faces_version INTEGER NOT NULL DEFAULT 0,  -- bumped whenever faces change
+    faces_removed INTEGER NOT NULL DEFAULT 0,  -- bumped whenever faces are removed
     closed_at     TEXT,                 -- set when the event is closed
     face_retention_days INTEGER,        -- NULL: FACE_RETENTION_DAYS
     faces_purged_at TEXT,               -- face data deleted (retention)

@@ -23,18 +23,22 @@ def load_event_encodings(conn, event_id, engine=None, model_version=None, after_
     return list(face_ids), list(photo_ids), list(blobs)
 
 
-def count_up_to(conn, event_id, last_id):
-    """How many of the event's faces (any engine) have an id up to ``last_id``."""
-    return conn.scalar("SELECT COUNT(*) FROM faces WHERE event_id = ? AND id <= ?",
-                       (event_id, last_id)) or 0
+def change_stamp(conn, event_id):
+    """(faces_version, faces_removed) of the event, or (None, None) when it is gone:
+    the first moves with every face change, the second only when faces are removed."""
+    row = conn.one("SELECT faces_version, faces_removed FROM events WHERE id = ?", (event_id,))
+    return (row["faces_version"], row["faces_removed"]) if row else (None, None)
 
 
-def count_other_engines(conn, event_id, engine, model_version):
-    """How many of the event's faces another engine or model version made."""
-    return conn.scalar(
-        "SELECT COUNT(*) FROM faces WHERE event_id = ? "
-        "AND NOT (engine = ? AND model_version = ?)",
-        (event_id, engine, model_version)) or 0
+def count_other_engines(conn, event_id, engine, model_version, after_id=None):
+    """How many of the event's faces another engine or model version made (with an id
+    above ``after_id`` when given)."""
+    sql = "SELECT COUNT(*) FROM faces WHERE event_id = ? AND NOT (engine = ? AND model_version = ?)"
+    params = [event_id, engine, model_version]
+    if after_id is not None:
+        sql += " AND id > ?"
+        params.append(after_id)
+    return conn.scalar(sql, params) or 0
 
 
 def events_with_other_engines(conn, event_ids, engine, model_version):

@@ -17,7 +17,7 @@ from phopy.data import meta
 log = logging.getLogger(__name__)
 
 # 1: every database before versions were recorded; 2: schema_meta; 3: runners.role;
-# 4: idx_faces_event_id.
+# 4: events.faces_removed and idx_faces_event_id (the search cache's refresh).
 SCHEMA_VERSION = 4
 
 
@@ -63,6 +63,7 @@ COLUMNS = {
         ("faces_purged_at", "TEXT"),
         ("banner_key", "TEXT"),
         ("banner_position", "TEXT"),
+        ("faces_removed", "INTEGER NOT NULL DEFAULT 0"),
     ],
     "faces": [
         ("engine", "TEXT NOT NULL DEFAULT 'dlib'"),

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from phopy.data import events as events_db
 from phopy.data import faces as faces_db
 from phopy.data import photos as photos_db
 from phopy.errors import N_, Message, NeedsReindex, NoFaceFound, PhopyError, ValidationError
@@ -43,16 +42,17 @@ class _Cached:
     version: tuple      # (faces_version, engine key)
     index: object       # FaceIndex
     last_id: int        # the largest face id loaded
-    older: int          # faces (any engine) with an id up to last_id when loaded
+    removed: int        # the event's faces_removed counter when loaded
     other_engines: int  # faces of another engine, at this version
 
 
 class SearchCache:
     """Per event: the FaceIndex of the running engine's faces, safe across threads.
 
-    - A faces_version change with faces only added (the faces up to the largest id
-      loaded are still all there) loads just the new ones; a removal or a re-index
-      reloads the event.
+    - A faces_version change with faces only added (the event's faces_removed counter
+      unchanged) loads just the faces with an id above the largest loaded (faces of one
+      event get their ids in commit order, ``phopy.data.photos.record_scan``); a
+      removal, a re-index or a purge reloads the event.
     - At most ``max_mb`` megabytes of matrices are kept (SEARCH_CACHE_MAX_MB, 0: no
       limit): the least recently searched events go first.
     - Events deleted or whose face data was purged are dropped at the first look-up
@@ -81,7 +81,8 @@ class SearchCache:
 
         settings = settings or EngineSettings()
         key = engine_key(settings)
-        version = (events_db.faces_version(conn, event_id), key)
+        faces_version, removed = faces_db.change_stamp(conn, event_id)
+        version = (faces_version, key)
         self._sweep(conn)
         cached = self._items.get(event_id)
         if cached and cached.version == version:
@@ -92,16 +93,16 @@ class SearchCache:
             if cached and cached.version == version:
                 return cached
             entry = None
-            if cached and cached.version[1] == key:
+            if cached and cached.version[1] == key and cached.removed == removed:
                 entry = self._refresh(conn, event_id, cached, version)
             if entry is None:
-                entry = self._load(conn, event_id, settings, version)
+                entry = self._load(conn, event_id, settings, version, removed)
             self._items[event_id] = entry
             self._items.move_to_end(event_id)
             self._evict(keep=event_id)
             return entry
 
-    def _load(self, conn, event_id, settings, version):
+    def _load(self, conn, event_id, settings, version, removed):
         profile = settings.profile
         face_ids, photo_ids, blobs = faces_db.load_event_encodings(conn, event_id, *version[1])
         index = FaceIndex(np.asarray(face_ids, dtype=np.int64),
@@ -110,24 +111,22 @@ class SearchCache:
         last_id = int(face_ids[-1]) if face_ids else 0
         self.loads["full"] += 1
         log.debug("loaded %d faces of event %s (version %s)", len(face_ids), event_id, version)
-        return _Cached(version, index, last_id, faces_db.count_up_to(conn, event_id, last_id),
+        return _Cached(version, index, last_id, removed,
                        faces_db.count_other_engines(conn, event_id, *version[1]))
 
     def _refresh(self, conn, event_id, cached, version):
-        """The cached entry with the faces added since, or None when some were removed."""
-        if faces_db.count_up_to(conn, event_id, cached.last_id) != cached.older:
-            return None
-        other = faces_db.count_other_engines(conn, event_id, *version[1])
+        """The cached entry with the faces added since."""
+        other = cached.other_engines + faces_db.count_other_engines(
+            conn, event_id, *version[1], after_id=cached.last_id)
         face_ids, photo_ids, blobs = faces_db.load_event_encodings(
             conn, event_id, *version[1], after_id=cached.last_id)
         index = cached.index.extended(face_ids, photo_ids,
                                       _matrix(blobs, cached.index.size))
         added = len(face_ids)
         last_id = int(face_ids[-1]) if face_ids else cached.last_id
-        older = faces_db.count_up_to(conn, event_id, last_id) if added else cached.older
         self.loads["incremental"] += 1
         log.debug("added %d faces to event %s (version %s)", added, event_id, version)
-        return _Cached(version, index, last_id, older, other)
+        return _Cached(version, index, last_id, cached.removed, other)
 
     def _touch(self, event_id):
         with self._lock:
