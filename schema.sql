@@ -21,6 +21,7 @@ CREATE TABLE IF NOT EXISTS events (
     is_listed     INTEGER NOT NULL DEFAULT 0,
     auto_index    INTEGER NOT NULL DEFAULT 1,
     faces_version INTEGER NOT NULL DEFAULT 0,  -- bumped whenever faces change
+    faces_removed INTEGER NOT NULL DEFAULT 0,  -- bumped whenever faces are removed
     closed_at     TEXT,                 -- set when the event is closed
     face_retention_days INTEGER,        -- NULL: FACE_RETENTION_DAYS
     faces_purged_at TEXT,               -- face data deleted (retention)
@@ -73,6 +74,9 @@ CREATE TABLE IF NOT EXISTS faces (
     model_version TEXT NOT NULL DEFAULT 'resnet_v1'   -- its model: re-index when it changes
 );
 CREATE INDEX IF NOT EXISTS idx_faces_event ON faces(event_id);
+-- The search cache loads the faces added since its last load (id > N) and counts
+-- the older ones to notice removals: both from this index alone.
+CREATE INDEX IF NOT EXISTS idx_faces_event_id ON faces(event_id, id);
 CREATE INDEX IF NOT EXISTS idx_faces_photo ON faces(photo_id);
 
 CREATE TABLE IF NOT EXISTS tasks (
@@ -132,7 +136,8 @@ CREATE TABLE IF NOT EXISTS runners (
     host          TEXT NOT NULL,
     pid           INTEGER NOT NULL,
     started_at    REAL NOT NULL,        -- unix time
-    heartbeat_at  REAL NOT NULL         -- unix time
+    heartbeat_at  REAL NOT NULL,        -- unix time, by the database's clock
+    role          TEXT NOT NULL DEFAULT 'runner'  -- runner | worker | beat
 );
 
 -- One row per selfie search; never the selfie, never its encoding.
@@ -296,3 +301,12 @@ CREATE TABLE IF NOT EXISTS line_matches (
     found_at        TEXT NOT NULL,
     PRIMARY KEY (event_id, user_id, photo_id)
 );
+
+-- Named values about the database itself: the schema version this file creates
+-- (phopy.data.upgrade.SCHEMA_VERSION; init-db raises it after an upgrade) and
+-- the id of the data folder the file storage uses (data_dir_id).
+CREATE TABLE IF NOT EXISTS schema_meta (
+    name            TEXT PRIMARY KEY,
+    value           TEXT NOT NULL
+);
+INSERT INTO schema_meta (name, value) VALUES ('schema_version', '4') ON CONFLICT (name) DO NOTHING;

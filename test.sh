@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Run the whole test suite: ./test.sh [pytest args]
 # Sets up .venv with the test packages, installs Debian's chromium for the browser
-# tests when it is missing, starts a throwaway PostgreSQL cluster and Redis
-# (scripts/test_services.sh), then runs pytest twice: on SQLite, then with
+# tests when it is missing, starts a throwaway PostgreSQL cluster, Redis and
+# SeaweedFS's S3 server (scripts/test_services.sh), then runs pytest twice: on SQLite, then with
 # PHOPY_TEST_DATABASE=postgresql (every test on its own fresh PostgreSQL
 # database). PHOPY_TEST_DATABASES="sqlite" (or "postgresql") runs one pass only.
 # Exits non-zero when either pass fails.
@@ -30,6 +30,7 @@ export FACE_MODEL_DIR="${FACE_MODEL_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/phopy/m
 trap stop_test_services EXIT
 trap 'exit 130' INT TERM
 start_test_redis
+start_test_s3
 
 status=0
 for database in ${PHOPY_TEST_DATABASES:-sqlite postgresql}; do

@@ -146,8 +146,30 @@ def search_command(event_id, selfies):
         click.echo(json.dumps(search_json(result, rows), indent=2))
 
 
+@click.command("copy-storage")
+@with_appcontext
+@click.option("--from-dir", "from_dir", default=None,
+              help="The data folder to copy from (default: PHOPY_DATA_DIR).")
+def copy_storage_command(from_dir):
+    """Copy every photo, thumbnail, banner and QR code from the data folder into the S3
+    bucket named by the S3_* settings, and verify each one (safe to run again)."""
+    from phopy.storage import FileStorage, all_prefixes, make_storage
+    config = current_app.config
+    source = FileStorage(from_dir or config["DATA_DIR"])
+    try:
+        target = make_storage({**config, "STORAGE_BACKEND": "s3"})
+        target.check()
+    except (ValueError, PhopyError) as exc:
+        raise click.ClickException(f"Cannot use the S3 settings: {getattr(exc, 'message', exc)}")
+    from phopy.storage.copy import copy_all
+    report = copy_all(source, target, all_prefixes())
+    click.echo(json.dumps(report))
+    if report["failed"]:
+        raise click.ClickException(f"{len(report['failed'])} objects did not verify; run again")
+
+
 def init_app(app):
     """Register the operator commands."""
     for command in (create_photographer_command, create_event_command, import_folder_command,
-                    reindex_command, search_command):
+                    reindex_command, search_command, copy_storage_command):
         app.cli.add_command(command)

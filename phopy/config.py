@@ -52,6 +52,17 @@ class Config:
     DB_POOL_MIN = _int("DB_POOL_MIN", 1)
     DB_POOL_MAX = _int("DB_POOL_MAX", 20)
     DB_POOL_TIMEOUT = float(os.environ.get("DB_POOL_TIMEOUT", "30"))  # wait for a free one
+    # Photo files: "file" (a folder tree under DATA_DIR; several machines must mount the
+    # same one) or "s3" (a bucket of any S3-compatible service, shared by every machine).
+    STORAGE_BACKEND = os.environ.get("STORAGE_BACKEND", "file")
+    S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL") or None  # unset: AWS S3
+    S3_BUCKET = os.environ.get("S3_BUCKET") or None
+    S3_PREFIX = os.environ.get("S3_PREFIX", "")  # keys go below this folder of the bucket
+    S3_REGION = os.environ.get("S3_REGION") or "us-east-1"
+    S3_ACCESS_KEY = os.environ.get("S3_ACCESS_KEY") or None  # unset: boto3's own lookup
+    S3_SECRET_KEY = os.environ.get("S3_SECRET_KEY") or None
+    # > 0: browsers fetch photos from presigned URLs valid this long; 0: the app streams.
+    S3_PRESIGN_SECONDS = _int("S3_PRESIGN_SECONDS", 0)
     LOG_DIR = os.environ.get("LOG_DIR") or str(REPO_ROOT / "logs")
     # Address printed in QR codes and links; by default this machine on the served PORT.
     PUBLIC_BASE_URL = public_base_url()
@@ -74,6 +85,9 @@ class Config:
     SEARCH_QUEUE_SIZE = _int("SEARCH_QUEUE_SIZE", 64)
     SEARCH_TIMEOUT_SECONDS = _int("SEARCH_TIMEOUT_SECONDS", 120)
     SEARCH_RETRY_AFTER_SECONDS = _int("SEARCH_RETRY_AFTER_SECONDS", 5)
+    # Face matrices each web process keeps for searches (least recently searched events
+    # go first past this; 0: no limit). A 50,000-photo event is ~128 MB (dlib).
+    SEARCH_CACHE_MAX_MB = _int("SEARCH_CACHE_MAX_MB", 1024)
     THUMBNAIL_MAX_SIDE = _int("THUMBNAIL_MAX_SIDE", 480)
     DASHBOARD_PAGE_SIZE = _int("DASHBOARD_PAGE_SIZE", 120)  # photos per dashboard page
 
@@ -133,6 +147,10 @@ class Config:
     # Default: REDIS_URL when set, else memory:// (see load_config).
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI")
     RATELIMIT_STRATEGY = "moving-window"
+    # Redis down: count in this process's memory until it answers again, and never
+    # let a limiter error fail a request (log in and search keep answering).
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = _bool("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    RATELIMIT_SWALLOW_ERRORS = True
     RATELIMIT_HEADERS_ENABLED = True
     # Flask-Limiter would put its own Retry-After on every limited answer (a busy
     # 503 included); ours is set on 429s and 503s only (phopy.web.errors).
@@ -151,10 +169,14 @@ class Config:
     API_KEY_RATE_LIMIT = os.environ.get("API_KEY_RATE_LIMIT", "600 per minute")
 
     # Operations: /metrics is off unless METRICS_TOKEN is set (then sent as a bearer
-    # token); /health fails below this free space or without a recent runner heartbeat.
+    # token, which also shows /health's details). /health/ready (web machines, for a load
+    # balancer) checks the database and the storage; /health also fails without a recent
+    # heartbeat of a runner or worker (and of beat under Celery), or below this free space.
+    # Celery workers and beat write their heartbeat every HEALTH_HEARTBEAT_SECONDS.
     METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
     HEALTH_MIN_FREE_MB = _int("HEALTH_MIN_FREE_MB", 500)
     HEALTH_RUNNER_MAX_AGE = _int("HEALTH_RUNNER_MAX_AGE", 60)
+    HEALTH_HEARTBEAT_SECONDS = float(os.environ.get("HEALTH_HEARTBEAT_SECONDS", "10"))
     # Read by prometheus_client itself: where gunicorn workers' metrics meet (start.sh sets it).
     PROMETHEUS_MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
 
@@ -212,6 +234,11 @@ def load_config(app, config=None):
         app.config["DATABASE_URL"] = f"sqlite:///{data_dir / 'phopy.db'}"
     if not app.config.get("RATELIMIT_STORAGE_URI"):
         app.config["RATELIMIT_STORAGE_URI"] = app.config.get("REDIS_URL") or "memory://"
+    if app.config["RATELIMIT_STORAGE_URI"].startswith(("redis", "rediss")) and \
+            not app.config.get("RATELIMIT_STORAGE_OPTIONS"):
+        # A Redis that does not answer costs a request one second, not a hang.
+        app.config["RATELIMIT_STORAGE_OPTIONS"] = {"socket_connect_timeout": 1,
+                                                   "socket_timeout": 1}
     if needs_secret(app.config.get("SECRET_KEY")):
         if not (app.config.get("DEBUG") or app.config.get("TESTING")):
             raise RuntimeError(

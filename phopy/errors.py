@@ -108,6 +108,20 @@ class TransientError(PhopyError):
     def __init__(self, message=None, retry_after=None, **details):
         super().__init__(message, **details)
         self.retry_after = retry_after  # seconds an outside service asked us to wait
+
+
+class StorageMissing(NotFound):
+    """The stored file is missing."""
+
+    code = "file_missing"
+
+
+class StorageUnavailable(TransientError):
+    """The photo storage cannot be reached right now."""
+
+    code = "storage_unavailable"
+
+
 class ServerBusy(PhopyError):
     """Many people are searching right now. Please try again in a few seconds."""
 
@@ -127,5 +141,7 @@ DEFAULT_MESSAGES = (
     N_("No face was found in the photo."),
     N_("That conflicts with what is already stored."),
     N_("A temporary failure; the job will be tried again."),
+    N_("The stored file is missing."),
+    N_("The photo storage cannot be reached right now."),
     N_("Many people are searching right now. Please try again in a few seconds."),
 )

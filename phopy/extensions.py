@@ -1,4 +1,4 @@
-"""Per-app singletons: file storage, face engine, search cache, link signer.
+"""Per-app singletons: photo storage, face engine, search cache, link signer.
 
 The face engine is created on first use (models load lazily), one per process.
 """
@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import current_app
 from itsdangerous import URLSafeTimedSerializer
 
-from phopy.storage import FileStorage
+from phopy.storage import make_storage
 
 _lock = threading.RLock()  # get_engine builds the settings under the same lock
 
@@ -25,8 +25,8 @@ def _get(app, name, factory):
 
 
 def get_storage(app=None):
-    """The app's FileStorage under DATA_DIR."""
-    return _get(app, "phopy_storage", lambda a: FileStorage(a.config["DATA_DIR"]))
+    """The app's Storage: a FileStorage under DATA_DIR, or S3 (STORAGE_BACKEND)."""
+    return _get(app, "phopy_storage", lambda a: make_storage(a.config))
 
 
 def get_engine_settings(app=None):
@@ -63,7 +63,8 @@ def get_selfie_analyzer(app=None):
 def get_search_cache(app=None):
     """This process's cache of per-event face matrices."""
     from phopy.services.search import SearchCache
-    return _get(app, "phopy_search_cache", lambda a: SearchCache())
+    return _get(app, "phopy_search_cache",
+                lambda a: SearchCache(max_mb=a.config.get("SEARCH_CACHE_MAX_MB") or 0))
 
 
 def get_link_signer(app=None):

@@ -40,8 +40,12 @@ def _init_db_command():
     @with_appcontext
     def init_db_command():
         """Create the database tables (safe to run again)."""
+        from phopy.data.upgrade import SchemaMismatch
         database = get_database()
-        database.init_schema()
+        try:
+            database.init_schema()
+        except SchemaMismatch as exc:
+            raise click.ClickException(str(exc)) from None
         click.echo(f"Database ready: {database.url}")
     return init_db_command
 

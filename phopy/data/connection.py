@@ -15,6 +15,10 @@ from urllib.parse import urlparse
 log = logging.getLogger(__name__)
 
 
+# One advisory lock per PostgreSQL schema for init-db and upgrades (7410: Phopy's class).
+SCHEMA_LOCK_SQL = "SELECT {}(7410, hashtext(current_schema()))"
+
+
 class PoolTimeout(RuntimeError):
     """Every pooled connection stayed busy for ``timeout`` seconds."""
 
@@ -124,16 +128,35 @@ class Database:
         return root / ("schema.sql" if self.dialect == "sqlite" else "schema_postgresql.sql")
 
     def init_schema(self):
-        """Create every table that is missing (idempotent)."""
-        from phopy.data.upgrade import upgrade_after_schema, upgrade_before_schema
+        """Create every table that is missing and upgrade older ones (idempotent).
+
+        On PostgreSQL one session-level advisory lock per schema serialises
+        every ``init-db`` and start-up upgrade, so several machines starting at
+        once take turns instead of failing on each other's CREATE or ALTER.
+        A database newer than this code is refused before anything changes.
+        """
+        from phopy.data import upgrade
         conn = self.connect()
+        locked = False
         try:
+            if self.dialect == "postgresql":
+                conn.execute(SCHEMA_LOCK_SQL.format("pg_advisory_lock"))
+                locked = True
+            found = upgrade.stored_version(conn)
+            if found is not None and found > upgrade.SCHEMA_VERSION:
+                upgrade.check_schema(conn)  # raises: newer than this code
             with conn.transaction():
-                rebuild = upgrade_before_schema(conn)
+                rebuild = upgrade.upgrade_before_schema(conn)
             conn.executescript(self.schema_path().read_text())
             with conn.transaction():
-                upgrade_after_schema(conn, rebuild)
+                upgrade.upgrade_after_schema(conn, rebuild)
+                upgrade.record_version(conn)
         finally:
+            if locked and conn.raw is not None and not conn.raw.closed:
+                try:
+                    conn.execute(SCHEMA_LOCK_SQL.format("pg_advisory_unlock"))
+                except Exception:  # the session ends with the connection anyway
+                    log.debug("releasing the schema lock failed", exc_info=True)
             conn.close()
         if self.sqlite_path:
             make_private(self.sqlite_path)
@@ -190,6 +213,17 @@ class Connection:
     def all(self, sql, params=()):
         """All rows as dicts."""
         return [dict(r) for r in self.execute(sql, params).fetchall()]
+
+    def tuples(self, sql, params=()):
+        """All rows as plain tuples (no dict per row: for large reads)."""
+        if self.dialect == "sqlite":
+            cur = self.raw.cursor()
+            cur.row_factory = None
+        else:
+            import psycopg2.extensions
+            cur = self.raw.cursor(cursor_factory=psycopg2.extensions.cursor)
+        cur.execute(self._sql(sql), tuple(params))
+        return cur.fetchall()
 
     def one(self, sql, params=()):
         """The first row as a dict, or None."""

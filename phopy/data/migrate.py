@@ -14,6 +14,9 @@ from pathlib import Path
 from phopy.data.timeutil import utc_now_iso
 
 SCHEMA = Path(__file__).resolve().parent.parent.parent / "schema.sql"
+# Values about the database itself (its schema version, its data folder's id) stay
+# the target's own.
+NOT_COPIED = ("schema_meta",)
 _CREATE = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+)", re.IGNORECASE)
 
 
@@ -83,6 +86,8 @@ def _plan(source, target):
     """[(table, shared columns)] for every schema table the target has."""
     plan = []
     for table in schema_tables():
+        if table in NOT_COPIED:
+            continue
         target_cols = _columns(target, table)
         if not target_cols:
             continue

@@ -103,6 +103,9 @@ def list_errors(conn, event_id, limit=50):
 def delete(conn, photo_id):
     """Delete one photo with its faces and checkpoint."""
     with conn.transaction():
+        conn.execute("UPDATE events SET faces_removed = faces_removed + 1 WHERE id = "
+                     "(SELECT event_id FROM photos WHERE id = ?) AND EXISTS "
+                     "(SELECT 1 FROM faces WHERE photo_id = ?)", (photo_id, photo_id))
         conn.execute("DELETE FROM faces WHERE photo_id = ?", (photo_id,))
         conn.execute("DELETE FROM photo_checkpoints WHERE photo_id = ?", (photo_id,))
         conn.execute("DELETE FROM photos WHERE id = ?", (photo_id,))
@@ -125,14 +128,16 @@ def record_scan(conn, photo, task_id, status, faces, error=None,
                 (photo["id"], photo["event_id"], task_id, status, len(faces), error,
                  utc_now_iso()))
             if faces:
+                # The event's row first: its lock makes faces of one event get their ids
+                # in commit order, so the search cache may read "ids above the last".
+                conn.execute("UPDATE events SET faces_version = faces_version + 1 "
+                             "WHERE id = ?", (photo["event_id"],))
                 conn.executemany(
                     "INSERT INTO faces (photo_id, event_id, box_top, box_right, box_bottom, "
                     "box_left, encoding, engine, model_version) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [(photo["id"], photo["event_id"], *box, conn.blob(blob), *engine_key)
                      for box, blob in faces])
-                conn.execute("UPDATE events SET faces_version = faces_version + 1 "
-                             "WHERE id = ?", (photo["event_id"],))
     except conn.integrity_errors:
         return False
     return True
@@ -143,8 +148,8 @@ def reset_scans(conn, event_id):
     with conn.transaction():
         conn.execute("DELETE FROM faces WHERE event_id = ?", (event_id,))
         conn.execute("DELETE FROM photo_checkpoints WHERE event_id = ?", (event_id,))
-        conn.execute("UPDATE events SET faces_version = faces_version + 1 WHERE id = ?",
-                     (event_id,))
+        conn.execute("UPDATE events SET faces_version = faces_version + 1, "
+                     "faces_removed = faces_removed + 1 WHERE id = ?", (event_id,))
 
 
 def all_file_keys(conn):

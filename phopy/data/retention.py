@@ -30,7 +30,8 @@ def purge_faces(conn, event_id):
     participants, and mark it purged; the caller holds the transaction."""
     conn.execute("DELETE FROM faces WHERE event_id = ?", (event_id,))
     conn.execute("DELETE FROM line_participants WHERE event_id = ?", (event_id,))
-    conn.execute("UPDATE events SET faces_purged_at = ?, faces_version = faces_version + 1 "
+    conn.execute("UPDATE events SET faces_purged_at = ?, faces_version = faces_version + 1, "
+                 "faces_removed = faces_removed + 1 "
                  "WHERE id = ?", (utc_now_iso(), event_id))
     # Selfie encodings of LINE users left in no event are no longer needed.
     conn.execute(

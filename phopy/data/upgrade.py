@@ -3,10 +3,57 @@
 ``schema.sql`` only creates what is missing, so a column added to a table that
 already exists is added here. Add a line to ``COLUMNS`` whenever a column is
 added to an existing table (in both schema files).
+
+The schema has a version (``SCHEMA_VERSION``), stored in ``schema_meta`` by the
+schema files and raised by ``init-db`` after an upgrade. Raise it (here and in
+both schema files' last line) with every change to the schema; web machines and
+workers compare it at start (:func:`check_schema`) and refuse to run against a
+database that is older or newer than their code.
 """
 import logging
 
+from phopy.data import meta
+
 log = logging.getLogger(__name__)
+
+# 1: every database before versions were recorded; 2: schema_meta; 3: runners.role;
+# 4: events.faces_removed and idx_faces_event_id (the search cache's refresh).
+SCHEMA_VERSION = 4
+
+
+class SchemaMismatch(RuntimeError):
+    """The database's schema is not the one this code was written for."""
+
+
+def stored_version(conn):
+    """The schema version the database records (1 when it records none, None when empty)."""
+    value = meta.get(conn, "schema_version")
+    if value is not None:
+        return int(value)
+    return 1 if _columns(conn, "events") else None
+
+
+def check_schema(conn, expected=SCHEMA_VERSION):
+    """Raise SchemaMismatch, saying what to do, unless the database is at ``expected``."""
+    found = stored_version(conn)
+    if found == expected:
+        return found
+    if found is None:
+        raise SchemaMismatch("The database has no Phopy tables yet: run "
+                             "`flask --app app init-db` once (./start.sh does).")
+    if found < expected:
+        raise SchemaMismatch(
+            f"The database schema is version {found}; this code needs version {expected}. "
+            "Run `flask --app app init-db` once (on any one machine, with this code) "
+            "to upgrade it, then start this process again.")
+    raise SchemaMismatch(
+        f"The database schema is version {found}, newer than this code's ({expected}): "
+        "another machine runs a newer Phopy. Update this machine's code to the same version.")
+
+
+def record_version(conn, version=SCHEMA_VERSION):
+    """Store the schema version (after the schema script and the upgrades ran)."""
+    meta.put(conn, "schema_version", version)
 
 # table -> [(column, type and default)]; REAL becomes DOUBLE PRECISION on PostgreSQL.
 COLUMNS = {
@@ -16,6 +63,7 @@ COLUMNS = {
         ("faces_purged_at", "TEXT"),
         ("banner_key", "TEXT"),
         ("banner_position", "TEXT"),
+        ("faces_removed", "INTEGER NOT NULL DEFAULT 0"),
     ],
     "faces": [
         ("engine", "TEXT NOT NULL DEFAULT 'dlib'"),
@@ -23,6 +71,9 @@ COLUMNS = {
     ],
     "line_users": [
         ("face_engine", "TEXT"),
+    ],
+    "runners": [
+        ("role", "TEXT NOT NULL DEFAULT 'runner'"),
     ],
     "tasks": [
         ("args", "TEXT"),

@@ -67,6 +67,27 @@ class FaceIndex:
         return cls([r[0] for r in rows], [r[1] for r in rows],
                    [decode_encoding(r[2], size) for r in rows], engine=engine)
 
+    def extended(self, face_ids, photo_ids, encodings):
+        """A new index with more faces appended; what is computed per face (norms, the
+        prefilter's projections) is computed for the new faces only."""
+        more = FaceIndex(face_ids, photo_ids, encodings, engine=self.profile)
+        if not len(more):
+            return self
+        index = FaceIndex.__new__(FaceIndex)
+        index.profile, index.metric, index.size = self.profile, self.metric, self.size
+        index.face_ids = np.concatenate([self.face_ids, more.face_ids])
+        index.photo_ids = np.concatenate([self.photo_ids, more.photo_ids])
+        index.encodings = np.concatenate([self.encodings, more.encodings])
+        index.sq_norms = np.concatenate([self.sq_norms, more.sq_norms])
+        index._prefilter = None
+        if self._prefilter is not None:  # any orthonormal basis keeps the bound exact
+            mean, basis, projected, projected_sq = self._prefilter
+            added = np.ascontiguousarray((more.encodings - mean) @ basis)
+            index._prefilter = (mean, basis, np.concatenate([projected, added]),
+                                np.concatenate([projected_sq,
+                                                np.einsum("ij,ij->i", added, added)]))
+        return index
+
     def squared_limit(self, tolerance):
         """The squared-Euclidean limit that a tolerance in this metric means."""
         tolerance = float(tolerance)

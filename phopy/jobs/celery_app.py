@@ -18,6 +18,7 @@ when ``JOB_RUNNER=celery`` and registers :func:`dispatch` with the queue.
 """
 import logging
 import threading
+import uuid
 
 from celery import Celery, Task
 from flask import current_app
@@ -105,6 +106,8 @@ def init_celery(app, make_runner):
 
     app.extensions["celery_dispatch"] = dispatch
     set_dispatcher(dispatch)
+    from phopy.jobs.heartbeat import connect_celery_heartbeats
+    app.extensions["celery_heartbeats"] = connect_celery_heartbeats(app)
     return celery
 
 
@@ -157,16 +160,19 @@ def _register_tasks(celery):
         finally:
             conn.close()
 
+    self_id = uuid.uuid4().hex[:8]
+
     @celery.task(name=RUN_PERIODIC)
     def run_periodic(name):
-        """Celery Beat fired a schedule entry: queue its job (not twice while queued)."""
+        """Celery Beat fired a schedule entry: queue its job once per interval, however
+        many beats fire it (the same lease row as the in-process runner)."""
         entry = schedule.get_entry(name)
         if entry is None:
             log.warning("unknown schedule entry %s", name)
             return None
         conn = get_database().connect()
         try:
-            return schedule.enqueue_periodic(conn, entry)["id"]
+            return enqueue_if_due(conn, current_app.config, entry, f"celery:{self_id}")
         finally:
             conn.close()
 
@@ -179,6 +185,27 @@ def _register_tasks(celery):
             return sweep_tasks(conn, app.config, app.extensions["celery_dispatch"])
         finally:
             conn.close()
+
+
+def enqueue_if_due(conn, config, entry, holder):
+    """Queue ``entry``'s job if this caller takes its lease now; return the task id or None.
+
+    Times are the database's clock. The lease moves a little less than one interval
+    forward, so the next tick of the same beat is due again while a second beat's tick
+    within the same interval is not.
+    """
+    from phopy.data import runners as runners_db
+    from phopy.data import schedules as schedules_db
+    every = entry.interval(config)
+    if every <= 0:
+        return None
+    with conn.transaction():
+        now = runners_db.database_now(conn)
+        schedules_db.ensure(conn, entry.name, now)
+        if not schedules_db.take_if_due(conn, entry.name, now, now + every * 0.8, holder):
+            log.info("periodic job %s already queued this interval; not again", entry.name)
+            return None
+        return schedule.enqueue_periodic(conn, entry)["id"]
 
 
 def sweep_tasks(conn, config, dispatch, now=None):

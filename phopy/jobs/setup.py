@@ -50,7 +50,13 @@ def start_runner(app):
 @with_appcontext
 def run_worker_command():
     """Run the job runner in this process until interrupted."""
-    runner = make_runner(current_app._get_current_object())
+    from phopy.jobs.checks import StartRefused, check_start
+    app = current_app._get_current_object()
+    try:
+        check_start(app, "worker")
+    except StartRefused as exc:
+        raise click.ClickException(str(exc)) from None
+    runner = make_runner(app)
     click.echo(f"Phopy job runner {runner.runner_id}: waiting for tasks (Ctrl+C to stop)")
     try:
         runner.run_forever()

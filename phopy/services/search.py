@@ -1,8 +1,9 @@
 """Selfie search: find an attendee's photos in an event.
 
-Each process keeps a float32 matrix of each searched event's encodings. It is
-rebuilt when the event's ``faces_version`` (stored in the database, bumped
-with every face change) differs, so it stays right with several web processes.
+Each process keeps a float32 matrix of each searched event's encodings
+(:class:`SearchCache`). When the event's ``faces_version`` (stored in the
+database, bumped with every face change) differs, new faces are appended and
+removals reload the event, so it stays right with several web processes.
 Selfies are decoded in memory and never written to disk.
 
 Only faces made by the running engine and model version are ever compared
@@ -13,11 +14,11 @@ attendee gets a clear message instead of matches from mixed vectors.
 import logging
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from phopy.data import events as events_db
 from phopy.data import faces as faces_db
 from phopy.data import photos as photos_db
 from phopy.errors import N_, Message, NeedsReindex, NoFaceFound, PhopyError, ValidationError
@@ -37,39 +38,138 @@ class SearchEnded(PhopyError):
     code = "search_ended"
 
 
-class SearchCache:
-    """(event_id, engine key) -> (faces_version, FaceIndex), safe across threads."""
+@dataclass
+class _Cached:
+    version: tuple      # (faces_version, engine key)
+    index: object       # FaceIndex
+    last_id: int        # the largest face id loaded
+    removed: int        # the event's faces_removed counter when loaded
+    other_engines: int  # faces of another engine, at this version
 
-    def __init__(self):
-        self._items = {}
+
+class SearchCache:
+    """Per event: the FaceIndex of the running engine's faces, safe across threads.
+
+    - A faces_version change with faces only added (the event's faces_removed counter
+      unchanged) loads just the faces with an id above the largest loaded (faces of one
+      event get their ids in commit order, ``phopy.data.photos.record_scan``); a
+      removal, a re-index or a purge reloads the event.
+    - At most ``max_mb`` megabytes of matrices are kept (SEARCH_CACHE_MAX_MB, 0: no
+      limit): the least recently searched events go first.
+    - Events deleted or whose face data was purged are dropped at the first look-up
+      after ``sweep_seconds``, whichever event is searched.
+    """
+
+    def __init__(self, max_mb=0, sweep_seconds=30.0):
+        self.max_bytes = int(float(max_mb or 0) * 1024 * 1024)
+        self.sweep_seconds = sweep_seconds
+        self._items = OrderedDict()
         self._lock = threading.Lock()
+        self._swept = time.monotonic()
+        self.loads = {"full": 0, "incremental": 0}
 
     def get_index(self, conn, event_id, settings=None):
-        """The event's FaceIndex of the faces ``settings``' engine made, reloaded on change."""
+        """The event's FaceIndex of the faces ``settings``' engine made, kept up to date."""
+        return self._entry(conn, event_id, settings).index
+
+    def other_engine_faces(self, conn, event_id, settings=None):
+        """How many of the event's faces another engine made (cached per faces version)."""
+        return self._entry(conn, event_id, settings).other_engines
+
+    def _entry(self, conn, event_id, settings):
+
         settings = settings or EngineSettings()
         key = engine_key(settings)
-        profile = settings.profile
-        version = (events_db.faces_version(conn, event_id), key)
+        faces_version, removed = faces_db.change_stamp(conn, event_id)
+        version = (faces_version, key)
+        self._sweep(conn)
         cached = self._items.get(event_id)
-        if cached and cached[0] == version:
-            return cached[1]
+        if cached and cached.version == version:
+            self._touch(event_id)
+            return cached
         with self._lock:
             cached = self._items.get(event_id)
-            if cached and cached[0] == version:
-                return cached[1]
-            face_ids, photo_ids, blobs = faces_db.load_event_encodings(conn, event_id, *key)
-            matrix = (np.frombuffer(b"".join(blobs), dtype="<f4").reshape(-1, profile.size)
-                      if blobs else np.zeros((0, profile.size), dtype=np.float32))
-            index = FaceIndex(np.asarray(face_ids, dtype=np.int64),
-                              np.asarray(photo_ids, dtype=np.int64), matrix, engine=profile)
-            self._items[event_id] = (version, index)
-            log.debug("loaded %d faces of event %s (version %s)", len(face_ids), event_id,
-                      version)
-            return index
+            if cached and cached.version == version:
+                return cached
+            entry = None
+            if cached and cached.version[1] == key and cached.removed == removed:
+                entry = self._refresh(conn, event_id, cached, version)
+            if entry is None:
+                entry = self._load(conn, event_id, settings, version, removed)
+            self._items[event_id] = entry
+            self._items.move_to_end(event_id)
+            self._evict(keep=event_id)
+            return entry
+
+    def _load(self, conn, event_id, settings, version, removed):
+        profile = settings.profile
+        face_ids, photo_ids, blobs = faces_db.load_event_encodings(conn, event_id, *version[1])
+        index = FaceIndex(np.asarray(face_ids, dtype=np.int64),
+                          np.asarray(photo_ids, dtype=np.int64),
+                          _matrix(blobs, profile.size), engine=profile)
+        last_id = int(face_ids[-1]) if face_ids else 0
+        self.loads["full"] += 1
+        log.debug("loaded %d faces of event %s (version %s)", len(face_ids), event_id, version)
+        return _Cached(version, index, last_id, removed,
+                       faces_db.count_other_engines(conn, event_id, *version[1]))
+
+    def _refresh(self, conn, event_id, cached, version):
+        """The cached entry with the faces added since."""
+        other = cached.other_engines + faces_db.count_other_engines(
+            conn, event_id, *version[1], after_id=cached.last_id)
+        face_ids, photo_ids, blobs = faces_db.load_event_encodings(
+            conn, event_id, *version[1], after_id=cached.last_id)
+        index = cached.index.extended(face_ids, photo_ids,
+                                      _matrix(blobs, cached.index.size))
+        added = len(face_ids)
+        last_id = int(face_ids[-1]) if face_ids else cached.last_id
+        self.loads["incremental"] += 1
+        log.debug("added %d faces to event %s (version %s)", added, event_id, version)
+        return _Cached(version, index, last_id, cached.removed, other)
+
+    def _touch(self, event_id):
+        with self._lock:
+            if event_id in self._items:
+                self._items.move_to_end(event_id)
+
+    def _evict(self, keep):
+        if not self.max_bytes:
+            return
+        total = sum(entry.index.nbytes for entry in self._items.values())
+        for event_id in list(self._items):
+            if total <= self.max_bytes:
+                break
+            if event_id != keep:
+                total -= self._items.pop(event_id).index.nbytes
+                log.info("search cache: evicted event %s (limit %d MB)", event_id,
+                         self.max_bytes // (1024 * 1024))
+
+    def _sweep(self, conn):
+        """Drop deleted and purged events (at most once per sweep_seconds)."""
+        if time.monotonic() - self._swept < self.sweep_seconds or not self._items:
+            return
+        self._swept = time.monotonic()
+        for event_id in faces_db.events_without_face_search(conn, list(self._items)):
+            self.drop(event_id)
 
     def drop(self, event_id):
         """Forget an event's matrix."""
-        self._items.pop(event_id, None)
+        with self._lock:
+            self._items.pop(event_id, None)
+
+    def __contains__(self, event_id):
+        return event_id in self._items
+
+    @property
+    def nbytes(self):
+        """The memory the cached matrices hold."""
+        return sum(entry.index.nbytes for entry in list(self._items.values()))
+
+
+def _matrix(blobs, size):
+    if not blobs:
+        return np.zeros((0, size), dtype=np.float32)
+    return np.frombuffer(b"".join(blobs), dtype="<f4").reshape(-1, size)
 
 
 @dataclass
@@ -135,9 +235,12 @@ def read_selfies(engine, selfies, max_bytes, max_selfies=3, max_pixels=DEFAULT_M
     return encodings, counts, notices
 
 
-def check_engine(conn, event_id, settings):
-    """Raise NeedsReindex when the event holds faces another engine or model made."""
-    if faces_db.count_other_engines(conn, event_id, *engine_key(settings)):
+def check_engine(conn, event_id, settings, cache=None):
+    """Raise NeedsReindex when the event holds faces another engine or model made
+    (counted once per faces version when a cache is given)."""
+    other = (cache.other_engine_faces(conn, event_id, settings) if cache is not None
+             else faces_db.count_other_engines(conn, event_id, *engine_key(settings)))
+    if other:
         raise NeedsReindex(N_("This event's photos were indexed with a different face "
                               "engine. Searching is paused until the photographer re-indexes "
                               "them; please try again later."))
@@ -151,9 +254,10 @@ def search_event(conn, engine, cache, event, selfies, *, tolerance, max_bytes, m
     An event indexed with another engine is refused before any selfie is read.
     """
     if event.get("faces_purged_at"):
+        cache.drop(event["id"])
         raise SearchEnded(N_("Face search for this event has ended: its face data was "
                              "deleted after the event."))
-    check_engine(conn, event["id"], engine.settings)
+    check_engine(conn, event["id"], engine.settings, cache)
     started = time.monotonic()
     try:
         encodings, counts, notices = read_selfies(engine, selfies, max_bytes, max_selfies,

@@ -1,10 +1,23 @@
-"""For operators: GET /health and GET /metrics (Prometheus), and request counting."""
+"""For operators: GET /health, /health/live, /health/ready, GET /metrics, request counting.
+
+- ``/health/live``: the process answers (nothing else is checked).
+- ``/health/ready``: this web machine can serve: the database answers, the photo
+  storage answers (and Redis, when used). It does not depend on any job running,
+  so a load balancer can use it without taking every web machine out while the
+  workers are busy or restarting.
+- ``/health``: the same plus the jobs: a recent heartbeat of a job runner or a
+  Celery worker, and of Celery Beat under ``JOB_RUNNER=celery``; it names the
+  part that is missing.
+
+Answers say which part failed and why in a word; the figures (free space,
+heartbeat ages, runner ids, which name host and pid) are shown only to an
+operator who sends the METRICS_TOKEN as a bearer token. Nothing is written on a
+call.
+"""
 import hmac
 import logging
 import shutil
 import time
-import uuid
-from pathlib import Path
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
@@ -12,8 +25,8 @@ from phopy import metrics
 from phopy.data import get_database, get_db
 from phopy.data import health as health_db
 from phopy.data import runners as runners_db
-from phopy.data.timeutil import unix_now
 from phopy.errors import N_
+from phopy.extensions import get_storage
 from phopy.web.errors import render_error
 
 log = logging.getLogger(__name__)
@@ -26,28 +39,45 @@ def check_database():
     return {"ok": True}
 
 
-def check_data_dir():
-    """The data folder takes a write and has enough free space."""
-    folder = Path(current_app.config["DATA_DIR"])
-    probe = folder / f".health-{uuid.uuid4().hex}"
-    probe.write_bytes(b"ok")
-    probe.unlink()
-    free_mb = shutil.disk_usage(folder).free // (1024 * 1024)
-    needed = current_app.config["HEALTH_MIN_FREE_MB"]
-    return {"ok": free_mb >= needed, "free_mb": free_mb, "min_free_mb": needed,
-            **({} if free_mb >= needed else {"error": "low disk space"})}
+def check_storage():
+    """The photo storage answers (a bucket with these credentials, or a writable folder
+    with enough free space); nothing is written."""
+    storage = get_storage()
+    storage.check()
+    result = {"ok": True, "backend": storage.backend}
+    if storage.backend == "file":
+        free_mb = shutil.disk_usage(storage.root).free // (1024 * 1024)
+        needed = current_app.config["HEALTH_MIN_FREE_MB"]
+        result.update(ok=free_mb >= needed, free_mb=free_mb, min_free_mb=needed)
+        if free_mb < needed:
+            result["error"] = "low disk space"
+    return result
 
 
-def check_runner():
-    """A job runner sent a heartbeat recently."""
-    latest = runners_db.latest(get_db())
-    max_age = current_app.config["HEALTH_RUNNER_MAX_AGE"]
+def _heartbeat(conn, roles, what, max_age):
+    latest = runners_db.latest(conn, roles)
     if latest is None:
-        return {"ok": False, "error": "no job runner has started"}
-    age = round(unix_now() - latest["heartbeat_at"], 1)
-    result = {"ok": age <= max_age, "last_heartbeat_seconds_ago": age, "runner": latest["id"]}
+        return {"ok": False, "error": f"no {what} has started"}
+    age = round(max(latest["age"], 0.0), 1)
+    result = {"ok": age <= max_age, "last_heartbeat_seconds_ago": age, "id": latest["id"]}
     if age > max_age:
-        result["error"] = f"no heartbeat for {age} s"
+        result["error"] = f"no {what} heartbeat for {age:.0f} s"
+    return result
+
+
+def check_jobs():
+    """Job runners or Celery workers (and Celery Beat under Celery) sent heartbeats
+    recently, by the database's clock."""
+    config = current_app.config
+    conn, max_age = get_db(), config["HEALTH_RUNNER_MAX_AGE"]
+    parts = {"workers": _heartbeat(conn, ("runner", "worker"), "job runner or worker", max_age)}
+    if config["JOB_RUNNER"] == "celery" and config.get("JOB_SCHEDULE", True):
+        parts["beat"] = _heartbeat(conn, ("beat",), "Celery beat", max_age)
+    missing = [name for name, part in parts.items() if not part["ok"]]
+    result = {"ok": not missing, **parts}
+    if missing:
+        result["missing"] = missing
+        result["error"] = "; ".join(parts[name]["error"] for name in missing)
     return result
 
 
@@ -60,12 +90,18 @@ def check_redis():
     return {"ok": True}
 
 
-@bp.route("/health")
-def health():
-    """200 when every part works, else 503 naming the parts that failed."""
-    checks = {"database": check_database, "data_dir": check_data_dir, "runner": check_runner}
-    if current_app.config.get("REDIS_URL"):
-        checks["redis"] = check_redis
+_PUBLIC = {"ok", "error", "missing", "backend"}  # what anyone may see of a check
+
+
+def _public(result):
+    shown = {k: v for k, v in result.items() if k in _PUBLIC}
+    for name, part in result.items():
+        if isinstance(part, dict):
+            shown[name] = _public(part)
+    return shown
+
+
+def _run(checks):
     results = {}
     for name, check in checks.items():
         try:
@@ -74,8 +110,41 @@ def health():
             log.warning("health check %s failed: %s", name, exc)
             results[name] = {"ok": False, "error": type(exc).__name__}
     failing = [name for name, result in results.items() if not result["ok"]]
+    if not _operator():
+        results = {name: _public(result) for name, result in results.items()}
     body = {"status": "fail" if failing else "ok", "failing": failing, "checks": results}
     return jsonify(body), (503 if failing else 200)
+
+
+def _ready_checks():
+    checks = {"database": check_database, "storage": check_storage}
+    if current_app.config.get("REDIS_URL"):
+        checks["redis"] = check_redis
+    return checks
+
+
+def _operator():
+    """The caller sent the METRICS_TOKEN (an operator or a metrics scraper)."""
+    token = current_app.config.get("METRICS_TOKEN")
+    return bool(token) and _metrics_allowed(token)
+
+
+@bp.route("/health/live")
+def health_live():
+    """200 while this process answers."""
+    return jsonify({"status": "ok"})
+
+
+@bp.route("/health/ready")
+def health_ready():
+    """200 when this web machine can serve (database, storage, Redis); jobs are not asked."""
+    return _run(_ready_checks())
+
+
+@bp.route("/health")
+def health():
+    """200 when every part works, jobs included, else 503 naming the parts that failed."""
+    return _run({**_ready_checks(), "jobs": check_jobs})
 
 
 def _metrics_allowed(token):

@@ -15,8 +15,13 @@ proxy or tunnel set TRUST_PROXY_HEADERS=1 so the client's address
 Uploads are parsed into memory, never spooled to a temp file, so a selfie is
 never written to disk. Request size limits (MAX_CONTENT_LENGTH, raised only by
 the photographer's upload endpoint) bound the memory used.
+
+Limits shared through Redis degrade instead of failing: while Redis does not
+answer, each process counts in its own memory (Flask-Limiter's in-memory
+fallback) and a limiter error never turns a request into a 500.
 """
 import io
+import logging
 import secrets
 
 from flask import Request, current_app, request, session
@@ -26,6 +31,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
+log = logging.getLogger(__name__)
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
 INT64_MAX = 2 ** 63 - 1
@@ -122,6 +128,19 @@ def raise_upload_limit():
         request.max_content_length = current_app.config["MAX_UPLOAD_REQUEST_BYTES"]
 
 
+def warn_about_per_process_limits(config):
+    """Say so at start when limits are kept per process where several likely run."""
+    if config.get("RATELIMIT_ENABLED") and \
+            config.get("RATELIMIT_STORAGE_URI", "").startswith("memory") and \
+            str(config.get("DATABASE_URL", "")).startswith("postgres"):
+        log.warning("Rate limits are counted in each process's memory (no REDIS_URL or "
+                    "RATELIMIT_STORAGE_URI) while the database is PostgreSQL: with several "
+                    "web processes or machines each one allows the full limit. Set REDIS_URL "
+                    "to share them.")
+        return True
+    return False
+
+
 def init_app(app):
     """Install CSRF protection, rate limits, the URL number converter and request class."""
     app.request_class = InMemoryRequest
@@ -129,5 +148,6 @@ def init_app(app):
     app.before_request(raise_upload_limit)  # before CSRFProtect's hook, which parses the form
     csrf.init_app(app)
     limiter.init_app(app)
+    warn_about_per_process_limits(app.config)
     if app.config.get("TRUST_PROXY_HEADERS"):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)

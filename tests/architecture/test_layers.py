@@ -25,8 +25,8 @@ LAYERS = (
     ("channels and blueprints", ("phopy.line", "phopy.google", "phopy.web")),
     # The factory, entry points, and the jobs layer's own Flask/Celery wiring.
     ("factory", ("phopy", "phopy.cli", "phopy.wsgi", "phopy.gunicorn_conf", "phopy.startup_banner",
-                 "phopy.backup", "phopy.jobs.setup", "phopy.jobs.celery_app",
-                 "phopy.jobs.worker")),
+                 "phopy.backup", "phopy.jobs.setup", "phopy.jobs.checks",
+                 "phopy.jobs.celery_app", "phopy.jobs.worker")),
 )
 # Packages that never import each other (nor do the web's blueprints import them).
 INDEPENDENT = ("phopy.line", "phopy.google", "phopy.web")

@@ -76,7 +76,7 @@ def scrape(server):
 
 def test_health_and_protected_metrics(server):
     body = requests.get(server["url"] + "/health", timeout=10).json()
-    assert body["status"] == "ok" and set(body["checks"]) == {"database", "data_dir", "runner"}
+    assert body["status"] == "ok" and set(body["checks"]) == {"database", "storage", "jobs"}
     assert requests.get(server["url"] + "/metrics", timeout=10).status_code == 401
 
 

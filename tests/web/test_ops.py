@@ -1,5 +1,8 @@
 """GET /health and GET /metrics, the search and download logs, the analytics page."""
+import os
+import socket
 import time
+from pathlib import Path
 
 from phopy.data import Database
 from tests.conftest import (add_files, db_rows, file_upload, index_all, login, make_event,
@@ -18,23 +21,66 @@ def start_runner(app):
     return runner
 
 
-def test_health_needs_a_live_runner(app, client):
+def test_health_needs_a_live_runner_and_ready_does_not(app, client):
     response = client.get("/health")
     assert response.status_code == 503
     body = response.get_json()
-    assert body["failing"] == ["runner"] and body["checks"]["database"]["ok"]
-    assert body["checks"]["data_dir"]["free_mb"] > 0
+    assert body["failing"] == ["jobs"] and body["checks"]["database"]["ok"]
+    assert body["checks"]["jobs"]["missing"] == ["workers"]
+    assert "no job runner or worker has started" in body["checks"]["jobs"]["error"]
+    # A load balancer asks /health/ready: no job needs to run for a web machine to serve.
+    ready = client.get("/health/ready")
+    assert ready.status_code == 200 and set(ready.get_json()["checks"]) == {"database",
+                                                                           "storage"}
+    assert client.get("/health/live").get_json() == {"status": "ok"}
     runner = start_runner(app)
     try:
         response = client.get("/health")
         assert response.status_code == 200, response.data
         assert response.get_json()["status"] == "ok"
-        assert response.get_json()["checks"]["runner"]["runner"] == runner.runner_id
     finally:
         runner.stop()
     app.config["HEALTH_RUNNER_MAX_AGE"] = 0
     time.sleep(0.05)
-    assert client.get("/health").get_json()["failing"] == ["runner"]
+    body = client.get("/health").get_json()
+    assert body["failing"] == ["jobs"] and "heartbeat for" in body["checks"]["jobs"]["error"]
+
+
+def test_health_tells_no_host_pid_or_free_space_and_writes_nothing(app, client):
+    runner = start_runner(app)
+    try:
+        data_dir = Path(app.config["DATA_DIR"])
+        before = sorted(p.name for p in data_dir.iterdir())
+        for _ in range(3):
+            text = client.get("/health").get_data(as_text=True)
+        assert sorted(p.name for p in data_dir.iterdir()) == before  # no probe files
+        for secret in (socket.gethostname(), str(os.getpid()), "free_mb", runner.runner_id):
+            assert secret not in text
+        # An operator with the metrics token sees the figures.
+        app.config["METRICS_TOKEN"] = "ops-token"
+        detail = client.get("/health", headers=bearer("ops-token")).get_json()
+        assert detail["checks"]["storage"]["free_mb"] > 0
+        assert detail["checks"]["jobs"]["workers"]["id"] == runner.runner_id
+        assert "free_mb" not in client.get("/health", headers=bearer("wrong")).get_data(
+            as_text=True)
+    finally:
+        runner.stop()
+
+
+def test_heartbeat_ages_use_the_database_clock(app, client):
+    from phopy.data import get_database
+    from phopy.data import runners as runners_db
+    conn = get_database(app).connect()
+    try:
+        # A machine whose clock runs an hour behind: its heartbeat is still fresh.
+        runners_db.beat(conn, "w-behind", "h", 1, time.time() - 3600, role="worker")
+        db_now = runners_db.database_now(conn)
+        assert abs(db_now - time.time()) < 5
+        row = runners_db.latest(conn, ("worker",))
+        assert row["id"] == "w-behind" and 0 <= row["age"] < 5
+    finally:
+        conn.close()
+    assert client.get("/health").status_code == 200
 
 
 def test_health_names_each_failing_part(app, client, tmp_path):
@@ -42,14 +88,9 @@ def test_health_names_each_failing_part(app, client, tmp_path):
     try:
         app.config["HEALTH_MIN_FREE_MB"] = 10 ** 12
         body = client.get("/health").get_json()
-        assert body["failing"] == ["data_dir"] and body["checks"]["data_dir"]["error"]
+        assert body["failing"] == ["storage"] and body["checks"]["storage"]["error"]
+        assert client.get("/health/ready").status_code == 503
         app.config["HEALTH_MIN_FREE_MB"] = 1
-        not_a_folder = tmp_path / "file"
-        not_a_folder.write_text("x")
-        real_dir, app.config["DATA_DIR"] = app.config["DATA_DIR"], str(not_a_folder)
-        response = client.get("/health")
-        assert response.status_code == 503 and response.get_json()["failing"] == ["data_dir"]
-        app.config["DATA_DIR"] = real_dir
         app.config["REDIS_URL"] = "redis://127.0.0.1:9/0"  # nothing listens on port 9
         body = client.get("/health").get_json()
         assert body["failing"] == ["redis"]
@@ -57,11 +98,22 @@ def test_health_names_each_failing_part(app, client, tmp_path):
         app.config["REDIS_URL"] = None
         real_db = app.extensions["phopy_db"]
         app.extensions["phopy_db"] = Database(f"sqlite:///{tmp_path}")  # a folder: cannot open
-        response = client.get("/health")
+        response = client.get("/health/ready")
         app.extensions["phopy_db"] = real_db
         assert response.status_code == 503 and "database" in response.get_json()["failing"]
     finally:
         runner.stop()
+    real_storage = app.extensions["phopy_storage"]
+    from phopy.storage import FileStorage
+    gone = FileStorage(tmp_path / "gone")
+    gone.root.rmdir()  # the share is not mounted any more
+    app.extensions["phopy_storage"] = gone
+    try:
+        body = client.get("/health/ready").get_json()
+        assert body["failing"] == ["storage"] and body["checks"]["storage"]["error"] == \
+            "StorageUnavailable"
+    finally:
+        app.extensions["phopy_storage"] = real_storage
 
 
 def test_metrics_are_off_without_a_token_and_need_it(app, client):

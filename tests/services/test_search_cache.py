@@ -1,0 +1,149 @@
+"""The search cache: new faces appended, removals reloaded, a size limit, purged events
+dropped; on the app's real database with stored face rows."""
+import numpy as np
+from PIL import Image
+
+from phopy.data import get_database
+from phopy.data import photos as photos_db
+from phopy.data import retention
+from phopy.extensions import get_storage
+from phopy.faces.search import PREFILTER_MIN_FACES, FaceIndex
+from phopy.services import photos as photos_service
+from phopy.services.search import SearchCache
+from tests.conftest import add_files, make_engine_settings, make_event, make_photographer
+
+RNG = np.random.default_rng(7)
+DLIB = make_engine_settings("dlib")
+
+
+def photos_of(app, event_id, tmp_path, count):
+    paths = []
+    for n in range(count):
+        path = tmp_path / f"{event_id[:6]}-{n}.jpg"
+        Image.new("RGB", (64, 48), (n * 40 % 256, 90, 30)).save(path)
+        paths.append(path)
+    add_files(app, event_id, paths, queue=False)
+    conn = get_database(app).connect()
+    try:
+        return conn.all("SELECT * FROM photos WHERE event_id = ? ORDER BY id", (event_id,))
+    finally:
+        conn.close()
+
+
+def store_faces(conn, photo, count):
+    encodings = RNG.normal(size=(count, 128)).astype("<f4")
+    faces = [((1, 2, 3, 4), e.tobytes()) for e in encodings]
+    assert photos_db.record_scan(conn, photo, None, "indexed", faces)
+    return encodings
+
+
+def same_index(a, b):
+    assert a.face_ids.tolist() == b.face_ids.tolist()
+    assert a.photo_ids.tolist() == b.photo_ids.tolist()
+    assert np.array_equal(a.encodings, b.encodings) and np.allclose(a.sq_norms, b.sq_norms)
+
+
+def test_new_faces_are_appended_and_removals_reload(app, tmp_path):
+    settings = DLIB  # the faces store_faces writes are dlib's
+    owner = make_photographer(app)
+    event = make_event(app, owner["id"])
+    rows = photos_of(app, event["id"], tmp_path, 3)
+    cache = SearchCache()
+    conn = get_database(app).connect()
+    try:
+        store_faces(conn, rows[0], 4)
+        assert len(cache.get_index(conn, event["id"], settings)) == 4
+        store_faces(conn, rows[1], 3)  # a new photo's faces: only they are read
+        index = cache.get_index(conn, event["id"], settings)
+        assert len(index) == 7 and cache.loads == {"full": 1, "incremental": 1}
+        same_index(index, SearchCache().get_index(conn, event["id"], settings))
+        cache.get_index(conn, event["id"], settings)  # nothing changed: nothing read
+        assert cache.loads == {"full": 1, "incremental": 1}
+
+        photos_service.delete_photo(conn, get_storage(app), event["id"], rows[0]["id"])
+        index = cache.get_index(conn, event["id"], settings)  # a removal: the event reloads
+        assert cache.loads["full"] == 2 and len(index) == 3
+        assert set(index.photo_ids.tolist()) == {rows[1]["id"]}
+        store_faces(conn, rows[2], 2)
+        assert len(cache.get_index(conn, event["id"], settings)) == 5
+        assert cache.loads == {"full": 2, "incremental": 2}
+
+        photos_db.reset_scans(conn, event["id"])  # a re-index starts from nothing
+        assert len(cache.get_index(conn, event["id"], settings)) == 0
+        assert cache.loads["full"] == 3
+    finally:
+        conn.close()
+
+
+def test_the_size_limit_evicts_the_least_recently_searched_event(app, tmp_path):
+    settings = DLIB  # the faces store_faces writes are dlib's
+    owner = make_photographer(app)
+    events = [make_event(app, owner["id"], f"Event number {n}") for n in range(3)]
+    conn = get_database(app).connect()
+    try:
+        for event in events:
+            store_faces(conn, photos_of(app, event["id"], tmp_path, 1)[0], 100)  # 51 KB each
+        cache = SearchCache(max_mb=0.11)  # room for two events
+        for event in events[:2]:
+            cache.get_index(conn, event["id"], settings)
+        cache.get_index(conn, events[0]["id"], settings)  # the first is searched again
+        cache.get_index(conn, events[2]["id"], settings)
+        assert [e["id"] in cache for e in events] == [True, False, True]
+        assert cache.nbytes <= 0.11 * 1024 * 1024
+        tiny = SearchCache(max_mb=0.01)  # smaller than one event: the one searched stays
+        assert len(tiny.get_index(conn, events[1]["id"], settings)) == 100
+        assert events[1]["id"] in tiny
+    finally:
+        conn.close()
+
+
+def test_purged_events_are_dropped_at_the_next_look_up(app, tmp_path):
+    settings = DLIB  # the faces store_faces writes are dlib's
+    owner = make_photographer(app)
+    kept, purged = (make_event(app, owner["id"], name) for name in ("Kept event", "Purged one"))
+    conn = get_database(app).connect()
+    try:
+        for event in (kept, purged):
+            store_faces(conn, photos_of(app, event["id"], tmp_path, 1)[0], 5)
+        cache = SearchCache(sweep_seconds=0)
+        cache.get_index(conn, purged["id"], settings)
+        with conn.transaction():
+            retention.purge_faces(conn, purged["id"])
+        cache.get_index(conn, kept["id"], settings)  # any look-up sweeps
+        assert purged["id"] not in cache and kept["id"] in cache
+    finally:
+        conn.close()
+
+
+def test_the_other_engines_count_is_kept_per_faces_version(app, tmp_path):
+    settings = DLIB  # the faces store_faces writes are dlib's
+    owner = make_photographer(app)
+    event = make_event(app, owner["id"])
+    rows = photos_of(app, event["id"], tmp_path, 2)
+    conn = get_database(app).connect()
+    try:
+        store_faces(conn, rows[0], 2)
+        cache = SearchCache()
+        assert cache.other_engine_faces(conn, event["id"], settings) == 0
+        photos_db.record_scan(conn, rows[1], None, "indexed",
+                              [((1, 2, 3, 4), bytes(512 * 4))], engine_key=("other", "v9"))
+        assert cache.other_engine_faces(conn, event["id"], settings) == 1
+        assert len(cache.get_index(conn, event["id"], settings)) == 2  # only its own engine
+    finally:
+        conn.close()
+
+
+def test_an_extended_index_searches_like_a_fresh_one_with_the_prefilter_built():
+    n = PREFILTER_MIN_FACES + 500
+    encodings = RNG.normal(scale=0.1, size=(n + 40, 128)).astype(np.float32)
+    ids = np.arange(n + 40)
+    old = FaceIndex(ids[:n], ids[:n] // 5, encodings[:n], engine="dlib")
+    query = encodings[n + 3] + 0.01  # close to one of the added faces
+    old.within(query, 0.6)  # builds the prefilter's projections
+    grown = old.extended(ids[n:], ids[n:] // 5, encodings[n:])
+    fresh = FaceIndex(ids, ids // 5, encodings, engine="dlib")
+    for q in (query, encodings[17]):
+        rows_a, dist_a = grown.within(q, 0.6)
+        rows_b, dist_b = fresh.within(q, 0.6)
+        assert rows_a.tolist() == rows_b.tolist() and np.allclose(dist_a, dist_b)
+    assert n + 3 in grown.within(query, 0.6)[0].tolist()
