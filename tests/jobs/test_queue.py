@@ -54,7 +54,7 @@ def test_second_task_of_a_running_event_waits_but_other_events_go(app):
 def test_no_face_photo_is_scanned_once_and_not_redone(face_app, faces_dir):
     owner = make_photographer(face_app)
     event = make_event(face_app, owner["id"], "Animals")
-    add_files(face_app, event["id"], [faces_dir / "no_faces" / "dlib_dogs.jpg",
+    add_files(face_app, event["id"], [faces_dir / "no_faces" / "dlib_dog.jpg",
                                       faces_dir / "no_faces" / "dlib_eagle.jpg"])
     index_all(face_app)
     before = db_rows(face_app, "SELECT photo_id, status, processed_at FROM photo_checkpoints")
