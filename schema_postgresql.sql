@@ -302,6 +302,49 @@ CREATE TABLE IF NOT EXISTS line_matches (
     PRIMARY KEY (event_id, user_id, photo_id)
 );
 
+-- "Is this you?": one attendee's search of one event (the web page's device, a REST
+-- caller, a LINE user), kept SEARCH_SESSION_HOURS and deleted with the event's face data.
+CREATE TABLE IF NOT EXISTS search_sessions (
+    id              TEXT PRIMARY KEY,      -- random and secret: whoever holds it answers
+    event_id        TEXT NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+    owner           TEXT NOT NULL,         -- device:<id> | api | line:<userId>
+    engine          TEXT NOT NULL,         -- engine:model version of the encodings
+    encodings       BYTEA NOT NULL,         -- the selfies' face encodings (float32); biometric
+    selfies         INTEGER NOT NULL,
+    created_at      TEXT NOT NULL,
+    expires_at      REAL NOT NULL          -- unix seconds: deleted then
+);
+CREATE INDEX IF NOT EXISTS idx_search_sessions_expires ON search_sessions (expires_at);
+CREATE INDEX IF NOT EXISTS idx_search_sessions_event ON search_sessions (event_id);
+
+-- Faces a session was shown ('yours') or asked about ('ask'): only these can be answered.
+CREATE TABLE IF NOT EXISTS search_offers (
+    session_id      TEXT NOT NULL REFERENCES search_sessions(id) ON DELETE CASCADE,
+    face_id         BIGINT NOT NULL,
+    photo_id        BIGINT NOT NULL,
+    tier            TEXT NOT NULL,         -- yours | ask
+    PRIMARY KEY (session_id, face_id)
+);
+
+-- "This is me" / "Not me", one per photo and session (a replay changes nothing).
+CREATE TABLE IF NOT EXISTS search_answers (
+    session_id      TEXT NOT NULL REFERENCES search_sessions(id) ON DELETE CASCADE,
+    photo_id        BIGINT NOT NULL,
+    face_id         BIGINT NOT NULL,
+    answer          TEXT NOT NULL,         -- me | not_me
+    answered_at     TEXT NOT NULL,
+    PRIMARY KEY (session_id, photo_id)
+);
+
+-- The photographer's view of the answers: counts only, no session or person.
+CREATE TABLE IF NOT EXISTS answer_totals (
+    event_id        TEXT NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+    photo_id        BIGINT NOT NULL,        -- 0: the event's own row (sessions that confirmed)
+    confirmed       INTEGER NOT NULL DEFAULT 0,
+    rejected        INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (event_id, photo_id)
+);
+
 -- Named values about the database itself: the schema version this file creates
 -- (phopy.data.upgrade.SCHEMA_VERSION; init-db raises it after an upgrade) and
 -- the id of the data folder the file storage uses (data_dir_id).
@@ -309,4 +352,4 @@ CREATE TABLE IF NOT EXISTS schema_meta (
     name            TEXT PRIMARY KEY,
     value           TEXT NOT NULL
 );
-INSERT INTO schema_meta (name, value) VALUES ('schema_version', '4') ON CONFLICT (name) DO NOTHING;
+INSERT INTO schema_meta (name, value) VALUES ('schema_version', '5') ON CONFLICT (name) DO NOTHING;

@@ -7,7 +7,8 @@ processes (``phopy.faces``) start light.
 
 # The modules that declare the core jobs (``@job``), recovery hooks and schedule entries.
 CORE_JOB_MODULES = ("phopy.services.indexing", "phopy.services.photos",
-                    "phopy.services.maintenance", "phopy.services.retention")
+                    "phopy.services.maintenance", "phopy.services.retention",
+                    "phopy.services.confirm")
 
 
 def create_app(config=None):

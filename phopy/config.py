@@ -88,6 +88,10 @@ class Config:
     # Face matrices each web process keeps for searches (least recently searched events
     # go first past this; 0: no limit). A 50,000-photo event is ~128 MB (dlib).
     SEARCH_CACHE_MAX_MB = _int("SEARCH_CACHE_MAX_MB", 1024)
+    # "Is this you?": a search session keeps its selfies' encodings and answers this
+    # long (then they are deleted), and asks about at most SEARCH_MAX_ASKED faces a round.
+    SEARCH_SESSION_HOURS = _int("SEARCH_SESSION_HOURS", 24)
+    SEARCH_MAX_ASKED = _int("SEARCH_MAX_ASKED", 12)
     THUMBNAIL_MAX_SIDE = _int("THUMBNAIL_MAX_SIDE", 480)
     DASHBOARD_PAGE_SIZE = _int("DASHBOARD_PAGE_SIZE", 120)  # photos per dashboard page
 
@@ -101,6 +105,7 @@ class Config:
     FACE_JITTERS = os.environ.get("FACE_JITTERS")
     FACE_ENCODING_MODEL = os.environ.get("FACE_ENCODING_MODEL")
     FACE_TOLERANCE = os.environ.get("FACE_TOLERANCE")
+    FACE_BORDERLINE = os.environ.get("FACE_BORDERLINE")  # "is this you?" band's far edge
     FACE_DLIB_RUNTIME = os.environ.get("FACE_DLIB_RUNTIME")  # onnx (default) | dlib
 
     # Background indexing.

@@ -11,6 +11,11 @@ import pytest
 from tests.conftest import add_files, db_rows, make_event, make_photographer
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# backup.sh and restore.sh here read and write the SQLite file of a data folder; the
+# PostgreSQL round trip (pg_dump, pg_restore) is tests/test_backup_postgresql.py.
+pytestmark = pytest.mark.skipif(
+    os.environ.get("PHOPY_TEST_DATABASE") == "postgresql",
+    reason="SQLite data-folder round trip; tests/test_backup_postgresql.py covers PostgreSQL")
 GROUP = ["fr_two_people.jpg", "fr_obama_and_biden.jpg", "fr_kit_with_rose.jpg"]
 
 
@@ -43,8 +48,6 @@ def busy_app(face_app, faces_dir):
     runner.stop(timeout=120)
 
 
-@pytest.mark.skipif(os.environ.get("PHOPY_TEST_DATABASE") == "postgresql",
-                    reason="SQLite round trip; tests/test_backup_postgresql.py covers PostgreSQL")
 def test_backup_during_indexing_restores_every_event_photo_and_face(busy_app, tmp_path):
     from phopy import create_app
     from tests.conftest import make_test_config

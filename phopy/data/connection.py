@@ -317,7 +317,7 @@ def _ensure_wal(raw):
                           wait_exponential_jitter)
 
     for attempt in Retrying(retry=retry_if_exception(_is_locked), reraise=True,
-                            wait=wait_exponential_jitter(initial=0.05, max=1),
+                            wait=wait_exponential_jitter(multiplier=0.05, max=1),
                             stop=stop_after_delay(30)):
         with attempt:
             if raw.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":

@@ -1,4 +1,5 @@
 """SQL for events."""
+from phopy.data.search_sessions import delete_event_sessions
 from phopy.data.timeutil import utc_now_iso
 
 _COUNTS = """
@@ -68,7 +69,8 @@ def bump_faces_version(conn, event_id):
 def delete(conn, event_id):
     """Delete an event; photos, faces, checkpoints and tasks go with it."""
     with conn.transaction():
-        for table in ("faces", "photo_checkpoints", "tasks", "photos"):
+        delete_event_sessions(conn, event_id)
+        for table in ("faces", "photo_checkpoints", "tasks", "answer_totals", "photos"):
             conn.execute(f"DELETE FROM {table} WHERE event_id = ?", (event_id,))
         conn.execute("DELETE FROM events WHERE id = ?", (event_id,))
 

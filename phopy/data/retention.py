@@ -1,4 +1,5 @@
 """SQL for closing events and purging their face data after the retention period."""
+from phopy.data.search_sessions import delete_event_sessions
 from phopy.data.timeutil import utc_now_iso
 
 
@@ -29,6 +30,7 @@ def purge_faces(conn, event_id):
     """Delete the event's face encodings (checkpoints stay: no re-indexing) and its
     participants, and mark it purged; the caller holds the transaction."""
     conn.execute("DELETE FROM faces WHERE event_id = ?", (event_id,))
+    delete_event_sessions(conn, event_id)  # "is this you?" sessions hold selfie encodings
     conn.execute("DELETE FROM line_participants WHERE event_id = ?", (event_id,))
     conn.execute("UPDATE events SET faces_purged_at = ?, faces_version = faces_version + 1, "
                  "faces_removed = faces_removed + 1 "

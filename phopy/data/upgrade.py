@@ -17,8 +17,9 @@ from phopy.data import meta
 log = logging.getLogger(__name__)
 
 # 1: every database before versions were recorded; 2: schema_meta; 3: runners.role;
-# 4: events.faces_removed and idx_faces_event_id (the search cache's refresh).
-SCHEMA_VERSION = 4
+# 4: events.faces_removed and idx_faces_event_id (the search cache's refresh);
+# 5: search_sessions, search_offers, search_answers, answer_totals ("is this you?").
+SCHEMA_VERSION = 5
 
 
 class SchemaMismatch(RuntimeError):

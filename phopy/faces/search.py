@@ -218,6 +218,26 @@ def match_photos(index, selfie_encodings, tolerance, confident=None):
                        int(index.face_ids[hits[i]])) for i in best]
 
 
+def nearby_faces(index, queries, limit):
+    """Faces within ``limit`` of any one query, one per photo (its closest), closest first.
+
+    The "is this you?" band of a search: each query (a selfie or a face the
+    attendee confirmed) on its own, no mean, since these faces are asked about,
+    not shown. Returns PhotoMatch values (photo, distance, face).
+    """
+    if len(index) == 0 or len(queries) == 0:
+        return []
+    best = {}
+    for query in queries:
+        rows, distances = index.within(query, limit)
+        for row, distance in zip(rows.tolist(), distances.tolist()):
+            photo = int(index.photo_ids[row])
+            if photo not in best or distance < best[photo][0]:
+                best[photo] = (float(distance), int(index.face_ids[row]))
+    return [PhotoMatch(photo, distance, face) for photo, (distance, face) in
+            sorted(best.items(), key=lambda item: (item[1][0], item[0]))]
+
+
 def _cosine_mean_tolerance(tolerance, n):
     """Cosine tolerance for the normalised mean of n selfies, given one selfie's.
 

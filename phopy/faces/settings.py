@@ -32,14 +32,18 @@ class EngineProfile:
     engine: str
     size: int
     metric: str
-    tolerance: float   # default match distance for one selfie
+    tolerance: float   # default match distance for one selfie ("your photos")
     confident: float   # one selfie this close is kept whatever the others say
+    borderline: float  # up to here a face is asked about ("is this you?"), not shown
 
 
 PROFILES = {
-    "sface": EngineProfile("sface", 128, "cosine", 0.545, 0.52),
-    "dlib": EngineProfile("dlib", 128, "euclidean", 0.5, 0.42),
-    "mobilefacenet": EngineProfile("mobilefacenet", 512, "cosine", 0.555, 0.5),
+    # borderline: the sweep's distance where one-selfie recall reaches ~0.98-0.995 (sface
+    # 0.65: R 0.995; mobilefacenet 0.65: R 0.981; dlib 0.6: R 0.981, bench/RESULTS.md);
+    # what lies between tolerance and it is offered as a face crop to confirm or reject.
+    "sface": EngineProfile("sface", 128, "cosine", 0.545, 0.52, 0.65),
+    "dlib": EngineProfile("dlib", 128, "euclidean", 0.5, 0.42, 0.6),
+    "mobilefacenet": EngineProfile("mobilefacenet", 512, "cosine", 0.555, 0.5, 0.65),
 }
 
 
@@ -63,6 +67,7 @@ CONFIG_KEYS = {
     "FACE_JITTERS": "num_jitters",
     "FACE_ENCODING_MODEL": "encoding_model",
     "FACE_TOLERANCE": "tolerance",
+    "FACE_BORDERLINE": "borderline",
     "FACE_DLIB_RUNTIME": "dlib_runtime",
 }
 
@@ -82,6 +87,7 @@ class EngineSettings:
     detector: str = "auto"       # "auto" (YuNet when present, else ``model``), "hog", "cnn", "yunet"
     model_dir: str = ""          # fetched weights (phopy.faces.models); "" = default folder
     dlib_runtime: str = "onnx"   # dlib's encoder on "onnx" (onnxruntime, ~10x faster) or "dlib"
+    borderline: float = None     # "is this you?" up to this distance; None: the engine's
 
     def __post_init__(self):
         object.__setattr__(self, "engine", _choice("engine", self.engine, ENGINES))
@@ -110,6 +116,12 @@ class EngineSettings:
                              f"got {self.detect_max_side}")
         object.__setattr__(self, "num_jitters", _integer("num_jitters", self.num_jitters, 1, 100))
         object.__setattr__(self, "tolerance", _number("tolerance", self.tolerance, 0.0, 2.0))
+        if self.borderline is None:
+            object.__setattr__(self, "borderline", max(self.profile.borderline, self.tolerance))
+        object.__setattr__(self, "borderline",
+                           _number("borderline", self.borderline, 0.0, 2.0))
+        # a band that starts at the tolerance: below it is "your photos" already
+        object.__setattr__(self, "borderline", max(self.borderline, self.tolerance))
 
     @property
     def profile(self):

@@ -17,6 +17,11 @@ def sign_photo(signer, event_id, photo_id):
     return signer.dumps({"e": event_id, "p": int(photo_id)})
 
 
+def sign_face(signer, event_id, face_id):
+    """A token for one face's crop."""
+    return signer.dumps({"e": event_id, "f": int(face_id)})
+
+
 def sign_photo_set(signer, event_id, photo_ids):
     """A token for a set of photos (the ZIP of all matches)."""
     return signer.dumps({"e": event_id, "ps": [int(p) for p in photo_ids]})

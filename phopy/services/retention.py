@@ -12,6 +12,7 @@ from phopy.data import retention as retention_db
 from phopy.errors import N_, ValidationError
 from phopy.jobs.registry import job
 from phopy.jobs.schedule import periodic
+from phopy.services.crops import crops_prefix
 
 log = logging.getLogger(__name__)
 MAX_DAYS = 365
@@ -49,8 +50,9 @@ def set_retention_days(conn, event_id, value):
     return days
 
 
-def purge_due(conn, default_days, now=None):
-    """Purge face data of every closed event past its retention; return their ids."""
+def purge_due(conn, default_days, now=None, storage=None):
+    """Purge face data of every closed event past its retention (with the event's face
+    crops in ``storage`` when given); return their ids."""
     now = now or datetime.now(timezone.utc)
     purged = []
     for event in retention_db.closed_unpurged(conn):
@@ -59,6 +61,8 @@ def purge_due(conn, default_days, now=None):
             continue
         with conn.transaction():
             retention_db.purge_faces(conn, event["id"])
+        if storage is not None:
+            storage.delete_prefix(crops_prefix(event["id"]))
         log.info("face data of event %s purged", event["id"])
         purged.append(event["id"])
     return purged
@@ -67,7 +71,8 @@ def purge_due(conn, default_days, now=None):
 @job("purge_faces", max_attempts=3)
 def purge_faces_job(ctx):
     """Job ``purge_faces``: the scheduled retention purge."""
-    return {"purged": purge_due(ctx.conn, ctx.config.get("FACE_RETENTION_DAYS", 7))}
+    return {"purged": purge_due(ctx.conn, ctx.config.get("FACE_RETENTION_DAYS", 7),
+                                 storage=ctx.storage)}
 
 
 periodic("purge-faces", "purge_faces", 3600)

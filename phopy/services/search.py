@@ -183,6 +183,7 @@ class SearchResult:
     total_photos: int
     indexing_complete: bool
     notices: list = field(default_factory=list)
+    encodings: list = field(default_factory=list, repr=False)  # the selfies' (not stored)
 
 
 def check_selfie(data, max_bytes, max_pixels=DEFAULT_MAX_PIXELS, name="selfie"):
@@ -277,4 +278,4 @@ def search_event(conn, engine, cache, event, selfies, *, tolerance, max_bytes, m
     analytics.record_search(conn, event["id"], len(counts), len(encodings),
                             [r["photo"]["id"] for r in rows], started)
     return SearchResult(event["id"], rows, counts, summary["scanned"], summary["total_photos"],
-                        complete, notices)
+                        complete, notices, encodings)

@@ -9,7 +9,7 @@ from phopy.data import get_db
 from phopy.errors import N_, NotFound, PhopyError
 from phopy.extensions import get_engine_settings, get_search_cache, get_storage
 from phopy.jobs import tasks
-from phopy.services import events, indexing, photos, uploads
+from phopy.services import confirm, events, indexing, photos, uploads
 from phopy.web.auth import login_required
 from phopy.web.errors import wants_json
 from phopy.web.headers import private
@@ -81,6 +81,7 @@ def event(event_id):
         photos=photos.list_event_photos(conn, event_id, limit=per_page,
                                         offset=(page - 1) * per_page),
         page=page, pages=pages, engine=get_engine_settings().engine,
+        feedback=confirm.event_feedback(conn, event_id),
         needs_reindex=bool(indexing.events_needing_reindex(conn, [event_id],
                                                            get_engine_settings())))
 

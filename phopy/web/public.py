@@ -7,12 +7,13 @@ from flask import (Blueprint, Response, current_app, redirect, render_template, 
 from phopy.data import get_database, get_db
 from phopy.errors import N_, NotFound, PhopyError
 from phopy.extensions import get_link_signer, get_storage
-from phopy.services import downloads, events, links, photos
+from phopy.services import confirm, downloads, events, links, photos
+from phopy.web.answers import render_session
 from phopy.web.headers import private
 from phopy.web.i18n import translate
-from phopy.web.results import read_uploads, run_search
-from phopy.web.security import (limit_code_guesses, limit_downloads, limit_searches,
-                                limit_zips)
+from phopy.web.results import read_uploads, run_search, start_session
+from phopy.web.security import (device_key, limit_code_guesses, limit_downloads,
+                                limit_searches, limit_zips)
 
 bp = Blueprint("public", __name__)
 
@@ -57,16 +58,14 @@ def event_page(code):
     if request.method == "GET":
         return render_template("public/event.html", event=page_event)
     try:
-        result, rows = run_search(event, read_uploads(request.files.getlist("selfies")))
+        result, _rows = run_search(event, read_uploads(request.files.getlist("selfies")))
     except PhopyError as exc:
         page = render_template("public/event.html", event=page_event, error=translate(exc.message),
                                error_code=exc.code)
         return page, exc.status_code, retry_after_headers(exc)
-    zip_token = links.sign_photo_set(get_link_signer(), event["id"],
-                                     [r["photo_id"] for r in rows]) if rows else None
-    return render_template("public/results.html", event=page_event, result=result, rows=rows,
-                           zip_url=url_for("public.zip_download", code=event["code"],
-                                           t=zip_token) if zip_token else None)
+    # the answer comes from a search session, so that "is this you?" can follow
+    session = confirm.get_session(get_db(), start_session(result, device_key()))
+    return render_session(event, session, notices=result.notices)
 
 
 @bp.route("/p/<token>/<kind>")

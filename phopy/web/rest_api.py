@@ -11,11 +11,12 @@ from phopy.data import photos as photos_db
 from phopy.errors import N_, NotFound, ValidationError
 from phopy.extensions import get_search_cache, get_storage
 from phopy.jobs import tasks
-from phopy.services import analytics, events, indexing, photos, uploads
+from phopy.services import analytics, confirm, events, indexing, photos, uploads
 from phopy.web.apiauth import (auth_required, authenticate, json_object, keyed_limit,
                                page_args, paged)
 from phopy.web.owner import owned_event
-from phopy.web.results import photo_links, read_uploads, run_search, search_json
+from phopy.web.results import (photo_links, read_uploads, run_search, search_json,
+                               session_tiers, start_session)
 from phopy.web.security import csrf, limiter, search_limit
 from phopy.web.uploads import added_message, request_files, upload_json
 
@@ -355,5 +356,6 @@ def search_face():
         raise ValidationError(N_("event_id and event_code name different events."),
                               field="event_code")
     result, rows = run_search(event, read_uploads(request.files.getlist("selfies")))
-    return jsonify(search_json(result, rows))
+    session = confirm.get_session(conn, start_session(result, "api"))
+    return jsonify(search_json(result, rows, session_tiers(session)))
 
