@@ -36,8 +36,34 @@ def set_user_photographer(conn, user_id, photographer_id):
 
 
 def user_for_photographer(conn, photographer_id):
-    """The LINE user linked to a photographer, or None."""
-    return conn.one("SELECT * FROM line_users WHERE photographer_id = ?", (photographer_id,))
+    """The LINE user linked to a photographer first, or None."""
+    return conn.one("SELECT * FROM line_users WHERE photographer_id = ? ORDER BY created_at, "
+                    "user_id LIMIT 1", (photographer_id,))
+
+
+def users_for_photographer(conn, photographer_id):
+    """Every LINE user operating this photographer account, oldest first."""
+    return conn.all("SELECT * FROM line_users WHERE photographer_id = ? "
+                    "ORDER BY created_at, user_id", (photographer_id,))
+
+
+def unlink_user(conn, user_id, photographer_id=None):
+    """The LINE user stops operating (this) account: False when they did not.
+
+    Their unused 'add group' tokens die with it (a token carries the account)."""
+    with conn.transaction():
+        sql = "UPDATE line_users SET photographer_id = NULL WHERE user_id = ? " \
+              "AND photographer_id IS NOT NULL"
+        params = [user_id]
+        if photographer_id is not None:
+            sql += " AND photographer_id = ?"
+            params.append(photographer_id)
+        cur = conn.execute(sql, params)
+        if cur.rowcount != 1:
+            return False
+        conn.execute("UPDATE line_tokens SET used_at = ? WHERE user_id = ? AND kind = 'group' "
+                     "AND used_at IS NULL", (utc_now_iso(), user_id))
+        return True
 
 
 def set_face(conn, user_id, blob, engine=None):
@@ -63,6 +89,12 @@ def insert_token(conn, token, kind, ttl_seconds, photographer_id=None, user_id=N
     conn.execute("INSERT INTO line_tokens (token, kind, photographer_id, user_id, expires_at) "
                  "VALUES (?, ?, ?, ?, ?)",
                  (token, kind, photographer_id, user_id, unix_now() + ttl_seconds))
+
+
+def peek_token(conn, token, kind):
+    """A valid (unused, unexpired) token, without using it; None otherwise."""
+    return conn.one("SELECT * FROM line_tokens WHERE token = ? AND kind = ? "
+                    "AND used_at IS NULL AND expires_at > ?", (token, kind, unix_now()))
 
 
 def use_token(conn, token, kind):
@@ -99,9 +131,21 @@ def get_group(conn, group_id):
 
 
 def link_group(conn, group_id, photographer_id, user_id):
-    """Link the group to a photographer account."""
-    conn.execute("UPDATE line_groups SET photographer_id = ?, linked_by = ?, linked_at = ? "
-                 "WHERE group_id = ?", (photographer_id, user_id, utc_now_iso(), group_id))
+    """Link the group to a photographer account; False (nothing changed) when it
+    belongs to another account: a group never moves without being unlinked first."""
+    cur = conn.execute(
+        "UPDATE line_groups SET photographer_id = ?, linked_by = ?, linked_at = ? "
+        "WHERE group_id = ? AND (photographer_id IS NULL OR photographer_id = ?)",
+        (photographer_id, user_id, utc_now_iso(), group_id, photographer_id))
+    return cur.rowcount == 1
+
+
+def unlink_group(conn, group_id, photographer_id):
+    """Free the group from this account; False when it was not this account's."""
+    cur = conn.execute("UPDATE line_groups SET photographer_id = NULL, linked_by = NULL, "
+                       "linked_at = NULL WHERE group_id = ? AND photographer_id = ?",
+                       (group_id, photographer_id))
+    return cur.rowcount == 1
 
 
 # -- events started in groups -------------------------------------------------

@@ -16,6 +16,7 @@ DIRECT = {
 }
 GROUP = {
     "connect": ("เชื่อมต่อ", "connect"),
+    "disconnect": ("ยกเลิกการเชื่อมต่อ", "disconnect"),
     "start": ("เริ่มงาน", "start"),
     "close": ("ปิดงาน", "close"),
     "status": ("สถานะ", "status"),

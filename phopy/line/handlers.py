@@ -175,10 +175,25 @@ DIRECT_COMMANDS = {
 
 
 def group_connect(lc, token):
-    if operators.connect_group(lc.conn, lc.group_id, lc.user_id, token or None):
+    status = operators.connect_group(lc.conn, lc.group_id, lc.user_id, token or None)
+    if status == "connected":
         lc.reply(messages.group_connected(lc.lang))
+    elif status == "owned":
+        lc.reply(messages.group_owned_elsewhere(lc.lang))
     else:
         lc.reply(messages.connect_refused(lc.lang))
+
+
+def group_disconnect(lc, _arg):
+    status = operators.disconnect_group(lc.conn, lc.group_id, lc.user_id)
+    if status == "disconnected":
+        lc.reply(messages.group_disconnected(lc.lang))
+    elif status == "event_open":
+        lc.reply(messages.disconnect_needs_close(lc.lang))
+    elif status == "not_operator":
+        lc.reply(messages.operator_only(lc.lang))
+    else:
+        lc.reply(messages.group_not_linked(lc.lang))
 
 
 def _linked_group(lc, operator_only=True):
@@ -186,7 +201,7 @@ def _linked_group(lc, operator_only=True):
     if not group or not group["photographer_id"]:
         lc.reply(messages.group_not_linked(lc.lang))
         return None
-    if operator_only and not operators.is_group_operator(group, lc.user_id):
+    if operator_only and not operators.is_group_operator(lc.conn, group, lc.user_id):
         lc.reply(messages.operator_only(lc.lang))
         return None
     return group
@@ -235,6 +250,7 @@ def group_status(lc, _arg):
 
 GROUP_COMMANDS = {
     "connect": group_connect,
+    "disconnect": group_disconnect,
     "start": group_start,
     "close": group_close,
     "status": group_status,

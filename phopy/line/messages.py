@@ -83,6 +83,21 @@ def connect_refused(lang):
                           "to the bot first, then 'Phopy connect <code>' here."))]
 
 
+def group_owned_elsewhere(lang):
+    return [text(lang, N_("This group is connected to another Phopy account. One of its "
+                          "operators types 'Phopy disconnect' here first."))]
+
+
+def group_disconnected(lang):
+    return [text(lang, N_("This group is no longer connected to Phopy. An operator can "
+                          "connect it again: 'add group' to the bot, then 'Phopy connect'."))]
+
+
+def disconnect_needs_close(lang):
+    return [text(lang, N_("An event is still open in this group. Type 'Phopy close' "
+                          "first."))]
+
+
 def group_not_linked(lang):
     return [text(lang, N_("This group is not connected yet. The operator types "
                           "'Phopy connect'."))]
