@@ -35,12 +35,6 @@ def set_user_photographer(conn, user_id, photographer_id):
                  (photographer_id, user_id))
 
 
-def user_for_photographer(conn, photographer_id):
-    """The LINE user linked to a photographer first, or None."""
-    return conn.one("SELECT * FROM line_users WHERE photographer_id = ? ORDER BY created_at, "
-                    "user_id LIMIT 1", (photographer_id,))
-
-
 def users_for_photographer(conn, photographer_id):
     """Every LINE user operating this photographer account, oldest first."""
     return conn.all("SELECT * FROM line_users WHERE photographer_id = ? "

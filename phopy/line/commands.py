@@ -11,6 +11,7 @@ from dataclasses import dataclass
 DIRECT = {
     "register": ("ลงทะเบียน", "register"),
     "add_group": ("เพิ่มกลุ่ม", "add group"),
+    "leave": ("ยกเลิกลงทะเบียน", "เลิกเป็นผู้จัดงาน", "unregister", "stop operating"),
     "delete_data": ("ลบข้อมูล", "delete my data", "delete data"),
     "help": ("ช่วยเหลือ", "วิธีใช้", "help"),
 }

@@ -133,6 +133,13 @@ def add_group(lc, _arg):
     lc.reply(messages.add_group_steps(lc.lang, lc.bot_id, token))
 
 
+def leave(lc, _arg):
+    account = operators.leave(lc.conn, lc.user_id)
+    if account is None:
+        return lc.reply(messages.not_operator(lc.lang))
+    lc.reply(messages.left_account(lc.lang, account["email"]))
+
+
 def delete_data(lc, _arg):
     attendees.delete_data(lc.conn, lc.user_id)
     lc.reply(messages.data_deleted(lc.lang))
@@ -166,6 +173,7 @@ def join_event(lc, code):
 DIRECT_COMMANDS = {
     "register": register,
     "add_group": add_group,
+    "leave": leave,
     "delete_data": delete_data,
     "help": attendee_help,
     "unknown": attendee_help,

@@ -58,6 +58,12 @@ def bad_register_code(lang):
                           "the dashboard for a new one."))]
 
 
+def left_account(lang, email):
+    return [text(lang, N_("You no longer run events of the Phopy account %(email)s from LINE. "
+                          "Its groups and events stay with it. Type 'register' to be an "
+                          "operator again."), email=email)]
+
+
 def not_operator(lang):
     return [text(lang, N_("Type 'register' first."))]
 

@@ -42,9 +42,33 @@ def new_register_code(conn, photographer_id):
     return token
 
 
-def linked_line_user(conn, photographer_id):
-    """The LINE user operating this photographer account, or None."""
-    return line_db.user_for_photographer(conn, photographer_id)
+def linked_line_users(conn, photographer_id):
+    """Every LINE user operating this photographer account."""
+    return line_db.users_for_photographer(conn, photographer_id)
+
+
+def unlink_operator(conn, photographer_id, user_id):
+    """The account's owner unlinks one of its LINE operators; their row, or None when
+    they were not an operator of this account."""
+    user = line_db.get_user(conn, user_id)
+    if not user or user["photographer_id"] != photographer_id:
+        return None
+    if not line_db.unlink_user(conn, user_id, photographer_id):
+        return None
+    log.info("LINE operator %s unlinked from account %s", user_id, photographer_id)
+    return user
+
+
+def leave(conn, user_id):
+    """The LINE user stops being an operator; the account they ran, or None."""
+    user = line_db.get_user(conn, user_id) if user_id else None
+    if not user or not user["photographer_id"]:
+        return None
+    account = photographers.get(conn, user["photographer_id"])
+    if not line_db.unlink_user(conn, user_id, user["photographer_id"]):
+        return None
+    log.info("LINE operator %s left account %s", user_id, user["photographer_id"])
+    return account
 
 
 def register(conn, user_id, code=None):
