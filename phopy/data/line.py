@@ -1,5 +1,6 @@
 """SQL for the LINE Official Account: users, groups, tokens, outbox, participants."""
 import json
+from datetime import datetime, timezone
 
 from phopy.data.timeutil import unix_now, utc_now_iso
 
@@ -70,10 +71,12 @@ def set_face(conn, user_id, blob, engine=None):
 
 
 def delete_user_data(conn, user_id):
-    """Forget the user's face and participations (the account row stays)."""
+    """Forget the user's face, participations, matches and the messages to them, sent
+    or not (the account row stays)."""
     with conn.transaction():
         conn.execute("DELETE FROM line_matches WHERE user_id = ?", (user_id,))
         conn.execute("DELETE FROM line_participants WHERE user_id = ?", (user_id,))
+        conn.execute("DELETE FROM line_outbox WHERE to_id = ?", (user_id,))
         set_face(conn, user_id, None)
 
 
@@ -288,6 +291,26 @@ def finish_outbox(conn, outbox_id, status, via=None, error=None):
     """Record how an outbox message ended."""
     conn.execute("UPDATE line_outbox SET status = ?, via = ?, error = ?, sent_at = ? "
                  "WHERE id = ?", (status, via, error, utc_now_iso(), outbox_id))
+
+
+def prune(conn, outbox_before, webhook_before, tokens_before):
+    """Delete outbox rows made before ``outbox_before`` and webhook records received
+    before ``webhook_before`` (ISO times), and tokens that expired or were used before
+    ``tokens_before`` (unix seconds); return the counts."""
+    with conn.transaction():
+        outbox = conn.execute("DELETE FROM line_outbox WHERE created_at < ?",
+                              (outbox_before,)).rowcount
+        webhook = conn.execute("DELETE FROM line_webhook_events WHERE received_at < ?",
+                               (webhook_before,)).rowcount
+        tokens = conn.execute(
+            "DELETE FROM line_tokens WHERE expires_at < ? OR (used_at IS NOT NULL "
+            "AND used_at < ?)", (tokens_before, _iso(tokens_before))).rowcount
+    return {"outbox": outbox, "webhook_events": webhook, "tokens": tokens}
+
+
+def _iso(unix_seconds):
+    return datetime.fromtimestamp(unix_seconds, timezone.utc).replace(
+        microsecond=0).isoformat()
 
 
 def drop_reply_token(conn, outbox_id):

@@ -158,8 +158,9 @@ def follow_welcome(lang):
 def selfie_saved(lang, days):
     return [text(lang, N_("✅ Selfie saved. Only your face data is kept, not the photo. It "
                           "is used only to find you in the events you join and is deleted "
-                          "%(days)d days after each event. Type 'delete my data' at any time."
-                          "\nNow type your event code."), days=days)]
+                          "with their face data (usually %(days)d days after the event), or "
+                          "in %(days)d days if you join none. Type 'delete my data' at any "
+                          "time.\nNow type your event code."), days=days)]
 
 
 def selfie_no_face(lang):
