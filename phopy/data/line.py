@@ -61,6 +61,22 @@ def unlink_user(conn, user_id, photographer_id=None):
         return True
 
 
+def code_misses(conn, user_id, since):
+    """Wrong event codes the user typed in the window that began after ``since``."""
+    return conn.scalar("SELECT CASE WHEN code_misses_since >= ? THEN code_misses ELSE 0 END "
+                       "FROM line_users WHERE user_id = ?", (since, user_id)) or 0
+
+
+def record_code_miss(conn, user_id, since):
+    """Count one wrong code (a new window when the last began before ``since``)."""
+    now = unix_now()
+    conn.execute("UPDATE line_users SET "
+                 "code_misses = CASE WHEN code_misses_since >= ? THEN code_misses + 1 ELSE 1 "
+                 "END, code_misses_since = CASE WHEN code_misses_since >= ? "
+                 "THEN code_misses_since ELSE ? END WHERE user_id = ?",
+                 (since, since, now, user_id))
+
+
 def set_face(conn, user_id, blob, engine=None):
     """Store (or, with None, forget) the user's selfie encoding and the engine that made it."""
     conn.execute("UPDATE line_users SET face_encoding = ?, face_engine = ?, encoded_at = ? "
@@ -146,6 +162,18 @@ def unlink_group(conn, group_id, photographer_id):
 
 
 # -- events started in groups -------------------------------------------------
+def set_photos_from(conn, event_id, photos_from):
+    """Whose photos in the group go into the event: 'operators' or 'everyone'."""
+    conn.execute("UPDATE line_event_groups SET photos_from = ? WHERE event_id = ?",
+                 (photos_from, event_id))
+
+
+def matched_user_ids(conn, event_id):
+    """The users found in photos of the event."""
+    return [r["user_id"] for r in conn.all(
+        "SELECT DISTINCT user_id FROM line_matches WHERE event_id = ?", (event_id,))]
+
+
 def insert_event_group(conn, event_id, group_id, user_id):
     """Record that the event runs in this group, open from now."""
     conn.execute("INSERT INTO line_event_groups (event_id, group_id, started_by, opened_at) "
@@ -155,7 +183,8 @@ def insert_event_group(conn, event_id, group_id, user_id):
 def open_event_for_group(conn, group_id):
     """The group's open event (with its LINE columns), or None."""
     return conn.one(
-        "SELECT e.*, g.group_id, g.opened_at, g.last_photo_at FROM line_event_groups g "
+        "SELECT e.*, g.group_id, g.opened_at, g.last_photo_at, g.photos_from "
+        "FROM line_event_groups g "
         "JOIN events e ON e.id = g.event_id WHERE g.group_id = ? AND g.closed_at IS NULL",
         (group_id,))
 

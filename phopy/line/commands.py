@@ -21,6 +21,12 @@ GROUP = {
     "start": ("เริ่มงาน", "start"),
     "close": ("ปิดงาน", "close"),
     "status": ("สถานะ", "status"),
+    "photos": ("รูปจาก", "photos from", "photos"),
+}
+# 'Phopy photos <who>': whose photos in the group go into its open event.
+PHOTOS_FROM = {
+    "everyone": ("ทุกคน", "everyone", "all"),
+    "operators": ("ผู้จัดงาน", "operators", "operator"),
 }
 GROUP_PREFIX = "phopy"
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-]{2,14}$")
@@ -45,6 +51,12 @@ def _match(text, table):
             if lowered == alias or lowered.startswith(alias + " "):
                 return Command(name, text[len(alias):].strip())
     return None
+
+
+def photos_choice(arg):
+    """'everyone' or 'operators' for the argument of 'Phopy photos', else None."""
+    word = _clean(arg).lower()
+    return next((name for name, aliases in PHOTOS_FROM.items() if word in aliases), None)
 
 
 def parse(text, in_group=False):

@@ -124,6 +124,17 @@ def event_started(lang, event, bot_id, days):
                  name=event["name"], code=event["code"], bot=bot_id, days=days)]
 
 
+def photos_from_set(lang, choice):
+    if choice == "everyone":
+        return [text(lang, N_("📷 Photos anyone sends in this group now go into the event."))]
+    return [text(lang, N_("📷 Only the operators' photos in this group go into the event."))]
+
+
+def photos_from_help(lang, current):
+    return photos_from_set(lang, current) + [text(lang, N_(
+        "To change it: 'Phopy photos everyone' or 'Phopy photos operators'."))]
+
+
 def event_already_open(lang, event):
     return [text(lang, N_("The event %(name)s is still open (code %(code)s). Type "
                           "'Phopy close' first."), name=event["name"], code=event["code"])]
@@ -199,6 +210,11 @@ def already_joined(lang, event):
 def wrong_code(lang, code):
     return [text(lang, N_("No event has the code %(code)s. Check the code and try again."),
                  code=code)]
+
+
+def too_many_codes(lang):
+    return [text(lang, N_("That was a lot of wrong codes. Please wait a while, then "
+                          "type your event code again."))]
 
 
 def search_ended(lang, event):

@@ -173,6 +173,18 @@ def is_group_operator(conn, group, user_id):
     return bool(user and user["photographer_id"] == group["photographer_id"])
 
 
+def takes_photo_from(conn, group, event, user_id):
+    """Whether a photo this user sent in the group goes into the event: an operator's
+    always, anyone's when the event takes everyone's ('Phopy photos everyone')."""
+    return event.get("photos_from") == "everyone" or is_group_operator(conn, group, user_id)
+
+
+def set_photos_from(conn, event_id, photos_from):
+    """Whose group photos the event takes: 'operators' (the default) or 'everyone'."""
+    with conn.transaction():
+        line_db.set_photos_from(conn, event_id, photos_from)
+
+
 def open_event(conn, group_id):
     """The group's open event, or None."""
     return line_db.open_event_for_group(conn, group_id)
