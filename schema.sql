@@ -220,6 +220,8 @@ CREATE TABLE IF NOT EXISTS line_users (
     face_encoding   BLOB,                  -- the selfie's largest face (the image is not kept)
     face_engine     TEXT,                  -- engine:model version that encoded it
     encoded_at      TEXT,
+    code_misses     INTEGER NOT NULL DEFAULT 0,  -- wrong event codes in this window
+    code_misses_since REAL,            -- when the window began (unix seconds)
     created_at      TEXT NOT NULL
 );
 
@@ -271,7 +273,8 @@ CREATE TABLE IF NOT EXISTS line_event_groups (
     started_by      TEXT,
     opened_at       REAL NOT NULL,
     last_photo_at   REAL,
-    closed_at       REAL
+    closed_at       REAL,
+    photos_from     TEXT NOT NULL DEFAULT 'operators'  -- operators | everyone
 );
 CREATE INDEX IF NOT EXISTS idx_line_event_groups_group ON line_event_groups(group_id, closed_at);
 

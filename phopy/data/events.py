@@ -1,4 +1,5 @@
 """SQL for events."""
+from phopy.data import retention as retention_db
 from phopy.data.search_sessions import delete_event_sessions
 from phopy.data.timeutil import utc_now_iso
 
@@ -67,12 +68,16 @@ def bump_faces_version(conn, event_id):
 
 
 def delete(conn, event_id):
-    """Delete an event; photos, faces, checkpoints and tasks go with it."""
+    """Delete an event; photos, faces, checkpoints, tasks and LINE registrations go with
+    it, and so do its participants' selfie encodings when no other event needs them."""
     with conn.transaction():
         delete_event_sessions(conn, event_id)
-        for table in ("faces", "photo_checkpoints", "tasks", "answer_totals", "photos"):
+        user_ids = retention_db.participant_ids(conn, event_id)
+        for table in ("faces", "photo_checkpoints", "tasks", "answer_totals",
+                      "line_participants", "photos"):
             conn.execute(f"DELETE FROM {table} WHERE event_id = ?", (event_id,))
         conn.execute("DELETE FROM events WHERE id = ?", (event_id,))
+        retention_db.forget_selfies_in_no_event(conn, user_ids)
 
 
 def count_owner_events(conn, owner_id):

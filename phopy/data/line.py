@@ -1,5 +1,6 @@
 """SQL for the LINE Official Account: users, groups, tokens, outbox, participants."""
 import json
+from datetime import datetime, timezone
 
 from phopy.data.timeutil import unix_now, utc_now_iso
 
@@ -35,9 +36,45 @@ def set_user_photographer(conn, user_id, photographer_id):
                  (photographer_id, user_id))
 
 
-def user_for_photographer(conn, photographer_id):
-    """The LINE user linked to a photographer, or None."""
-    return conn.one("SELECT * FROM line_users WHERE photographer_id = ?", (photographer_id,))
+def users_for_photographer(conn, photographer_id):
+    """Every LINE user operating this photographer account, oldest first."""
+    return conn.all("SELECT * FROM line_users WHERE photographer_id = ? "
+                    "ORDER BY created_at, user_id", (photographer_id,))
+
+
+def unlink_user(conn, user_id, photographer_id=None):
+    """The LINE user stops operating (this) account: False when they did not.
+
+    Their unused 'add group' tokens die with it (a token carries the account)."""
+    with conn.transaction():
+        sql = "UPDATE line_users SET photographer_id = NULL WHERE user_id = ? " \
+              "AND photographer_id IS NOT NULL"
+        params = [user_id]
+        if photographer_id is not None:
+            sql += " AND photographer_id = ?"
+            params.append(photographer_id)
+        cur = conn.execute(sql, params)
+        if cur.rowcount != 1:
+            return False
+        conn.execute("UPDATE line_tokens SET used_at = ? WHERE user_id = ? AND kind = 'group' "
+                     "AND used_at IS NULL", (utc_now_iso(), user_id))
+        return True
+
+
+def code_misses(conn, user_id, since):
+    """Wrong event codes the user typed in the window that began after ``since``."""
+    return conn.scalar("SELECT CASE WHEN code_misses_since >= ? THEN code_misses ELSE 0 END "
+                       "FROM line_users WHERE user_id = ?", (since, user_id)) or 0
+
+
+def record_code_miss(conn, user_id, since):
+    """Count one wrong code (a new window when the last began before ``since``)."""
+    now = unix_now()
+    conn.execute("UPDATE line_users SET "
+                 "code_misses = CASE WHEN code_misses_since >= ? THEN code_misses + 1 ELSE 1 "
+                 "END, code_misses_since = CASE WHEN code_misses_since >= ? "
+                 "THEN code_misses_since ELSE ? END WHERE user_id = ?",
+                 (since, since, now, user_id))
 
 
 def set_face(conn, user_id, blob, engine=None):
@@ -50,10 +87,12 @@ def set_face(conn, user_id, blob, engine=None):
 
 
 def delete_user_data(conn, user_id):
-    """Forget the user's face and participations (the account row stays)."""
+    """Forget the user's face, participations, matches and the messages to them, sent
+    or not (the account row stays)."""
     with conn.transaction():
         conn.execute("DELETE FROM line_matches WHERE user_id = ?", (user_id,))
         conn.execute("DELETE FROM line_participants WHERE user_id = ?", (user_id,))
+        conn.execute("DELETE FROM line_outbox WHERE to_id = ?", (user_id,))
         set_face(conn, user_id, None)
 
 
@@ -63,6 +102,12 @@ def insert_token(conn, token, kind, ttl_seconds, photographer_id=None, user_id=N
     conn.execute("INSERT INTO line_tokens (token, kind, photographer_id, user_id, expires_at) "
                  "VALUES (?, ?, ?, ?, ?)",
                  (token, kind, photographer_id, user_id, unix_now() + ttl_seconds))
+
+
+def peek_token(conn, token, kind):
+    """A valid (unused, unexpired) token, without using it; None otherwise."""
+    return conn.one("SELECT * FROM line_tokens WHERE token = ? AND kind = ? "
+                    "AND used_at IS NULL AND expires_at > ?", (token, kind, unix_now()))
 
 
 def use_token(conn, token, kind):
@@ -99,12 +144,36 @@ def get_group(conn, group_id):
 
 
 def link_group(conn, group_id, photographer_id, user_id):
-    """Link the group to a photographer account."""
-    conn.execute("UPDATE line_groups SET photographer_id = ?, linked_by = ?, linked_at = ? "
-                 "WHERE group_id = ?", (photographer_id, user_id, utc_now_iso(), group_id))
+    """Link the group to a photographer account; False (nothing changed) when it
+    belongs to another account: a group never moves without being unlinked first."""
+    cur = conn.execute(
+        "UPDATE line_groups SET photographer_id = ?, linked_by = ?, linked_at = ? "
+        "WHERE group_id = ? AND (photographer_id IS NULL OR photographer_id = ?)",
+        (photographer_id, user_id, utc_now_iso(), group_id, photographer_id))
+    return cur.rowcount == 1
+
+
+def unlink_group(conn, group_id, photographer_id):
+    """Free the group from this account; False when it was not this account's."""
+    cur = conn.execute("UPDATE line_groups SET photographer_id = NULL, linked_by = NULL, "
+                       "linked_at = NULL WHERE group_id = ? AND photographer_id = ?",
+                       (group_id, photographer_id))
+    return cur.rowcount == 1
 
 
 # -- events started in groups -------------------------------------------------
+def set_photos_from(conn, event_id, photos_from):
+    """Whose photos in the group go into the event: 'operators' or 'everyone'."""
+    conn.execute("UPDATE line_event_groups SET photos_from = ? WHERE event_id = ?",
+                 (photos_from, event_id))
+
+
+def matched_user_ids(conn, event_id):
+    """The users found in photos of the event."""
+    return [r["user_id"] for r in conn.all(
+        "SELECT DISTINCT user_id FROM line_matches WHERE event_id = ?", (event_id,))]
+
+
 def insert_event_group(conn, event_id, group_id, user_id):
     """Record that the event runs in this group, open from now."""
     conn.execute("INSERT INTO line_event_groups (event_id, group_id, started_by, opened_at) "
@@ -114,7 +183,8 @@ def insert_event_group(conn, event_id, group_id, user_id):
 def open_event_for_group(conn, group_id):
     """The group's open event (with its LINE columns), or None."""
     return conn.one(
-        "SELECT e.*, g.group_id, g.opened_at, g.last_photo_at FROM line_event_groups g "
+        "SELECT e.*, g.group_id, g.opened_at, g.last_photo_at, g.photos_from "
+        "FROM line_event_groups g "
         "JOIN events e ON e.id = g.event_id WHERE g.group_id = ? AND g.closed_at IS NULL",
         (group_id,))
 
@@ -250,6 +320,26 @@ def finish_outbox(conn, outbox_id, status, via=None, error=None):
     """Record how an outbox message ended."""
     conn.execute("UPDATE line_outbox SET status = ?, via = ?, error = ?, sent_at = ? "
                  "WHERE id = ?", (status, via, error, utc_now_iso(), outbox_id))
+
+
+def prune(conn, outbox_before, webhook_before, tokens_before):
+    """Delete outbox rows made before ``outbox_before`` and webhook records received
+    before ``webhook_before`` (ISO times), and tokens that expired or were used before
+    ``tokens_before`` (unix seconds); return the counts."""
+    with conn.transaction():
+        outbox = conn.execute("DELETE FROM line_outbox WHERE created_at < ?",
+                              (outbox_before,)).rowcount
+        webhook = conn.execute("DELETE FROM line_webhook_events WHERE received_at < ?",
+                               (webhook_before,)).rowcount
+        tokens = conn.execute(
+            "DELETE FROM line_tokens WHERE expires_at < ? OR (used_at IS NOT NULL "
+            "AND used_at < ?)", (tokens_before, _iso(tokens_before))).rowcount
+    return {"outbox": outbox, "webhook_events": webhook, "tokens": tokens}
+
+
+def _iso(unix_seconds):
+    return datetime.fromtimestamp(unix_seconds, timezone.utc).replace(
+        microsecond=0).isoformat()
 
 
 def drop_reply_token(conn, outbox_id):

@@ -118,20 +118,25 @@ def record_scan(conn, photo, task_id, status, faces, error=None,
     ``engine_key`` (engine, model version) is stored with every face.
 
     Returns False (and stores nothing) if the photo was already scanned or has
-    been deleted meanwhile, so a photo's faces are never stored twice.
+    been deleted meanwhile, so a photo's faces are never stored twice, or when
+    faces are found after the event's face data was purged (none are stored then).
     """
     try:
         with conn.transaction():
+            if faces and not conn.execute(
+                    # The event's row first: its lock makes faces of one event get their
+                    # ids in commit order, so the search cache may read "ids above the
+                    # last"; and a purged event takes no new faces.
+                    "UPDATE events SET faces_version = faces_version + 1 "
+                    "WHERE id = ? AND faces_purged_at IS NULL",
+                    (photo["event_id"],)).rowcount:
+                return False
             conn.execute(
                 "INSERT INTO photo_checkpoints (photo_id, event_id, task_id, status, "
                 "faces_count, error, processed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (photo["id"], photo["event_id"], task_id, status, len(faces), error,
                  utc_now_iso()))
             if faces:
-                # The event's row first: its lock makes faces of one event get their ids
-                # in commit order, so the search cache may read "ids above the last".
-                conn.execute("UPDATE events SET faces_version = faces_version + 1 "
-                             "WHERE id = ?", (photo["event_id"],))
                 conn.executemany(
                     "INSERT INTO faces (photo_id, event_id, box_top, box_right, box_bottom, "
                     "box_left, encoding, engine, model_version) "

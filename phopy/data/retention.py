@@ -28,16 +28,44 @@ def closed_unpurged(conn):
 
 def purge_faces(conn, event_id):
     """Delete the event's face encodings (checkpoints stay: no re-indexing) and its
-    participants, and mark it purged; the caller holds the transaction."""
+    participants, and mark it purged; the caller holds the transaction.
+
+    Its participants' selfie encodings go too unless they joined another event
+    whose face data is still kept."""
+    user_ids = participant_ids(conn, event_id)
     conn.execute("DELETE FROM faces WHERE event_id = ?", (event_id,))
     delete_event_sessions(conn, event_id)  # "is this you?" sessions hold selfie encodings
     conn.execute("DELETE FROM line_participants WHERE event_id = ?", (event_id,))
     conn.execute("UPDATE events SET faces_purged_at = ?, faces_version = faces_version + 1, "
                  "faces_removed = faces_removed + 1 "
                  "WHERE id = ?", (utc_now_iso(), event_id))
-    # Selfie encodings of LINE users left in no event are no longer needed.
-    conn.execute(
-        "UPDATE line_users SET face_encoding = NULL, encoded_at = NULL "
-        "WHERE face_encoding IS NOT NULL AND NOT EXISTS (SELECT 1 FROM line_participants p "
-        "WHERE p.user_id = line_users.user_id) AND EXISTS (SELECT 1 FROM line_matches m "
-        "WHERE m.user_id = line_users.user_id AND m.event_id = ?)", (event_id,))
+    forget_selfies_in_no_event(conn, user_ids)
+
+
+def participant_ids(conn, event_id):
+    """The LINE users who joined the event."""
+    return [r["user_id"] for r in conn.all(
+        "SELECT user_id FROM line_participants WHERE event_id = ?", (event_id,))]
+
+
+# A selfie is needed while its user is in an event whose face data is kept.
+_IN_NO_KEPT_EVENT = (
+    "NOT EXISTS (SELECT 1 FROM line_participants p JOIN events e ON e.id = p.event_id "
+    "WHERE p.user_id = line_users.user_id AND e.faces_purged_at IS NULL)")
+_FORGET_SELFIE = "UPDATE line_users SET face_encoding = NULL, face_engine = NULL, " \
+                 "encoded_at = NULL WHERE face_encoding IS NOT NULL AND " + _IN_NO_KEPT_EVENT
+
+
+def forget_selfies_in_no_event(conn, user_ids):
+    """Delete the selfie encodings of these LINE users who are left in no event whose
+    face data is kept (their event was purged or deleted)."""
+    for user_id in user_ids:
+        conn.execute(_FORGET_SELFIE + " AND user_id = ?", (user_id,))
+
+
+def expire_selfies(conn, sent_before):
+    """Delete selfie encodings sent before ``sent_before`` (ISO time) whose user is in
+    no event whose face data is kept; return how many."""
+    cur = conn.execute(_FORGET_SELFIE + " AND (encoded_at IS NULL OR encoded_at < ?)",
+                       (sent_before,))
+    return cur.rowcount

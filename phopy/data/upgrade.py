@@ -70,8 +70,13 @@ COLUMNS = {
         ("engine", "TEXT NOT NULL DEFAULT 'dlib'"),
         ("model_version", "TEXT NOT NULL DEFAULT 'resnet_v1'"),
     ],
+    "line_event_groups": [
+        ("photos_from", "TEXT NOT NULL DEFAULT 'operators'"),
+    ],
     "line_users": [
         ("face_engine", "TEXT"),
+        ("code_misses", "INTEGER NOT NULL DEFAULT 0"),
+        ("code_misses_since", "REAL"),
     ],
     "runners": [
         ("role", "TEXT NOT NULL DEFAULT 'runner'"),

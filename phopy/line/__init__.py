@@ -15,7 +15,8 @@ through the outbox job (``line_send``) with its own retry key.
   ``line_auto_close`` and its schedule entry).
 - ``attendees``, ``operators``: selfies and events of attendees; operators, groups.
 - ``gallery``, ``gallery_links``: the participant's gallery page and its signed links.
-- ``connect``: the dashboard's "Connect LINE" page.
+- ``connect``: the dashboard's "Connect LINE" page (codes, linked operators).
+- ``housekeeping``: outbox, webhook records and tokens deleted by date (``line_prune``).
 - ``source``: LINE image messages as a photo source.
 
 Templates are in ``templates/line/`` beside this file; SQL in ``phopy.data.line``.
@@ -27,7 +28,7 @@ def init_app(app):
 
     The jobs are declared even while LINE is off, so tasks queued while it was on
     still run (or fail with a clear message) after it is turned off."""
-    from phopy.line import connect, gallery, handlers, intake, outbox  # noqa: F401  (jobs)
+    from phopy.line import connect, gallery, handlers, housekeeping, intake, outbox  # noqa: F401
     from phopy.line.settings import is_enabled
     app.register_blueprint(gallery.bp)
     app.register_blueprint(connect.bp)

@@ -12,6 +12,7 @@ import logging
 
 from phopy.data import events as events_db
 from phopy.data import line as line_db
+from phopy.data.timeutil import unix_now
 from phopy.errors import N_, NoFaceFound, PhopyError
 from phopy.faces.engine import engine_key
 from phopy.faces.search import decode_encoding, encode_encoding
@@ -80,6 +81,26 @@ def usable_face(person, settings):
 def find_event(conn, code):
     """The event with this code (case-insensitive), or None."""
     return events_db.get_by_code(conn, normalize_code(code))
+
+
+def _code_limit(config):
+    """(attempts, seconds) of CODE_LOOKUP_RATE_LIMIT, the web's limit on wrong codes."""
+    from limits import parse  # flask-limiter's own parser: the same syntax as the web's
+    item = parse(config.get("CODE_LOOKUP_RATE_LIMIT") or "30 per minute")
+    return item.amount, item.get_expiry()
+
+
+def too_many_wrong_codes(conn, user_id, config):
+    """Whether the user typed CODE_LOOKUP_RATE_LIMIT wrong codes in the current window."""
+    amount, seconds = _code_limit(config)
+    return line_db.code_misses(conn, user_id, unix_now() - seconds) >= amount
+
+
+def record_wrong_code(conn, user_id, config):
+    """Count a wrong event code the user typed."""
+    _amount, seconds = _code_limit(config)
+    with conn.transaction():
+        line_db.record_code_miss(conn, user_id, unix_now() - seconds)
 
 
 def join_event(conn, event, user_id):

@@ -11,14 +11,22 @@ from dataclasses import dataclass
 DIRECT = {
     "register": ("ลงทะเบียน", "register"),
     "add_group": ("เพิ่มกลุ่ม", "add group"),
+    "leave": ("ยกเลิกลงทะเบียน", "เลิกเป็นผู้จัดงาน", "unregister", "stop operating"),
     "delete_data": ("ลบข้อมูล", "delete my data", "delete data"),
     "help": ("ช่วยเหลือ", "วิธีใช้", "help"),
 }
 GROUP = {
     "connect": ("เชื่อมต่อ", "connect"),
+    "disconnect": ("ยกเลิกการเชื่อมต่อ", "disconnect"),
     "start": ("เริ่มงาน", "start"),
     "close": ("ปิดงาน", "close"),
     "status": ("สถานะ", "status"),
+    "photos": ("รูปจาก", "photos from", "photos"),
+}
+# 'Phopy photos <who>': whose photos in the group go into its open event.
+PHOTOS_FROM = {
+    "everyone": ("ทุกคน", "everyone", "all"),
+    "operators": ("ผู้จัดงาน", "operators", "operator"),
 }
 GROUP_PREFIX = "phopy"
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-]{2,14}$")
@@ -43,6 +51,12 @@ def _match(text, table):
             if lowered == alias or lowered.startswith(alias + " "):
                 return Command(name, text[len(alias):].strip())
     return None
+
+
+def photos_choice(arg):
+    """'everyone' or 'operators' for the argument of 'Phopy photos', else None."""
+    word = _clean(arg).lower()
+    return next((name for name, aliases in PHOTOS_FROM.items() if word in aliases), None)
 
 
 def parse(text, in_group=False):

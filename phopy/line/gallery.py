@@ -1,4 +1,4 @@
-"""The participant's gallery: a signed, expiring link from the LINE summary.
+"""The participant's gallery: a signed, expiring, opaque link from the LINE summary.
 
 Plain server-rendered page (works in LINE's in-app browser, through LIFF, and
 in any browser): only the photos the participant was found in, each with a
@@ -20,9 +20,9 @@ bp = Blueprint("line_gallery", __name__, url_prefix="/line", template_folder="te
 def gallery(token):
     """The photos of one participant in one event."""
     cfg = current_app.config
-    event_id, user_id = gallery_links.read_gallery_token(
-        cfg["SECRET_KEY"], token, cfg["PHOTO_LINK_MAX_AGE"])
     conn = get_db()
+    event_id, user_id = gallery_links.read_gallery_token(
+        conn, cfg["SECRET_KEY"], token, cfg["PHOTO_LINK_MAX_AGE"])
     event = events.get_event(conn, event_id)
     rows = []
     for photo_id in attendees.matched_photo_ids(conn, event_id, user_id):

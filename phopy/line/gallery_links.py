@@ -1,24 +1,46 @@
-"""Signed, expiring gallery links for a LINE participant's photos of one event."""
+"""Signed, expiring gallery links for a LINE participant's photos of one event.
+
+The link names the event and an opaque key of the participant (an HMAC of the
+event and the LINE userId under SECRET_KEY), never the userId itself: the page
+finds the participant among those found in the event by that key.
+"""
+import hashlib
+import hmac
+
 from itsdangerous import URLSafeTimedSerializer
 
+from phopy.data import line as line_db
+from phopy.errors import N_, NotFound
 from phopy.services.links import read_token
 
-SALT = "phopy-line-gallery"
+SALT = "phopy-line-gallery-2"
 
 
 def _signer(secret_key):
     return URLSafeTimedSerializer(secret_key, salt=SALT)
 
 
+def participant_key(secret_key, event_id, user_id):
+    """The opaque key a link carries for the participant (32 hex characters)."""
+    secret = secret_key.encode() if isinstance(secret_key, str) else bytes(secret_key)
+    return hmac.new(secret, f"line-gallery:{event_id}:{user_id}".encode(),
+                    hashlib.sha256).hexdigest()[:32]
+
+
 def sign_gallery_token(secret_key, event_id, user_id):
-    """A token naming the event and the participant."""
-    return _signer(secret_key).dumps({"e": event_id, "u": user_id})
+    """A token naming the event and, opaquely, the participant."""
+    return _signer(secret_key).dumps({"e": event_id,
+                                      "p": participant_key(secret_key, event_id, user_id)})
 
 
-def read_gallery_token(secret_key, token, max_age):
-    """The token's (event_id, user_id); NotFound when forged or expired."""
+def read_gallery_token(conn, secret_key, token, max_age):
+    """The token's (event_id, user_id); NotFound when forged, expired or nobody's."""
     payload = read_token(_signer(secret_key), token, max_age)
-    return payload["e"], payload["u"]
+    event_id, key = payload.get("e"), str(payload.get("p") or "")
+    for user_id in line_db.matched_user_ids(conn, event_id):
+        if hmac.compare_digest(participant_key(secret_key, event_id, user_id), key):
+            return event_id, user_id
+    raise NotFound(N_("This link is not valid."))
 
 
 def gallery_url(config, event_id, user_id):

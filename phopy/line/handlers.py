@@ -73,6 +73,11 @@ def handle_event(ctx, event):
     handler = HANDLERS.get((kind, message_type)) or HANDLERS.get((kind, None))
     if handler is None:
         return {"handled": False}
+    if not lc.user_id and not lc.group_id:
+        # LINE leaves userId out in some cases (e.g. a user who has not agreed to the
+        # terms of use); with neither user nor group there is nobody to act for or answer.
+        log.info("LINE %s event without a user or group ignored", kind)
+        return {"handled": False, "reason": "no_source"}
     if lc.user_id and kind != "unfollow":
         lc.user = operators.get_user(lc.conn, lc.user_id)
         if lc.user is None or kind == "follow":
@@ -133,6 +138,13 @@ def add_group(lc, _arg):
     lc.reply(messages.add_group_steps(lc.lang, lc.bot_id, token))
 
 
+def leave(lc, _arg):
+    account = operators.leave(lc.conn, lc.user_id)
+    if account is None:
+        return lc.reply(messages.not_operator(lc.lang))
+    lc.reply(messages.left_account(lc.lang, account["email"]))
+
+
 def delete_data(lc, _arg):
     attendees.delete_data(lc.conn, lc.user_id)
     lc.reply(messages.data_deleted(lc.lang))
@@ -143,8 +155,11 @@ def attendee_help(lc, _arg):
 
 
 def join_event(lc, code):
+    if attendees.too_many_wrong_codes(lc.conn, lc.user_id, lc.config):
+        return lc.reply(messages.too_many_codes(lc.lang))
     event = attendees.find_event(lc.conn, code)
     if event is None:
+        attendees.record_wrong_code(lc.conn, lc.user_id, lc.config)
         return lc.reply(messages.wrong_code(lc.lang, code.strip().upper()))
     if event.get("faces_purged_at"):
         return lc.reply(messages.search_ended(lc.lang, event))
@@ -166,6 +181,7 @@ def join_event(lc, code):
 DIRECT_COMMANDS = {
     "register": register,
     "add_group": add_group,
+    "leave": leave,
     "delete_data": delete_data,
     "help": attendee_help,
     "unknown": attendee_help,
@@ -175,10 +191,25 @@ DIRECT_COMMANDS = {
 
 
 def group_connect(lc, token):
-    if operators.connect_group(lc.conn, lc.group_id, lc.user_id, token or None):
+    status = operators.connect_group(lc.conn, lc.group_id, lc.user_id, token or None)
+    if status == "connected":
         lc.reply(messages.group_connected(lc.lang))
+    elif status == "owned":
+        lc.reply(messages.group_owned_elsewhere(lc.lang))
     else:
         lc.reply(messages.connect_refused(lc.lang))
+
+
+def group_disconnect(lc, _arg):
+    status = operators.disconnect_group(lc.conn, lc.group_id, lc.user_id)
+    if status == "disconnected":
+        lc.reply(messages.group_disconnected(lc.lang))
+    elif status == "event_open":
+        lc.reply(messages.disconnect_needs_close(lc.lang))
+    elif status == "not_operator":
+        lc.reply(messages.operator_only(lc.lang))
+    else:
+        lc.reply(messages.group_not_linked(lc.lang))
 
 
 def _linked_group(lc, operator_only=True):
@@ -186,7 +217,7 @@ def _linked_group(lc, operator_only=True):
     if not group or not group["photographer_id"]:
         lc.reply(messages.group_not_linked(lc.lang))
         return None
-    if operator_only and not operators.is_group_operator(group, lc.user_id):
+    if operator_only and not operators.is_group_operator(lc.conn, group, lc.user_id):
         lc.reply(messages.operator_only(lc.lang))
         return None
     return group
@@ -221,6 +252,20 @@ def group_close(lc, _arg):
                                     reply_token=lc.take_reply_token(), lang=lc.lang)
 
 
+def group_photos(lc, arg):
+    group = _linked_group(lc)
+    if group is None:
+        return
+    event = operators.open_event(lc.conn, lc.group_id)
+    if event is None:
+        return lc.reply(messages.no_open_event(lc.lang))
+    choice = commands.photos_choice(arg)
+    if choice is None:
+        return lc.reply(messages.photos_from_help(lc.lang, event["photos_from"]))
+    operators.set_photos_from(lc.conn, event["id"], choice)
+    lc.reply(messages.photos_from_set(lc.lang, choice))
+
+
 def group_status(lc, _arg):
     group = _linked_group(lc, operator_only=False)
     if group is None:
@@ -235,9 +280,11 @@ def group_status(lc, _arg):
 
 GROUP_COMMANDS = {
     "connect": group_connect,
+    "disconnect": group_disconnect,
     "start": group_start,
     "close": group_close,
     "status": group_status,
+    "photos": group_photos,
     "group_help": lambda lc, _arg: lc.reply(messages.group_help(lc.lang)),
 }
 
@@ -252,13 +299,18 @@ def image_message(lc):
 
 
 def group_image(lc, message_id):
-    """A photo in a group: queued for intake only while a linked group's event is open."""
+    """A photo in a group: queued for intake only while a linked group's event is open,
+    and only from its operators unless the event takes everyone's ('Phopy photos')."""
     group = operators.get_group(lc.conn, lc.group_id)
     event = operators.open_event(lc.conn, lc.group_id) if group and \
         group["photographer_id"] else None
     if event is None:
         log.info("image %s in group %s ignored: not linked or no open event", message_id,
                  lc.group_id)
+        return
+    if not operators.takes_photo_from(lc.conn, group, event, lc.user_id):
+        log.info("image %s in group %s ignored: event %s takes its operators' photos only",
+                 message_id, lc.group_id, event["id"])
         return
     enqueue(lc.conn, "line_intake", {"event_id": event["id"], "group_id": lc.group_id,
                                      "message_id": message_id},

@@ -58,6 +58,12 @@ def bad_register_code(lang):
                           "the dashboard for a new one."))]
 
 
+def left_account(lang, email):
+    return [text(lang, N_("You no longer run events of the Phopy account %(email)s from LINE. "
+                          "Its groups and events stay with it. Type 'register' to be an "
+                          "operator again."), email=email)]
+
+
 def not_operator(lang):
     return [text(lang, N_("Type 'register' first."))]
 
@@ -83,6 +89,21 @@ def connect_refused(lang):
                           "to the bot first, then 'Phopy connect <code>' here."))]
 
 
+def group_owned_elsewhere(lang):
+    return [text(lang, N_("This group is connected to another Phopy account. One of its "
+                          "operators types 'Phopy disconnect' here first."))]
+
+
+def group_disconnected(lang):
+    return [text(lang, N_("This group is no longer connected to Phopy. An operator can "
+                          "connect it again: 'add group' to the bot, then 'Phopy connect'."))]
+
+
+def disconnect_needs_close(lang):
+    return [text(lang, N_("An event is still open in this group. Type 'Phopy close' "
+                          "first."))]
+
+
 def group_not_linked(lang):
     return [text(lang, N_("This group is not connected yet. The operator types "
                           "'Phopy connect'."))]
@@ -101,6 +122,17 @@ def event_started(lang, event, bot_id, days):
                           "the code to get your photos.\n⚠️ Face data is deleted %(days)d "
                           "days after the event."),
                  name=event["name"], code=event["code"], bot=bot_id, days=days)]
+
+
+def photos_from_set(lang, choice):
+    if choice == "everyone":
+        return [text(lang, N_("📷 Photos anyone sends in this group now go into the event."))]
+    return [text(lang, N_("📷 Only the operators' photos in this group go into the event."))]
+
+
+def photos_from_help(lang, current):
+    return photos_from_set(lang, current) + [text(lang, N_(
+        "To change it: 'Phopy photos everyone' or 'Phopy photos operators'."))]
 
 
 def event_already_open(lang, event):
@@ -137,8 +169,9 @@ def follow_welcome(lang):
 def selfie_saved(lang, days):
     return [text(lang, N_("✅ Selfie saved. Only your face data is kept, not the photo. It "
                           "is used only to find you in the events you join and is deleted "
-                          "%(days)d days after each event. Type 'delete my data' at any time."
-                          "\nNow type your event code."), days=days)]
+                          "with their face data (usually %(days)d days after the event), or "
+                          "in %(days)d days if you join none. Type 'delete my data' at any "
+                          "time.\nNow type your event code."), days=days)]
 
 
 def selfie_no_face(lang):
@@ -177,6 +210,11 @@ def already_joined(lang, event):
 def wrong_code(lang, code):
     return [text(lang, N_("No event has the code %(code)s. Check the code and try again."),
                  code=code)]
+
+
+def too_many_codes(lang):
+    return [text(lang, N_("That was a lot of wrong codes. Please wait a while, then "
+                          "type your event code again."))]
 
 
 def search_ended(lang, event):

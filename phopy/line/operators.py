@@ -42,9 +42,33 @@ def new_register_code(conn, photographer_id):
     return token
 
 
-def linked_line_user(conn, photographer_id):
-    """The LINE user operating this photographer account, or None."""
-    return line_db.user_for_photographer(conn, photographer_id)
+def linked_line_users(conn, photographer_id):
+    """Every LINE user operating this photographer account."""
+    return line_db.users_for_photographer(conn, photographer_id)
+
+
+def unlink_operator(conn, photographer_id, user_id):
+    """The account's owner unlinks one of its LINE operators; their row, or None when
+    they were not an operator of this account."""
+    user = line_db.get_user(conn, user_id)
+    if not user or user["photographer_id"] != photographer_id:
+        return None
+    if not line_db.unlink_user(conn, user_id, photographer_id):
+        return None
+    log.info("LINE operator %s unlinked from account %s", user_id, photographer_id)
+    return user
+
+
+def leave(conn, user_id):
+    """The LINE user stops being an operator; the account they ran, or None."""
+    user = line_db.get_user(conn, user_id) if user_id else None
+    if not user or not user["photographer_id"]:
+        return None
+    account = photographers.get(conn, user["photographer_id"])
+    if not line_db.unlink_user(conn, user_id, user["photographer_id"]):
+        return None
+    log.info("LINE operator %s left account %s", user_id, user["photographer_id"])
+    return account
 
 
 def register(conn, user_id, code=None):
@@ -87,21 +111,53 @@ def joined_group(conn, group_id, name=None):
 
 
 def connect_group(conn, group_id, user_id, token=None):
-    """Link a group to the operator who typed 'add group'; True when linked."""
+    """Link a group to the account of the operator who typed 'add group'.
+
+    Returns "connected", "refused" (no valid token of an operator) or "owned":
+    the group belongs to another account, and stays there until one of that
+    account's operators disconnects it ('Phopy disconnect'). The token is only
+    used up when the group is linked.
+    """
     with conn.transaction():
         line_db.upsert_group(conn, group_id)
         user = line_db.get_user(conn, user_id) if user_id else None
         if token:
-            row = line_db.use_token(conn, token.strip().upper(), "group")
+            row = line_db.peek_token(conn, token.strip().upper(), "group")
         elif user and user["photographer_id"]:
-            open_token = line_db.latest_open_token(conn, "group", user_id)
-            row = open_token and line_db.use_token(conn, open_token["token"], "group")
+            row = line_db.latest_open_token(conn, "group", user_id)
         else:
             row = None
+        if row and row["user_id"]:  # the token's operator must still run its account
+            owner = line_db.get_user(conn, row["user_id"])
+            if not owner or owner["photographer_id"] != row["photographer_id"]:
+                row = None
         if not row:
-            return False
-        line_db.link_group(conn, group_id, row["photographer_id"], row["user_id"] or user_id)
-        return True
+            return "refused"
+        group = line_db.get_group(conn, group_id)
+        if group["photographer_id"] and group["photographer_id"] != row["photographer_id"]:
+            log.warning("group %s belongs to account %s: connecting it to %s refused",
+                        group_id, group["photographer_id"], row["photographer_id"])
+            return "owned"
+        if not line_db.use_token(conn, row["token"], "group") or not line_db.link_group(
+                conn, group_id, row["photographer_id"], row["user_id"] or user_id):
+            return "refused"
+        return "connected"
+
+
+def disconnect_group(conn, group_id, user_id):
+    """Free a group from its account (an operator of that account, no open event).
+
+    Returns "disconnected", "not_linked", "not_operator" or "event_open"."""
+    with conn.transaction():
+        group = line_db.get_group(conn, group_id)
+        if not group or not group["photographer_id"]:
+            return "not_linked"
+        if not is_group_operator(conn, group, user_id):
+            return "not_operator"
+        if line_db.open_event_for_group(conn, group_id):
+            return "event_open"
+        line_db.unlink_group(conn, group_id, group["photographer_id"])
+        return "disconnected"
 
 
 def get_group(conn, group_id):
@@ -109,10 +165,24 @@ def get_group(conn, group_id):
     return line_db.get_group(conn, group_id)
 
 
-def is_group_operator(group, user_id):
-    """Whether the user runs this linked group."""
-    return bool(group and group["photographer_id"] and user_id
-                and group["linked_by"] == user_id)
+def is_group_operator(conn, group, user_id):
+    """Whether the user runs this linked group: an operator of the account it belongs to."""
+    if not (group and group["photographer_id"] and user_id):
+        return False
+    user = line_db.get_user(conn, user_id)
+    return bool(user and user["photographer_id"] == group["photographer_id"])
+
+
+def takes_photo_from(conn, group, event, user_id):
+    """Whether a photo this user sent in the group goes into the event: an operator's
+    always, anyone's when the event takes everyone's ('Phopy photos everyone')."""
+    return event.get("photos_from") == "everyone" or is_group_operator(conn, group, user_id)
+
+
+def set_photos_from(conn, event_id, photos_from):
+    """Whose group photos the event takes: 'operators' (the default) or 'everyone'."""
+    with conn.transaction():
+        line_db.set_photos_from(conn, event_id, photos_from)
 
 
 def open_event(conn, group_id):

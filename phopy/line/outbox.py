@@ -23,6 +23,9 @@ def queue_message(conn, to_id, messages, *, reply_token=None, purpose=None):
     """Record messages for ``to_id`` and queue their sending; return the outbox id."""
     if not messages:
         return None
+    if not to_id:  # an event without a user or group: nobody to answer
+        log.info("message %s with no recipient dropped", purpose)
+        return None
     with conn.transaction():
         outbox_id = line_db.insert_outbox(conn, str(uuid.uuid4()), to_id, messages,
                                           reply_token=reply_token, purpose=purpose)

@@ -8,6 +8,7 @@ import logging
 
 import numpy as np
 
+from phopy.data import events as events_db
 from phopy.data import photos as photos_db
 from phopy.data import tasks as tasks_db
 from phopy.jobs.queue import enqueue
@@ -75,6 +76,20 @@ def encode_faces(analysis):
              np.asarray(face.encoding, dtype="<f4").tobytes()) for face in analysis.faces]
 
 
+PURGED_NOTE = "not indexed: this event's face data was deleted (retention)"
+
+
+def _faces_purged(conn, event_id):
+    event = events_db.get(conn, event_id)
+    return event is None or bool(event.get("faces_purged_at"))
+
+
+def _skip_purged(conn, batch, task_id):
+    """Check photos of a purged event off without looking for faces."""
+    return sum(photos_db.record_scan(conn, photo, task_id, "error", [], PURGED_NOTE)
+               for photo in batch)
+
+
 @job("index", needs_pool=True, max_attempts=5)
 def index_event(ctx, event_id):
     """Job ``index``: scan every unscanned photo of the event with the face pool.
@@ -91,6 +106,11 @@ def index_event(ctx, event_id):
         batch = photos_db.list_unscanned(conn, event_id, batch_size)
         if not batch:
             break
+        if _faces_purged(conn, event_id):
+            skipped = _skip_purged(conn, batch, task_id)
+            log.info("event %s: %d photos not indexed, its face data was deleted",
+                     event_id, skipped)
+            continue
         scanned = photos_db.count_scanned(conn, event_id)
         total = scanned + photos_db.count_unscanned(conn, event_id)
         progress = scanned

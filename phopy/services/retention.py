@@ -1,9 +1,12 @@
 """Face data retention, for every event: purged some days after the event closes.
 
 Photos stay until the photographer deletes them; the encodings of their faces
-and of the participants' selfies registered for the event are deleted by the
-scheduled ``purge_faces`` job ``FACE_RETENTION_DAYS`` (or the event's own
-setting) after the event closed. The event page then says face search ended.
+and the event's LINE registrations are deleted by the scheduled ``purge_faces``
+job ``FACE_RETENTION_DAYS`` (or the event's own setting) after the event closed.
+The event page then says face search ended. A LINE selfie's encoding is kept
+while its user is in an event whose face data is kept; it goes when the last
+such event is purged or deleted, and one in no such event is deleted
+``FACE_RETENTION_DAYS`` after it was sent (the same job).
 """
 import logging
 from datetime import datetime, timedelta, timezone
@@ -68,11 +71,24 @@ def purge_due(conn, default_days, now=None, storage=None):
     return purged
 
 
+def expire_selfies(conn, days, now=None):
+    """Delete LINE selfie encodings sent more than ``days`` ago whose user is in no
+    event whose face data is kept; return how many."""
+    now = now or datetime.now(timezone.utc)
+    cutoff = (now - timedelta(days=days)).replace(microsecond=0).isoformat()
+    with conn.transaction():
+        expired = retention_db.expire_selfies(conn, cutoff)
+    if expired:
+        log.info("%d selfie encodings in no event expired", expired)
+    return expired
+
+
 @job("purge_faces", max_attempts=3)
 def purge_faces_job(ctx):
-    """Job ``purge_faces``: the scheduled retention purge."""
-    return {"purged": purge_due(ctx.conn, ctx.config.get("FACE_RETENTION_DAYS", 7),
-                                 storage=ctx.storage)}
+    """Job ``purge_faces``: the scheduled retention purge (events, then lone selfies)."""
+    days = ctx.config.get("FACE_RETENTION_DAYS", 7)
+    return {"purged": purge_due(ctx.conn, days, storage=ctx.storage),
+            "selfies_expired": expire_selfies(ctx.conn, days)}
 
 
 periodic("purge-faces", "purge_faces", 3600)
