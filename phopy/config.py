@@ -64,6 +64,7 @@ class Config:
     # > 0: browsers fetch photos from presigned URLs valid this long; 0: the app streams.
     S3_PRESIGN_SECONDS = _int("S3_PRESIGN_SECONDS", 0)
     LOG_DIR = os.environ.get("LOG_DIR") or str(REPO_ROOT / "logs")
+    LOG_KEEP_DAYS = float(os.environ.get("LOG_KEEP_DAYS") or 30)
     # Address printed in QR codes and links; by default this machine on the served PORT.
     PUBLIC_BASE_URL = public_base_url()
 
