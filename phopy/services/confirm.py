@@ -45,6 +45,7 @@ class Tiers:
     ask: list = field(default_factory=list)    # {"face_id", "photo_id", "distance"}
     confirmed: int = 0
     rejected: int = 0
+    rejected_photos: list = field(default_factory=list)  # photo ids answered "not me"
 
 
 def engine_label(settings):
@@ -61,6 +62,26 @@ def start(conn, settings, event_id, encodings, owner, hours):
         sessions_db.create(conn, session_id, event_id, owner, engine_label(settings), blob,
                            len(encodings), unix_now() + float(hours) * 3600)
     return session_id
+
+
+def renew(conn, settings, event_id, encodings, owner, hours):
+    """The owner's live session of the event with these encodings, its answers kept (a
+    LINE user has one per event); a new one when there is none. Its id."""
+    session = sessions_db.latest_for_owner(conn, event_id, owner)
+    if session is None:
+        return start(conn, settings, event_id, encodings, owner, hours)
+    size = settings.profile.size
+    with conn.transaction():
+        sessions_db.replace_encodings(
+            conn, session["id"], engine_label(settings),
+            b"".join(encode_encoding(e, size) for e in encodings), len(encodings),
+            unix_now() + float(hours) * 3600)
+    return session["id"]
+
+
+def offered(conn, session):
+    """Faces the session was already asked about."""
+    return sessions_db.offered_faces(conn, session["id"], "ask")
 
 
 def get_session(conn, session_id, event_id=None, owner=None):
@@ -108,7 +129,8 @@ def tiers(conn, cache, settings, session, max_asked=MAX_ASKED):
                                [(face, photo, "yours") for photo, _d, face, _c in yours]
                                + [(m.face_id, m.photo_id, "ask") for m in asked])
     rows = photos_db.get_many(conn, list(shown))
-    result = Tiers(session["id"], event_id, confirmed=len(confirmed), rejected=len(not_me))
+    result = Tiers(session["id"], event_id, confirmed=len(confirmed), rejected=len(not_me),
+                   rejected_photos=sorted(not_me))
     result.yours = [{"photo": rows[p], "distance": round(float(d), 4), "face_id": f,
                      "confirmed": c}
                     for p, d, f, c in sorted(yours, key=lambda y: (not y[3], y[1], y[0]))

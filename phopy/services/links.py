@@ -6,10 +6,15 @@ its links) can fetch the photos it found.
 from pathlib import Path
 from zipfile import ZIP_STORED
 
-from itsdangerous import BadSignature, SignatureExpired
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from zipstream import ZipStream
 
 from phopy.errors import N_, NotFound
+
+
+def link_signer(secret_key):
+    """The signer of every link handed to attendees (photos, sets, face crops)."""
+    return URLSafeTimedSerializer(secret_key, salt="phopy-photo")
 
 
 def sign_photo(signer, event_id, photo_id):
