@@ -26,7 +26,7 @@ from phopy.data import search_sessions as sessions_db
 from phopy.data.timeutil import unix_now
 from phopy.errors import N_, NotFound, ValidationError
 from phopy.faces.engine import engine_key
-from phopy.faces.search import decode_encoding, encode_encoding, match_photos, nearby_faces
+from phopy.faces.search import decode_encoding, encode_encoding, two_tiers
 from phopy.jobs.registry import job
 from phopy.jobs.schedule import periodic
 
@@ -116,14 +116,10 @@ def tiers(conn, cache, settings, session, max_asked=MAX_ASKED):
     confirmed = {p: a for p, a in answers.items() if a["answer"] == "me"}
     index = cache.get_index(conn, event_id, settings)
     queries = _queries(conn, session, settings, answers)
-    found = {m.photo_id: m for m in match_photos(index, queries, settings.tolerance)
-             if m.photo_id not in not_me}
-    yours = [(m.photo_id, m.distance, m.face_id, m.photo_id in confirmed)
-             for m in found.values()]
-    yours += [(p, 0.0, a["face_id"], True) for p, a in confirmed.items() if p not in found]
+    yours, asked = two_tiers(index, queries, settings.tolerance, settings.borderline,
+                             {p: (a["face_id"], a["answer"]) for p, a in answers.items()},
+                             max_asked)
     shown = {p for p, *_ in yours}
-    asked = [m for m in nearby_faces(index, queries, settings.borderline)
-             if m.photo_id not in shown and m.photo_id not in answers][:max_asked]
     with conn.transaction():
         sessions_db.add_offers(conn, session["id"],
                                [(face, photo, "yours") for photo, _d, face, _c in yours]
