@@ -16,7 +16,6 @@ database's part is measured by the HTTP benchmark). Writes
 import argparse
 import json
 import os
-import re
 import sys
 import time
 from pathlib import Path
@@ -26,7 +25,8 @@ import numpy as np
 from bench import quality
 from bench.dataset import REPO_ROOT, resolve_faces_dir
 from bench.engines import event_spec, make_settings
-from bench.generate import EventSpec, generate_event
+from bench.generate import generate_event
+from bench.report import put_section
 from phopy.faces.models import user_cache_dir
 
 CONFIGS = (("sface", {"engine": "sface"}),
@@ -238,15 +238,7 @@ def _targets(results):
 def write(results, report_dir):
     report_dir = Path(report_dir)
     (report_dir / "results_confirm.json").write_text(json.dumps(results, indent=1))
-    path = report_dir / "RESULTS.md"
-    text = path.read_text() if path.exists() else ""
-    section = render(results)
-    if START in text:
-        text = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: section, text,
-                      flags=re.S)
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    path.write_text(text)
+    put_section(report_dir / "RESULTS.md", START, END, render(results))
 
 
 def main(argv=None):
