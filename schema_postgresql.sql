@@ -315,7 +315,7 @@ CREATE TABLE IF NOT EXISTS search_sessions (
     encodings       BYTEA NOT NULL,         -- the selfies' face encodings (float32); biometric
     selfies         INTEGER NOT NULL,
     created_at      TEXT NOT NULL,
-    expires_at      REAL NOT NULL          -- unix seconds: deleted then
+    expires_at      DOUBLE PRECISION NOT NULL       -- unix seconds: deleted then
 );
 CREATE INDEX IF NOT EXISTS idx_search_sessions_expires ON search_sessions (expires_at);
 CREATE INDEX IF NOT EXISTS idx_search_sessions_event ON search_sessions (event_id);
