@@ -32,6 +32,12 @@ class Storage:
         """A binary file object streaming the stored bytes (close it, or use ``with``)."""
         raise NotImplementedError
 
+    def open_sized(self, key):
+        """(binary file object, size in bytes) of a stored key: a response streams the
+        one with the other as its Content-Length."""
+        size = self.stat(key)[0]
+        return self.open(key), size
+
     def read(self, key):
         """The stored bytes."""
         with self.open(key) as fh:

@@ -62,8 +62,6 @@ class FileStorage(Storage):
             raise ValueError(f"bad storage key: {key!r}")
         return full
 
-    path = _path  # TEMPORARY: callers move to keys in the next commit
-
     def save(self, key, data):
         """Write bytes (or a file object) atomically (temp file + rename); return the key."""
         target = self._path(key)
@@ -93,6 +91,11 @@ class FileStorage(Storage):
             return open(self._path(key), "rb")
         except OSError as exc:
             raise _translate(exc, key) from exc
+
+    def open_sized(self, key):
+        """The stored file, open for reading, and its size."""
+        fh = self.open(key)
+        return fh, os.fstat(fh.fileno()).st_size
 
     def stat(self, key):
         """(size in bytes, modified unix time) of a stored file."""

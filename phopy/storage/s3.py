@@ -131,6 +131,11 @@ class S3Storage(Storage):
         head = self._call("head_object", key, Bucket=self.bucket, Key=self._name(key))
         return head["ContentLength"], head["LastModified"].timestamp()
 
+    def open_sized(self, key):
+        """The object's streaming body and its size, from one GET."""
+        answer = self._call("get_object", key, Bucket=self.bucket, Key=self._name(key))
+        return answer["Body"], answer["ContentLength"]
+
     def exists(self, key):
         """Whether the object is there (a HEAD request)."""
         if key is None:
