@@ -14,6 +14,7 @@ from phopy.web.i18n import translate
 from phopy.web.results import read_uploads, run_search, start_session
 from phopy.web.security import (device_key, limit_code_guesses, limit_downloads,
                                 limit_searches, limit_zips)
+from phopy.web.stored import send_stored
 
 bp = Blueprint("public", __name__)
 
@@ -82,24 +83,24 @@ def photo(token, kind):
                                       current_app.config["THUMBNAIL_MAX_SIDE"])
         if key is None:
             raise NotFound(N_("This photo could not be read."))
-        return private(send_file(store.path(key), mimetype="image/jpeg"), 86400)
+        return send_stored(store, key, mimetype="image/jpeg", max_age=86400)
     event = events.get_event(conn, payload["e"])
     # The event's banner on every download (a bounded copy made once); original untouched.
-    source, mimetype, name, max_age = downloads.photo_download(conn, store, current_app.config,
-                                                               photo_row, event)
-    return private(send_file(io.BytesIO(source) if isinstance(source, bytes) else source,
-                             mimetype=mimetype, download_name=name,
-                             as_attachment=(kind == "download")
-                             or not mimetype.startswith("image/")), max_age)
+    got = downloads.photo_download(conn, store, current_app.config, photo_row, event)
+    attachment = kind == "download" or not got.mimetype.startswith("image/")
+    if got.key is not None:
+        return send_stored(store, got.key, mimetype=got.mimetype, download_name=got.name,
+                           as_attachment=attachment, max_age=got.max_age)
+    return private(send_file(io.BytesIO(got.data), mimetype=got.mimetype,
+                             download_name=got.name, as_attachment=attachment), got.max_age)
 
 
 def send_original(store, photo_row, as_attachment, max_age):
     """A stored original with its real (sniffed) type, cached by the browser only."""
     mimetype, name = photos.stored_media(store, photo_row)
-    response = send_file(store.path(photo_row["storage_key"]), mimetype=mimetype,
-                         download_name=name,
-                         as_attachment=as_attachment or not mimetype.startswith("image/"))
-    return private(response, max_age)
+    return send_stored(store, photo_row["storage_key"], mimetype=mimetype, download_name=name,
+                       as_attachment=as_attachment or not mimetype.startswith("image/"),
+                       max_age=max_age)
 
 
 @bp.route("/e/<code>/photos.zip")

@@ -21,7 +21,7 @@ LAYERS = (
     ("web kit", ("phopy.extensions", "phopy.web.auth", "phopy.web.errors", "phopy.web.headers",
                  "phopy.web.i18n", "phopy.web.security", "phopy.web.redirects",
                  "phopy.web.results", "phopy.web.owner", "phopy.web.uploads",
-                 "phopy.web.apiauth")),
+                 "phopy.web.apiauth", "phopy.web.stored")),
     ("channels and blueprints", ("phopy.line", "phopy.google", "phopy.web")),
     # The factory, entry points, and the jobs layer's own Flask/Celery wiring.
     ("factory", ("phopy", "phopy.cli", "phopy.wsgi", "phopy.gunicorn_conf", "phopy.startup_banner",
