@@ -5,9 +5,10 @@ from flask import (Blueprint, Response, current_app, redirect, render_template, 
                    send_file, url_for)
 
 from phopy.data import get_database, get_db
-from phopy.errors import N_, NotFound, PhopyError
+from phopy.errors import N_, Forbidden, NotFound, PhopyError
 from phopy.extensions import get_link_signer, get_storage
 from phopy.services import confirm, downloads, events, links, photos
+from phopy.web import paywall
 from phopy.web.answers import render_session
 from phopy.web.headers import private
 from phopy.web.i18n import translate
@@ -77,13 +78,18 @@ def photo(token, kind):
         raise NotFound()
     conn, store = get_db(), get_storage()
     photo_row = photos.get_event_photo(conn, payload["e"], payload["p"])
+    event = events.get_event(conn, payload["e"])
+    if paywall.is_locked(conn, event):  # a sold photo: its watermarked preview, no download
+        if kind == "download":
+            raise Forbidden(N_("Buy this photo to download it."))
+        key = paywall.preview_key(conn, store, event, photo_row)
+        return private(send_file(store.path(key), mimetype="image/jpeg"), 3600)
     if kind == "thumb":
         key = photos.ensure_thumbnail(conn, store, photo_row,
                                       current_app.config["THUMBNAIL_MAX_SIDE"])
         if key is None:
             raise NotFound(N_("This photo could not be read."))
         return private(send_file(store.path(key), mimetype="image/jpeg"), 86400)
-    event = events.get_event(conn, payload["e"])
     # The event's banner on every download (a bounded copy made once); original untouched.
     source, mimetype, name, max_age = downloads.photo_download(conn, store, current_app.config,
                                                                photo_row, event)
@@ -112,6 +118,8 @@ def zip_download(code):
     if payload.get("e") != event["id"] or not payload.get("ps"):
         raise NotFound(N_("This link is not valid."))
     conn = get_db()
+    if paywall.is_locked(conn, event):
+        raise Forbidden(N_("Buy these photos to download them."))
     rows = [photos.get_event_photo(conn, event["id"], pid) for pid in payload["ps"]]
     archive = downloads.zip_archive(get_database(), get_storage(), current_app.config, rows,
                                     event)
