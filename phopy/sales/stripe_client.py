@@ -51,7 +51,8 @@ class StripeProvider(Provider):
                   "receipt_email": order["email"]}
         try:
             intent = self.client.v1.payment_intents.create(
-                params=params, options={"idempotency_key": f"phopy-order-{order['id']}"})
+                params=params, options={"idempotency_key": f"phopy-order-{order['id']}"}
+            ).to_dict()
         except stripe.StripeError as exc:
             raise translate_error(exc) from None
         action = intent.get("next_action") or {}
@@ -64,7 +65,7 @@ class StripeProvider(Provider):
         if not order.get("payment_ref"):
             return True
         try:
-            intent = self.client.v1.payment_intents.retrieve(order["payment_ref"])
+            intent = self.client.v1.payment_intents.retrieve(order["payment_ref"]).to_dict()
             if intent["status"] == "succeeded":
                 return False
             if intent["status"] != "canceled":
@@ -89,9 +90,10 @@ class StripeProvider(Provider):
 
 
 def verify_webhook(payload, signature, secret):
-    """The Stripe event of a webhook body, or None when its signature is wrong."""
+    """The Stripe event of a webhook body (a plain dict), or None when its signature is
+    wrong."""
     try:
-        return stripe.Webhook.construct_event(payload, signature, secret)
+        return stripe.Webhook.construct_event(payload, signature, secret).to_dict()
     except (ValueError, stripe.SignatureVerificationError) as exc:
         log.info("Stripe webhook refused: %s", exc)
         return None
