@@ -9,7 +9,6 @@ from flask import (Blueprint, Response, current_app, redirect, render_template, 
                    send_file, url_for)
 
 from phopy.data import get_database, get_db
-from phopy.data import sales as sales_db
 from phopy.errors import N_, NotFound, PhopyError
 from phopy.extensions import get_link_signer, get_storage
 from phopy.sales import orders, pricing
@@ -93,7 +92,7 @@ def order_photo(token, photo_id):
     if photo_id not in orders.downloadable_ids(conn, order):
         raise NotFound()
     photo = photos.get_event_photo(conn, event["id"], photo_id)
-    sales_db.count_download(conn, order["id"], [photo_id])
+    orders.record_downloads(conn, order, [photo_id])
     source, mimetype, name, _age = downloads.photo_download(conn, store, current_app.config,
                                                             photo, event)
     return private(send_file(io.BytesIO(source) if isinstance(source, bytes) else source,
@@ -110,7 +109,7 @@ def order_zip(token):
     if not ids:
         raise NotFound()
     rows = [photos.get_event_photo(conn, event["id"], pid) for pid in ids]
-    sales_db.count_download(conn, order["id"], ids)
+    orders.record_downloads(conn, order, ids)
     archive = downloads.zip_archive(get_database(), get_storage(), current_app.config, rows,
                                     event)
     response = Response(iter(archive), mimetype="application/zip")

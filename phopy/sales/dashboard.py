@@ -9,10 +9,9 @@ from flask import (Blueprint, Response, current_app, flash, jsonify, redirect,
 from flask_babel import gettext as _
 
 from phopy.data import get_db
-from phopy.data import sales as sales_db
 from phopy.errors import NotFound, PhopyError
 from phopy.extensions import get_storage
-from phopy.sales import orders, pricing
+from phopy.sales import orders, pricing, reports
 from phopy.sales.providers import stripe_ready
 from phopy.web.apiauth import auth_required, authenticate, keyed_limit, page_args, paged
 from phopy.web.auth import login_required
@@ -32,9 +31,7 @@ def _page(event, status=200, error=None, field=None, form=None):
     conn = get_db()
     page = render_template(
         "sales/event_sales.html", event=event, pricing=pricing.get_pricing(conn, event["id"]),
-        orders=sales_db.event_orders(conn, event["id"]),
-        totals=sales_db.event_totals(conn, event["id"]),
-        per_photo=sales_db.photo_revenue(conn, event["id"]), baht=pricing.format_baht,
+        **reports.overview(conn, event["id"]), baht=pricing.format_baht,
         stripe_ready=stripe_ready(current_app.config), error=error, field=field,
         form=form or {})
     return page, status
@@ -105,16 +102,6 @@ CSV_COLUMNS = ("id", "created_at", "status", "kind", "photo_count", "amount_thb"
                "payment_ref", "paid_at", "refunded_at", "email")
 
 
-def order_json(order):
-    """An order as the CSV and the REST API give it (amount in satang and in baht)."""
-    return {"id": order["id"], "created_at": order["created_at"], "status": order["status"],
-            "kind": order["kind"], "photo_count": order["photo_count"],
-            "amount": order["amount"], "amount_thb": pricing.format_baht(order["amount"]),
-            "currency": order["currency"], "provider": order["provider"],
-            "payment_ref": order["payment_ref"], "paid_at": order["paid_at"],
-            "refunded_at": order["refunded_at"], "email": order["email"]}
-
-
 @bp.route("/events/<event_id>/orders.csv")
 @login_required
 def orders_csv(event_id):
@@ -123,8 +110,8 @@ def orders_csv(event_id):
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
     writer.writeheader()
-    for order in sales_db.event_orders(get_db(), event["id"], limit=100_000):
-        writer.writerow(order_json(order))
+    for order in reports.all_orders(get_db(), event["id"]):
+        writer.writerow(reports.order_json(order))
     response = Response(out.getvalue(), mimetype="text/csv")
     response.headers.set("Content-Disposition", "attachment",
                          filename=f"phopy-{event['code']}-orders.csv")
@@ -150,6 +137,5 @@ def api_orders(event_id):
     event = owned_event(event_id)
     page, per_page, offset = page_args()
     conn = get_db()
-    rows = sales_db.event_orders(conn, event["id"], limit=per_page, offset=offset)
-    return jsonify(paged([order_json(r) for r in rows], page, per_page,
-                         sales_db.count_event_orders(conn, event["id"])))
+    rows, total = reports.page_of_orders(conn, event["id"], per_page, offset)
+    return jsonify(paged([reports.order_json(r) for r in rows], page, per_page, total))

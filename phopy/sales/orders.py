@@ -121,6 +121,11 @@ def downloadable_ids(conn, order):
     return [i["photo_id"] for i in items(conn, order) if i["available"]]
 
 
+def record_downloads(conn, order, photo_ids):
+    """Count one download of each of these photos of the order."""
+    sales_db.count_download(conn, order["id"], photo_ids)
+
+
 def mark_paid(conn, config, order, now=None):
     """The payment went through; False when the order was already paid (recorded once)."""
     now = now or now_utc()
