@@ -42,3 +42,14 @@ def test_no_one_else_reads_the_orders(shop, stripe_server):
     response = shop.buyer.get(f"/api/events/{shop.event['id']}/orders",
                               headers={"Authorization": f"Bearer {key}"})
     assert response.status_code == 404
+
+
+def test_the_numbers_reach_metrics(shop, stripe_server):
+    shop.set_prices(photo_price="100")
+    sold(shop, stripe_server, shop.photo_ids[:2])
+    shop.app.config["METRICS_TOKEN"] = "m-token"
+    text = shop.buyer.get("/metrics", headers={"Authorization": "Bearer m-token"}).get_data(
+        as_text=True)
+    assert 'phopy_sales_orders{status="paid"} 1.0' in text
+    assert 'phopy_sales_amount_satang{status="paid"} 20000.0' in text
+    assert 'phopy_sales_orders{status="refunded"} 0.0' in text
