@@ -18,8 +18,9 @@ log = logging.getLogger(__name__)
 
 # 1: every database before versions were recorded; 2: schema_meta; 3: runners.role;
 # 4: events.faces_removed and idx_faces_event_id (the search cache's refresh);
-# 5: search_sessions, search_offers, search_answers, answer_totals ("is this you?").
-SCHEMA_VERSION = 5
+# 5: search_sessions, search_offers, search_answers, answer_totals ("is this you?");
+# 6: sales_pricing, sales_tiers, sales_orders, sales_order_items, sales_webhook_events.
+SCHEMA_VERSION = 6
 
 
 class SchemaMismatch(RuntimeError):
