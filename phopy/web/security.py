@@ -148,6 +148,10 @@ def init_app(app):
     app.before_request(raise_upload_limit)  # before CSRFProtect's hook, which parses the form
     csrf.init_app(app)
     limiter.init_app(app)
+    # init_app gives the one Limiter a new storage but keeps its "storage is dead, use
+    # the in-memory fallback" flag from the app before: a second app in one process
+    # (tests, CLI) would count in memory until Flask-Limiter's back-off re-checks.
+    limiter._storage_dead = False
     warn_about_per_process_limits(app.config)
     if app.config.get("TRUST_PROXY_HEADERS"):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)

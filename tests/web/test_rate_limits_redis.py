@@ -31,6 +31,12 @@ def test_two_web_processes_share_one_log_in_limit(tmp_path):
     settings = dict(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per day",
                     REDIS_URL=redis_url, RATELIMIT_STORAGE_URI=None,
                     RATELIMIT_KEY_PREFIX=f"phopy-test-{uuid.uuid4().hex[:8]}")
+    # An app before, in this process, whose Redis was down: the limiter fell back to
+    # memory then, and must not keep doing so for the apps made after it.
+    gone = create_app(make_test_config(tmp_path / "gone", **dict(
+        settings, REDIS_URL="redis://127.0.0.1:9/0")))
+    assert gone.test_client().post("/auth/login", data={"email": "x@example.com",
+                                                        "password": "x"}).status_code != 500
     first = create_app(make_test_config(tmp_path, **settings))
     second = create_app(make_test_config(tmp_path, **settings))  # same data, another "process"
     assert first.config["RATELIMIT_STORAGE_URI"] == redis_url
