@@ -246,3 +246,26 @@ def test_thresholds_are_the_engines_never_the_metrics():
     confident_engine = "sface" if sface.confident > between else "mobilefacenet"
     other = "mobilefacenet" if confident_engine == "sface" else "sface"
     assert kept[confident_engine] == [7] and kept[other] == []
+
+
+def test_faces_like_a_confident_match_are_asked_never_shown():
+    """two_tiers: a face beyond the borderline from the selfie but within the
+    tolerance of a face already in "yours" is asked about; one near only that
+    asked face is not (no chain), and an answered photo is never asked again."""
+    from phopy.faces.search import two_tiers
+    encodings = np.zeros((4, 128), dtype=np.float32)
+    encodings[0, 0] = 0.40          # photo 1: 0.40 from the selfie, confident
+    encodings[1, 0] = 0.40 + 0.45   # photo 2: 0.85 from the selfie, 0.45 from photo 1's face
+    encodings[2, 0] = 0.85 + 0.45   # photo 3: 0.45 from photo 2's face only
+    encodings[3, 1] = 0.55          # photo 4: in the borderline band of the selfie
+    index = FaceIndex([11, 12, 13, 14], [1, 2, 3, 4], encodings, engine="dlib")
+    selfie = np.zeros(128)
+    yours, asked = two_tiers(index, [selfie], 0.5, 0.6, {}, 12)
+    assert [p for p, *_ in yours] == [1]
+    assert [(m.photo_id, m.face_id) for m in asked] == [(2, 12), (4, 14)]
+    assert asked[0].distance == pytest.approx(0.45, abs=1e-4)
+    _yours, asked = two_tiers(index, [selfie], 0.5, 0.6, {2: (12, "not_me")}, 12)
+    assert [m.photo_id for m in asked] == [4]
+    # confirmed, photo 1's face is a query itself: nothing new is shown from it alone
+    yours, asked = two_tiers(index, [selfie, encodings[0]], 0.5, 0.6, {1: (11, "me")}, 1)
+    assert {p for p, *_ in yours} == {1} and len(asked) == 1
