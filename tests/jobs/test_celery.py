@@ -46,7 +46,8 @@ class Celery:
 
     def env(self):
         env = dict(os.environ, PHOPY_DATA_DIR=self.app.config["DATA_DIR"],
-                   LOG_DIR=str(self.tmp_path / "logs"), SECRET_KEY="celery-test",
+                   LOG_DIR=str(self.tmp_path / "logs"),
+                   SECRET_KEY=self.app.config["SECRET_KEY"],  # every machine shares it
                    DATABASE_URL=database_url_for(self.tmp_path))
         env.update({k: str(v) for k, v in self.settings.items()})
         return env
