@@ -1,6 +1,7 @@
 """``python -m bench``: run the benchmark, print the machine, write the report.
 
-The "engines" part runs ``bench.engines`` on the same events (same seeds and
+The "limits" part runs ``bench.memory_limits`` (a served Phopy's memory under a LINE
+bomb selfie, banner downloads, a 200 MB upload and a ZIP; issue 19). The "engines" part runs ``bench.engines`` on the same events (same seeds and
 sizes): both face engines and dlib with YuNet beside the original pipeline.
 """
 import argparse
@@ -10,10 +11,10 @@ from pathlib import Path
 
 from bench.dataset import REPO_ROOT
 from bench.run import Options, run_benchmark
-from bench import engines, report
+from bench import engines, memory_limits, report
 from phopy.faces.models import user_cache_dir
 
-PARTS = ("baseline", "cli", "groups", "vector", "memory", "http", "engines")
+PARTS = ("baseline", "cli", "groups", "vector", "memory", "http", "engines", "limits")
 
 
 def _ints(text):
@@ -84,6 +85,9 @@ def main(argv=None):
                                     log=lambda line: print(line, flush=True))
         engines.write(found, args.report_dir)
         print(f"wrote the engines section of {Path(args.report_dir) / 'RESULTS.md'}")
+    if not args.report_only and "limits" not in options.skip:
+        memory_limits.main([])  # bounded memory (issue 19): its own section and json
+        print(f"wrote the bounded-memory section of {memory_limits.RESULTS}")
     return 0
 
 

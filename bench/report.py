@@ -362,7 +362,8 @@ KEPT_SECTIONS = (("<!-- drive:start -->", "<!-- drive:end -->"),
                  ("<!-- venue:start -->", "<!-- venue:end -->"),
                  ("<!-- distributed -->", "<!-- /distributed -->"),
                  ("<!-- engines:start -->", "<!-- engines:end -->"),
-                 ("<!-- confirm:start -->", "<!-- confirm:end -->"))
+                 ("<!-- confirm:start -->", "<!-- confirm:end -->"),
+                 ("<!-- memory-limits:start -->", "<!-- memory-limits:end -->"))
 
 
 def put_section(path, start_mark, end_mark, section):

@@ -206,12 +206,6 @@ def upload_photos(event_id):
     return jsonify(body), status
 
 
-@bp.before_request
-def _raise_upload_limit():
-    if request.endpoint == "api_v1.upload_photos":
-        request.max_content_length = current_app.config["MAX_UPLOAD_REQUEST_BYTES"]
-
-
 @bp.route("/events/<event_id>/photos", methods=("GET",))
 @keyed_limit
 @auth_required
