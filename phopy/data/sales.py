@@ -39,11 +39,12 @@ def make_free(conn, event_id):
 def insert_order(conn, order, items):
     """Store a new order (a dict of its columns) and its items [(photo_id, amount)]."""
     columns = ("id", "event_id", "token_hash", "email", "status", "kind", "amount",
-               "currency", "provider", "created_at", "expires_at", "erase_at")
+               "currency", "provider", "created_at", "expires_at", "erase_at", "lang",
+               "line_user_id")
     with conn.transaction():
         conn.execute(f"INSERT INTO sales_orders ({', '.join(columns)}) "
                      f"VALUES ({', '.join('?' for _ in columns)})",
-                     [order[c] for c in columns])
+                     [order.get(c) for c in columns])
         conn.executemany("INSERT INTO sales_order_items (order_id, photo_id, amount) "
                          "VALUES (?, ?, ?)", [(order["id"], pid, amount) for pid, amount in items])
 
@@ -65,7 +66,9 @@ def get_order_by_payment(conn, payment_ref):
 
 def order_items(conn, order_id):
     """The order's items with their photo (``filename`` None when the photo is gone)."""
-    return conn.all("SELECT i.*, p.filename, p.event_id AS photo_event_id FROM "
+    return conn.all("SELECT i.order_id, i.photo_id, i.amount, i.downloads, i.kept_key, "
+                    "COALESCE(p.filename, i.filename) AS filename, "
+                    "p.event_id AS photo_event_id FROM "
                     "sales_order_items i LEFT JOIN photos p ON p.id = i.photo_id "
                     "WHERE i.order_id = ? ORDER BY i.photo_id", (order_id,))
 
@@ -89,6 +92,12 @@ def mark_paid(conn, order_id, paid_at, downloads_until, erase_at):
         "erase_at = ?, closed_at = NULL WHERE id = ? AND status IN ('pending', 'expired')",
         (paid_at, downloads_until, erase_at, order_id))
     return cur.rowcount == 1
+
+
+def mark_receipt_sent(conn, order_id):
+    """Record that the order's receipt e-mail went out."""
+    conn.execute("UPDATE sales_orders SET receipt_sent_at = ? WHERE id = ?",
+                 (utc_now_iso(), order_id))
 
 
 def mark_refunded(conn, order_id, refunded_at):
@@ -127,7 +136,8 @@ def due_to_erase(conn, now, limit=500):
 
 def erase_buyer(conn, order_id, now):
     """Forget the order's e-mail and slip (the amounts stay for the photographer's sums)."""
-    conn.execute("UPDATE sales_orders SET email = NULL, slip_key = NULL, erased_at = ? "
+    conn.execute("UPDATE sales_orders SET email = NULL, slip_key = NULL, line_user_id = NULL, "
+                 "erased_at = ? "
                  "WHERE id = ?", (now, order_id))
 
 

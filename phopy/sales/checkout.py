@@ -4,6 +4,8 @@ slip upload, then downloads), one photo or all as a ZIP, and the receipt.
 No account: the order's secret link (``/o/<token>``) is the key, on any device.
 """
 
+from flask_babel import get_locale
+
 from flask import (Blueprint, Response, current_app, redirect, render_template, request,
                    url_for)
 
@@ -30,17 +32,32 @@ def buy(code):
                                current_app.config["PHOTO_LINK_MAX_AGE"])
     if payload.get("e") != event["id"] or not payload.get("ps"):
         raise NotFound(N_("This link is not valid."))
+    line_user_id = _line_buyer(conn, event, request.form.get("lt"))
     try:
         _order, token = orders.create(conn, current_app.config, event,
                                       request.form.getlist("photos"), payload["ps"],
                                       request.form.get("bundle") == "1",
-                                      request.form.get("email"))
+                                      request.form.get("email"), lang=str(get_locale()),
+                                      line_user_id=line_user_id)
     except PhopyError as exc:
         if exc.status_code == 404:
             raise
         page = render_template("sales/buy_error.html", event=event, error=translate(exc.message))
         return page, exc.status_code
     return redirect(url_for("sales.order_page", token=token), 303)
+
+
+def _line_buyer(conn, event, gallery_token):
+    """The LINE user of the gallery the checkout came from (None from the web)."""
+    if not gallery_token:
+        return None
+    from phopy.line.gallery_links import read_gallery_token
+    cfg = current_app.config
+    event_id, user_id = read_gallery_token(conn, cfg["SECRET_KEY"], gallery_token,
+                                           cfg["PHOTO_LINK_MAX_AGE"])
+    if event_id != event["id"]:
+        raise NotFound(N_("This link is not valid."))
+    return user_id
 
 
 def _order_view(conn, token):
