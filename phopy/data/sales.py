@@ -121,6 +121,32 @@ def due_to_expire(conn, now, limit=100):
                     "AND slip_key IS NULL ORDER BY expires_at LIMIT ?", (now, limit))
 
 
+def open_orders_of_photo(conn, photo_id, now):
+    """Ids of paid orders holding this photo whose downloads are still open."""
+    return [r["id"] for r in conn.all(
+        "SELECT o.id FROM sales_orders o JOIN sales_order_items i ON i.order_id = o.id "
+        "WHERE i.photo_id = ? AND o.status = 'paid' AND o.downloads_until > ? "
+        "AND i.kept_key IS NULL ORDER BY o.id", (photo_id, now))]
+
+
+def keep_item(conn, order_id, photo_id, filename, kept_key):
+    """Record the copy kept of a sold photo deleted from its event."""
+    conn.execute("UPDATE sales_order_items SET filename = ?, kept_key = ? "
+                 "WHERE order_id = ? AND photo_id = ?", (filename, kept_key, order_id, photo_id))
+
+
+def kept_keys(conn, order_id):
+    """Storage keys of the copies kept for an order."""
+    return [r["kept_key"] for r in conn.all(
+        "SELECT kept_key FROM sales_order_items WHERE order_id = ? AND kept_key IS NOT NULL",
+        (order_id,))]
+
+
+def drop_kept(conn, order_id):
+    """Forget the order's kept copies (their files are deleted)."""
+    conn.execute("UPDATE sales_order_items SET kept_key = NULL WHERE order_id = ?", (order_id,))
+
+
 def count_download(conn, order_id, photo_ids):
     """Add one download to each of these items."""
     conn.executemany("UPDATE sales_order_items SET downloads = downloads + 1 "
@@ -159,6 +185,14 @@ def awaiting_review(conn, owner_id):
     return conn.scalar("SELECT COUNT(*) FROM sales_orders o JOIN events e ON e.id = o.event_id "
                        "WHERE e.owner_id = ? AND o.status = 'pending' AND o.slip_key IS NOT NULL",
                        (owner_id,))
+
+
+def slips_waiting_by_event(conn, owner_id):
+    """[{event_id, name, waiting}] of this photographer's events with slips to review."""
+    return conn.all("SELECT e.id AS event_id, e.name, COUNT(*) AS waiting FROM sales_orders o "
+                    "JOIN events e ON e.id = o.event_id WHERE e.owner_id = ? AND "
+                    "o.status = 'pending' AND o.slip_key IS NOT NULL GROUP BY e.id, e.name "
+                    "ORDER BY e.name, e.id", (owner_id,))
 
 
 def event_totals(conn, event_id):

@@ -12,7 +12,7 @@ from flask import (Blueprint, Response, current_app, redirect, render_template, 
 from phopy.data import get_database, get_db
 from phopy.errors import N_, NotFound, PhopyError
 from phopy.extensions import get_link_signer, get_storage
-from phopy.sales import orders, pricing
+from phopy.sales import kept, orders, pricing
 from phopy.sales.promptpay import qr_svg
 from phopy.services import downloads, events, links, photos
 from phopy.web.headers import private
@@ -108,9 +108,15 @@ def order_photo(token, photo_id):
     order, event = _order_view(conn, token)
     if photo_id not in orders.downloadable_ids(conn, order):
         raise NotFound()
-    photo = photos.get_event_photo(conn, event["id"], photo_id)
+    item = next(i for i in orders.items(conn, order) if i["photo_id"] == photo_id)
     orders.record_downloads(conn, order, [photo_id])
-    got = downloads.photo_download(conn, store, current_app.config, photo, event)
+    if not item["available"]:  # deleted after the sale: the copy kept for this order
+        copy = kept.as_photo(item)
+        mimetype, name = photos.stored_media(store, copy)
+        got = downloads.Download(copy["storage_key"], None, mimetype, name, 0)
+    else:
+        photo = photos.get_event_photo(conn, event["id"], photo_id)
+        got = downloads.photo_download(conn, store, current_app.config, photo, event)
     return send_download(store, got, as_attachment=True, max_age=0)
 
 
@@ -123,7 +129,8 @@ def order_zip(token):
     ids = orders.downloadable_ids(conn, order)
     if not ids:
         raise NotFound()
-    rows = [photos.get_event_photo(conn, event["id"], pid) for pid in ids]
+    rows = [photos.get_event_photo(conn, event["id"], i["photo_id"]) if i["available"]
+            else kept.as_photo(i) for i in orders.items(conn, order) if i["photo_id"] in ids]
     orders.record_downloads(conn, order, ids)
     archive = downloads.zip_archive(get_database(), get_storage(), current_app.config, rows,
                                     event)

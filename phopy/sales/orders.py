@@ -120,7 +120,7 @@ def downloadable_ids(conn, order):
     """The photo ids the order unlocks now (Forbidden before payment or after its days)."""
     if not can_download(order):
         raise Forbidden(N_("These photos are not paid for, or their downloads have ended."))
-    return [i["photo_id"] for i in items(conn, order) if i["available"]]
+    return [i["photo_id"] for i in items(conn, order) if i["available"] or i["kept_key"]]
 
 
 def record_downloads(conn, order, photo_ids):
@@ -223,6 +223,9 @@ def prune(conn, storage, now=None):
     due = sales_db.due_to_erase(conn, iso(now))
     for order in due:
         storage.delete(order["slip_key"])
+        for key in sales_db.kept_keys(conn, order["id"]):  # sold photos deleted since
+            storage.delete(key)
+        sales_db.drop_kept(conn, order["id"])
         sales_db.close_order(conn, order["id"], "expired", iso(now), iso(now))
         sales_db.erase_buyer(conn, order["id"], iso(now))
     sales_db.prune_webhook_events(conn, iso(now - timedelta(days=30)))
