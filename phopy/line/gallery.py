@@ -68,7 +68,9 @@ def gallery(token, error=None, status=200):
     answer_url = url_for("line_gallery.answer", token=token) if tiers else None
     return render_template("line/gallery.html", event=event, rows=rows, zip_url=zip_url,
                            locked=locked, asked=asked, answer_url=answer_url,
-                           result_token=result_token, line_token=token,
+                           result_token=result_token,
+                           line_token=links.sign_line_buyer(get_link_signer(), event_id, user_id)
+                           if result_token else None,
                            error=error), status
 
 

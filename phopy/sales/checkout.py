@@ -32,7 +32,7 @@ def buy(code):
                                current_app.config["PHOTO_LINK_MAX_AGE"])
     if payload.get("e") != event["id"] or not payload.get("ps"):
         raise NotFound(N_("This link is not valid."))
-    line_user_id = _line_buyer(conn, event, request.form.get("lt"))
+    line_user_id = _line_buyer(event, request.form.get("lt"))
     try:
         _order, token = orders.create(conn, current_app.config, event,
                                       request.form.getlist("photos"), payload["ps"],
@@ -47,17 +47,15 @@ def buy(code):
     return redirect(url_for("sales.order_page", token=token), 303)
 
 
-def _line_buyer(conn, event, gallery_token):
+def _line_buyer(event, gallery_token):
     """The LINE user of the gallery the checkout came from (None from the web)."""
     if not gallery_token:
         return None
-    from phopy.line.gallery_links import read_gallery_token
-    cfg = current_app.config
-    event_id, user_id = read_gallery_token(conn, cfg["SECRET_KEY"], gallery_token,
-                                           cfg["PHOTO_LINK_MAX_AGE"])
-    if event_id != event["id"]:
+    payload = links.read_token(get_link_signer(), gallery_token,
+                               current_app.config["PHOTO_LINK_MAX_AGE"])
+    if payload.get("e") != event["id"] or not payload.get("lu"):
         raise NotFound(N_("This link is not valid."))
-    return user_id
+    return str(payload["lu"])
 
 
 def _order_view(conn, token):

@@ -43,6 +43,28 @@ def order_token(secret_key, order_id):
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
+ORDER_PAID_HOOKS = []
+
+
+def on_order_paid(func):
+    """Decorator: ``func(conn, config, order, link)`` runs (in the payment's transaction)
+    when an order is paid; a channel that brought the buyer (LINE) sends them the link."""
+    ORDER_PAID_HOOKS.append(func)
+    return func
+
+
+def order_paid(conn, config, order):
+    """Run the paid-order hooks with the order's secret link."""
+    link = order_url(config, order["id"])
+    for hook in ORDER_PAID_HOOKS:
+        hook(conn, config, order, link)
+
+
+def sign_line_buyer(signer, event_id, user_id):
+    """A signed token naming the LINE user who checks out from their gallery."""
+    return signer.dumps({"e": event_id, "lu": user_id})
+
+
 def order_url(config, order_id):
     """The order's secret page as an absolute URL (for e-mails and LINE messages)."""
     token = order_token(config["SECRET_KEY"], order_id)

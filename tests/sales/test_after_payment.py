@@ -170,8 +170,9 @@ def test_a_buyer_from_the_line_gallery_gets_the_link_pushed_in_line(tmp_path, st
         assert page.status_code == 200 and b'id="checkout-form"' in page.data
         assert b'name="lt"' in page.data
         result = page.data.split(b'name="t" value="')[1].split(b'"')[0].decode()
+        buyer = page.data.split(b'name="lt" value="')[1].split(b'"')[0].decode()
         response = shop.buyer.post(f"/e/{shop.event['code']}/buy", data={
-            "t": result, "lt": gallery_token, "email": "",
+            "t": result, "lt": buyer, "email": "",
             "photos": [str(p) for p in shop.photo_ids[:2]]})
         token = shop.order_token(response)  # no e-mail needed: the link comes in LINE
         assert shop.order(token)["line_user_id"] == "U" + "1" * 32
@@ -181,10 +182,13 @@ def test_a_buyer_from_the_line_gallery_gets_the_link_pushed_in_line(tmp_path, st
         pushed = line.delivered("push", to="U" + "1" * 32)
         assert len(pushed) == 1
         assert f"https://photos.example.com/o/{token}" in pushed[0]["messages"][0]["text"]
-        # a forged gallery token is refused
+        # a forged LINE buyer, or a photo-set token in its place, is refused
         bad = shop.buyer.post(f"/e/{shop.event['code']}/buy", data={
             "t": result, "lt": "forged", "photos": [str(shop.photo_ids[0])]})
         assert bad.status_code == 404
+        other = shop.buyer.post(f"/e/{shop.event['code']}/buy", data={
+            "t": result, "lt": result, "photos": [str(shop.photo_ids[0])]})
+        assert other.status_code == 404
     finally:
         line.stop()
 
