@@ -387,17 +387,23 @@ CREATE TABLE IF NOT EXISTS sales_orders (
     closed_at       TEXT,                  -- expired or rejected
     downloads_until TEXT,
     erase_at        TEXT NOT NULL,
-    erased_at       TEXT
+    erased_at       TEXT,
+    lang            TEXT,                  -- the buyer's language (th | en): the receipt's
+    line_user_id    TEXT,                  -- checkout came from this LINE user's gallery
+    receipt_sent_at TEXT                   -- the receipt e-mail went out (sent once)
 );
 CREATE INDEX IF NOT EXISTS idx_sales_orders_event ON sales_orders (event_id, created_at);
 CREATE INDEX IF NOT EXISTS idx_sales_orders_status ON sales_orders (status, expires_at);
 CREATE INDEX IF NOT EXISTS idx_sales_orders_erase ON sales_orders (erase_at);
 CREATE INDEX IF NOT EXISTS idx_sales_orders_payment ON sales_orders (payment_ref);
+CREATE INDEX IF NOT EXISTS idx_sales_orders_line_user ON sales_orders (line_user_id);
 CREATE TABLE IF NOT EXISTS sales_order_items (
     order_id        TEXT NOT NULL REFERENCES sales_orders(id) ON DELETE CASCADE,
     photo_id        INTEGER NOT NULL,
     amount          INTEGER NOT NULL,      -- this photo's share of the order
     downloads       INTEGER NOT NULL DEFAULT 0,
+    filename        TEXT,                  -- set when the photo was deleted after the sale
+    kept_key        TEXT,                  -- then: the buyer's copy, kept until downloads end
     PRIMARY KEY (order_id, photo_id)
 );
 -- Stripe webhook event ids, so a redelivery is processed once.

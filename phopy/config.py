@@ -149,6 +149,14 @@ class Config:
     SALES_ORDER_MINUTES = _int("SALES_ORDER_MINUTES", 30)      # a pending order expires
     SALES_DOWNLOAD_DAYS = _int("SALES_DOWNLOAD_DAYS", 30)      # a paid order's downloads last
     SALES_PREVIEW_MAX_SIDE = _int("SALES_PREVIEW_MAX_SIDE", 1200)  # watermarked previews
+    # Receipt e-mails to buyers through any SMTP server; off (nothing queued) without SMTP_HOST.
+    SMTP_HOST = os.environ.get("SMTP_HOST") or None
+    SMTP_PORT = _int("SMTP_PORT", 587)
+    SMTP_USER = os.environ.get("SMTP_USER") or None
+    SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD") or None
+    SMTP_FROM = os.environ.get("SMTP_FROM") or None    # unset: SMTP_USER, else phopy@<host>
+    SMTP_STARTTLS = _bool("SMTP_STARTTLS", True)       # STARTTLS after connecting (port 587)
+    SMTP_SSL = _bool("SMTP_SSL", False)                # TLS from the start instead (port 465)
     # Face data of an event is purged this many days after it closes (per-event override).
     FACE_RETENTION_DAYS = _int("FACE_RETENTION_DAYS", 7)
 
@@ -235,6 +243,7 @@ class TestingConfig(Config):
     INDEX_WORKERS = 1
     SEARCH_INLINE = True  # selfies analysed in the test's thread with the shared engine
     TASK_STALE_SECONDS = 5
+    SMTP_HOST = None  # no mail unless a test starts its own SMTP server
 
 
 def load_config(app, config=None):

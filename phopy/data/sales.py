@@ -39,11 +39,12 @@ def make_free(conn, event_id):
 def insert_order(conn, order, items):
     """Store a new order (a dict of its columns) and its items [(photo_id, amount)]."""
     columns = ("id", "event_id", "token_hash", "email", "status", "kind", "amount",
-               "currency", "provider", "created_at", "expires_at", "erase_at")
+               "currency", "provider", "created_at", "expires_at", "erase_at", "lang",
+               "line_user_id")
     with conn.transaction():
         conn.execute(f"INSERT INTO sales_orders ({', '.join(columns)}) "
                      f"VALUES ({', '.join('?' for _ in columns)})",
-                     [order[c] for c in columns])
+                     [order.get(c) for c in columns])
         conn.executemany("INSERT INTO sales_order_items (order_id, photo_id, amount) "
                          "VALUES (?, ?, ?)", [(order["id"], pid, amount) for pid, amount in items])
 
@@ -65,7 +66,9 @@ def get_order_by_payment(conn, payment_ref):
 
 def order_items(conn, order_id):
     """The order's items with their photo (``filename`` None when the photo is gone)."""
-    return conn.all("SELECT i.*, p.filename, p.event_id AS photo_event_id FROM "
+    return conn.all("SELECT i.order_id, i.photo_id, i.amount, i.downloads, i.kept_key, "
+                    "COALESCE(p.filename, i.filename) AS filename, "
+                    "p.event_id AS photo_event_id FROM "
                     "sales_order_items i LEFT JOIN photos p ON p.id = i.photo_id "
                     "WHERE i.order_id = ? ORDER BY i.photo_id", (order_id,))
 
@@ -91,6 +94,12 @@ def mark_paid(conn, order_id, paid_at, downloads_until, erase_at):
     return cur.rowcount == 1
 
 
+def mark_receipt_sent(conn, order_id):
+    """Record that the order's receipt e-mail went out."""
+    conn.execute("UPDATE sales_orders SET receipt_sent_at = ? WHERE id = ?",
+                 (utc_now_iso(), order_id))
+
+
 def mark_refunded(conn, order_id, refunded_at):
     """paid -> refunded; False when it was not paid."""
     cur = conn.execute("UPDATE sales_orders SET status = 'refunded', refunded_at = ? "
@@ -112,6 +121,32 @@ def due_to_expire(conn, now, limit=100):
                     "AND slip_key IS NULL ORDER BY expires_at LIMIT ?", (now, limit))
 
 
+def open_orders_of_photo(conn, photo_id, now):
+    """Ids of paid orders holding this photo whose downloads are still open."""
+    return [r["id"] for r in conn.all(
+        "SELECT o.id FROM sales_orders o JOIN sales_order_items i ON i.order_id = o.id "
+        "WHERE i.photo_id = ? AND o.status = 'paid' AND o.downloads_until > ? "
+        "AND i.kept_key IS NULL ORDER BY o.id", (photo_id, now))]
+
+
+def keep_item(conn, order_id, photo_id, filename, kept_key):
+    """Record the copy kept of a sold photo deleted from its event."""
+    conn.execute("UPDATE sales_order_items SET filename = ?, kept_key = ? "
+                 "WHERE order_id = ? AND photo_id = ?", (filename, kept_key, order_id, photo_id))
+
+
+def kept_keys(conn, order_id):
+    """Storage keys of the copies kept for an order."""
+    return [r["kept_key"] for r in conn.all(
+        "SELECT kept_key FROM sales_order_items WHERE order_id = ? AND kept_key IS NOT NULL",
+        (order_id,))]
+
+
+def drop_kept(conn, order_id):
+    """Forget the order's kept copies (their files are deleted)."""
+    conn.execute("UPDATE sales_order_items SET kept_key = NULL WHERE order_id = ?", (order_id,))
+
+
 def count_download(conn, order_id, photo_ids):
     """Add one download to each of these items."""
     conn.executemany("UPDATE sales_order_items SET downloads = downloads + 1 "
@@ -127,7 +162,8 @@ def due_to_erase(conn, now, limit=500):
 
 def erase_buyer(conn, order_id, now):
     """Forget the order's e-mail and slip (the amounts stay for the photographer's sums)."""
-    conn.execute("UPDATE sales_orders SET email = NULL, slip_key = NULL, erased_at = ? "
+    conn.execute("UPDATE sales_orders SET email = NULL, slip_key = NULL, line_user_id = NULL, "
+                 "erased_at = ? "
                  "WHERE id = ?", (now, order_id))
 
 
@@ -149,6 +185,14 @@ def awaiting_review(conn, owner_id):
     return conn.scalar("SELECT COUNT(*) FROM sales_orders o JOIN events e ON e.id = o.event_id "
                        "WHERE e.owner_id = ? AND o.status = 'pending' AND o.slip_key IS NOT NULL",
                        (owner_id,))
+
+
+def slips_waiting_by_event(conn, owner_id):
+    """[{event_id, name, waiting}] of this photographer's events with slips to review."""
+    return conn.all("SELECT e.id AS event_id, e.name, COUNT(*) AS waiting FROM sales_orders o "
+                    "JOIN events e ON e.id = o.event_id WHERE e.owner_id = ? AND "
+                    "o.status = 'pending' AND o.slip_key IS NOT NULL GROUP BY e.id, e.name "
+                    "ORDER BY e.name, e.id", (owner_id,))
 
 
 def event_totals(conn, event_id):

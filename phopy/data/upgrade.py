@@ -19,7 +19,8 @@ log = logging.getLogger(__name__)
 # 1: every database before versions were recorded; 2: schema_meta; 3: runners.role;
 # 4: events.faces_removed and idx_faces_event_id (the search cache's refresh);
 # 5: search_sessions, search_offers, search_answers, answer_totals ("is this you?");
-# 6: sales_pricing, sales_tiers, sales_orders, sales_order_items, sales_webhook_events.
+# 6: sales_pricing, sales_tiers, sales_orders, sales_order_items, sales_webhook_events
+#    (with the receipt, LINE buyer and kept-copy columns, added before 6 was released).
 SCHEMA_VERSION = 6
 
 
@@ -78,6 +79,15 @@ COLUMNS = {
         ("face_engine", "TEXT"),
         ("code_misses", "INTEGER NOT NULL DEFAULT 0"),
         ("code_misses_since", "REAL"),
+    ],
+    "sales_orders": [
+        ("lang", "TEXT"),
+        ("line_user_id", "TEXT"),
+        ("receipt_sent_at", "TEXT"),
+    ],
+    "sales_order_items": [
+        ("filename", "TEXT"),
+        ("kept_key", "TEXT"),
     ],
     "runners": [
         ("role", "TEXT NOT NULL DEFAULT 'runner'"),

@@ -236,7 +236,7 @@ def _drop_photo(ctx, event_id, row):
         return
     photo = photos_db.get(conn, row["photo_id"])
     if photo and photo["source"] == "drive":
-        photos.delete_photo(conn, ctx.storage, event_id, photo["id"])
+        photos.delete_photo(conn, ctx.storage, event_id, photo["id"], ctx.config)
 
 
 def _download_all(ctx, event_id, client, todo, known, result):

@@ -28,7 +28,7 @@ def init_app(app):
 
     The jobs are declared even while LINE is off, so tasks queued while it was on
     still run (or fail with a clear message) after it is turned off."""
-    from phopy.line import connect, gallery, handlers, housekeeping, intake, outbox  # noqa: F401
+    from phopy.line import connect, gallery, handlers, housekeeping, intake, outbox, sales_push  # noqa: F401,E501
     from phopy.line.settings import is_enabled
     app.register_blueprint(gallery.bp)
     app.register_blueprint(connect.bp)

@@ -61,9 +61,16 @@ def gallery(token, error=None, status=200):
         zip_token = links.sign_photo_set(get_link_signer(), event_id,
                                          [r["photo_id"] for r in rows])
         zip_url = url_for("public.zip_download", code=event["code"], t=zip_token)
+    result_token = None
+    if rows and locked:  # a sold event: buy here; the LINE push brings the download link
+        result_token = links.sign_photo_set(get_link_signer(), event_id,
+                                            [r["photo_id"] for r in rows])
     answer_url = url_for("line_gallery.answer", token=token) if tiers else None
     return render_template("line/gallery.html", event=event, rows=rows, zip_url=zip_url,
                            locked=locked, asked=asked, answer_url=answer_url,
+                           result_token=result_token,
+                           line_token=links.sign_line_buyer(get_link_signer(), event_id, user_id)
+                           if result_token else None,
                            error=error), status
 
 

@@ -42,10 +42,19 @@ def event_offer(event):
             "tiers": [{**t, "thb": format_baht(t["price"])} for t in found["tiers"]]}
 
 
+def slips_waiting(owner_id):
+    """The photographer's events with PromptPay slips waiting to be confirmed, and the
+    total (for the dashboard's badge)."""
+    from phopy.data import get_db
+    from phopy.data import sales as sales_db
+    rows = sales_db.slips_waiting_by_event(get_db(), owner_id)
+    return {"total": sum(int(r["waiting"]) for r in rows), "events": rows}
+
+
 def init_app(app):
     """Declare the sales jobs, register its pages and install the paywall (the factory
     calls this)."""
-    from phopy.sales import checkout, dashboard, jobs, webhook  # noqa: F401  (jobs declare)
+    from phopy.sales import checkout, dashboard, jobs, kept, webhook  # noqa: F401  (declare)
     from phopy.sales.providers import stripe_ready
     from phopy.web import paywall
     app.register_blueprint(checkout.bp)
@@ -55,3 +64,4 @@ def init_app(app):
         app.register_blueprint(webhook.bp)
     paywall.install(app, SalesPaywall())
     app.add_template_global(event_offer, "sales_offer")
+    app.add_template_global(slips_waiting, "sales_slips_waiting")

@@ -4,13 +4,15 @@ slip upload, then downloads), one photo or all as a ZIP, and the receipt.
 No account: the order's secret link (``/o/<token>``) is the key, on any device.
 """
 
+from flask_babel import get_locale
+
 from flask import (Blueprint, Response, current_app, redirect, render_template, request,
                    url_for)
 
 from phopy.data import get_database, get_db
 from phopy.errors import N_, NotFound, PhopyError
 from phopy.extensions import get_link_signer, get_storage
-from phopy.sales import orders, pricing
+from phopy.sales import kept, orders, pricing
 from phopy.sales.promptpay import qr_svg
 from phopy.services import downloads, events, links, photos
 from phopy.web.headers import private
@@ -30,17 +32,30 @@ def buy(code):
                                current_app.config["PHOTO_LINK_MAX_AGE"])
     if payload.get("e") != event["id"] or not payload.get("ps"):
         raise NotFound(N_("This link is not valid."))
+    line_user_id = _line_buyer(event, request.form.get("lt"))
     try:
         _order, token = orders.create(conn, current_app.config, event,
                                       request.form.getlist("photos"), payload["ps"],
                                       request.form.get("bundle") == "1",
-                                      request.form.get("email"))
+                                      request.form.get("email"), lang=str(get_locale()),
+                                      line_user_id=line_user_id)
     except PhopyError as exc:
         if exc.status_code == 404:
             raise
         page = render_template("sales/buy_error.html", event=event, error=translate(exc.message))
         return page, exc.status_code
     return redirect(url_for("sales.order_page", token=token), 303)
+
+
+def _line_buyer(event, gallery_token):
+    """The LINE user of the gallery the checkout came from (None from the web)."""
+    if not gallery_token:
+        return None
+    payload = links.read_token(get_link_signer(), gallery_token,
+                               current_app.config["PHOTO_LINK_MAX_AGE"])
+    if payload.get("e") != event["id"] or not payload.get("lu"):
+        raise NotFound(N_("This link is not valid."))
+    return str(payload["lu"])
 
 
 def _order_view(conn, token):
@@ -91,9 +106,15 @@ def order_photo(token, photo_id):
     order, event = _order_view(conn, token)
     if photo_id not in orders.downloadable_ids(conn, order):
         raise NotFound()
-    photo = photos.get_event_photo(conn, event["id"], photo_id)
+    item = next(i for i in orders.items(conn, order) if i["photo_id"] == photo_id)
     orders.record_downloads(conn, order, [photo_id])
-    got = downloads.photo_download(conn, store, current_app.config, photo, event)
+    if not item["available"]:  # deleted after the sale: the copy kept for this order
+        copy = kept.as_photo(item)
+        mimetype, name = photos.stored_media(store, copy)
+        got = downloads.Download(copy["storage_key"], None, mimetype, name, 0)
+    else:
+        photo = photos.get_event_photo(conn, event["id"], photo_id)
+        got = downloads.photo_download(conn, store, current_app.config, photo, event)
     return send_download(store, got, as_attachment=True, max_age=0)
 
 
@@ -106,7 +127,8 @@ def order_zip(token):
     ids = orders.downloadable_ids(conn, order)
     if not ids:
         raise NotFound()
-    rows = [photos.get_event_photo(conn, event["id"], pid) for pid in ids]
+    rows = [photos.get_event_photo(conn, event["id"], i["photo_id"]) if i["available"]
+            else kept.as_photo(i) for i in orders.items(conn, order) if i["photo_id"] in ids]
     orders.record_downloads(conn, order, ids)
     archive = downloads.zip_archive(get_database(), get_storage(), current_app.config, rows,
                                     event)

@@ -25,3 +25,11 @@ def prune_job(ctx):
 
 periodic("sales-expire", "sales_expire", 60)
 periodic("sales-prune", "sales_prune", 3600)
+
+
+@job("sales_receipt", max_attempts=12)
+def receipt_job(ctx, order_id):
+    """Job ``sales_receipt``: e-mail a paid order's receipt once (retried while the
+    mail server cannot be reached)."""
+    from phopy.sales.receipts import send_receipt
+    return send_receipt(ctx.conn, ctx.config, order_id)

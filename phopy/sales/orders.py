@@ -15,7 +15,6 @@ downloads end, a day after it expired or was rejected, and at the latest
 import hashlib
 import logging
 import re
-import secrets
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -24,6 +23,7 @@ from phopy.errors import N_, Conflict, Forbidden, NotFound, PhopyError, Validati
 from phopy.sales import pricing as pricing_service
 from phopy.sales.promptpay import checked_slip, slip_key
 from phopy.sales.providers import get_provider
+from phopy.services.links import order_token
 
 log = logging.getLogger(__name__)
 PENDING_KEEP_DAYS = 30
@@ -43,7 +43,8 @@ def hash_token(token):
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create(conn, config, event, picked, result_ids, bundle, email):
+def create(conn, config, event, picked, result_ids, bundle, email, lang=None,
+           line_user_id=None):
     """A new pending order for photos ``picked`` of a result ``result_ids`` (the signed
     set the buyer's search found), or for all of them with ``bundle``; return
     (order, secret token). The payment is started with the event's provider."""
@@ -59,15 +60,16 @@ def create(conn, config, event, picked, result_ids, bundle, email):
     email = (email or "").strip()
     if email and not _EMAIL.match(email):
         raise ValidationError(N_("Write a valid e-mail address."), field="email")
-    if not email and pricing["provider"] == "stripe":
+    if not email and pricing["provider"] == "stripe" and not line_user_id:
         raise ValidationError(N_("Write your e-mail address: the receipt and your download "
                                  "link go there."), field="email")
     amount = pricing_service.quote(pricing, len(chosen),
                                    bundle=bundle or set(chosen) == set(result_ids))
     provider = get_provider(pricing["provider"], config)
-    token = secrets.token_urlsafe(32)
+    order_id = uuid.uuid4().hex
+    token = order_token(config["SECRET_KEY"], order_id)
     now = now_utc()
-    order = {"id": uuid.uuid4().hex, "event_id": event["id"], "token_hash": hash_token(token),
+    order = {"id": order_id, "lang": lang, "line_user_id": line_user_id or None, "event_id": event["id"], "token_hash": hash_token(token),
              "email": email or None, "status": "pending",
              "kind": "bundle" if bundle else "photos", "amount": amount, "currency": "thb",
              "provider": provider.name, "created_at": iso(now),
@@ -118,7 +120,7 @@ def downloadable_ids(conn, order):
     """The photo ids the order unlocks now (Forbidden before payment or after its days)."""
     if not can_download(order):
         raise Forbidden(N_("These photos are not paid for, or their downloads have ended."))
-    return [i["photo_id"] for i in items(conn, order) if i["available"]]
+    return [i["photo_id"] for i in items(conn, order) if i["available"] or i["kept_key"]]
 
 
 def record_downloads(conn, order, photo_ids):
@@ -133,6 +135,8 @@ def mark_paid(conn, config, order, now=None):
     done = sales_db.mark_paid(conn, order["id"], iso(now), iso(until), iso(until))
     if done:
         log.info("order %s paid (%s)", order["id"], order["provider"])
+        from phopy.sales import notify
+        notify.after_paid(conn, config, sales_db.get_order(conn, order["id"]))
     return done
 
 
@@ -219,6 +223,9 @@ def prune(conn, storage, now=None):
     due = sales_db.due_to_erase(conn, iso(now))
     for order in due:
         storage.delete(order["slip_key"])
+        for key in sales_db.kept_keys(conn, order["id"]):  # sold photos deleted since
+            storage.delete(key)
+        sales_db.drop_kept(conn, order["id"])
         sales_db.close_order(conn, order["id"], "expired", iso(now), iso(now))
         sales_db.erase_buyer(conn, order["id"], iso(now))
     sales_db.prune_webhook_events(conn, iso(now - timedelta(days=30)))

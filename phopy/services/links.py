@@ -3,6 +3,9 @@
 Photo ids are never exposed bare: only someone who ran a search (or was given
 its links) can fetch the photos it found.
 """
+import base64
+import hashlib
+import hmac
 from zipfile import ZIP_STORED
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -29,6 +32,43 @@ def sign_face(signer, event_id, face_id):
 def sign_photo_set(signer, event_id, photo_ids):
     """A token for a set of photos (the ZIP of all matches)."""
     return signer.dumps({"e": event_id, "ps": [int(p) for p in photo_ids]})
+
+
+def order_token(secret_key, order_id):
+    """The secret token of an order's link (``/o/<token>``): an HMAC of the order id
+    under SECRET_KEY, so the receipt e-mail and the LINE push can give the link again
+    later while the database keeps only the token's SHA-256."""
+    secret = secret_key.encode() if isinstance(secret_key, str) else bytes(secret_key)
+    digest = hmac.new(secret, f"phopy-order-link:{order_id}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+ORDER_PAID_HOOKS = []
+
+
+def on_order_paid(func):
+    """Decorator: ``func(conn, config, order, link)`` runs (in the payment's transaction)
+    when an order is paid; a channel that brought the buyer (LINE) sends them the link."""
+    ORDER_PAID_HOOKS.append(func)
+    return func
+
+
+def order_paid(conn, config, order):
+    """Run the paid-order hooks with the order's secret link."""
+    link = order_url(config, order["id"])
+    for hook in ORDER_PAID_HOOKS:
+        hook(conn, config, order, link)
+
+
+def sign_line_buyer(signer, event_id, user_id):
+    """A signed token naming the LINE user who checks out from their gallery."""
+    return signer.dumps({"e": event_id, "lu": user_id})
+
+
+def order_url(config, order_id):
+    """The order's secret page as an absolute URL (for e-mails and LINE messages)."""
+    token = order_token(config["SECRET_KEY"], order_id)
+    return f"{config['PUBLIC_BASE_URL'].rstrip('/')}/o/{token}"
 
 
 def read_token(signer, token, max_age):

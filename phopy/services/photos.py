@@ -138,9 +138,21 @@ def list_event_photos(conn, event_id, limit=200, offset=0):
     return photos_db.list_for_event(conn, event_id, limit, offset)
 
 
-def delete_photo(conn, storage, event_id, photo_id):
+BEFORE_DELETE = []
+
+
+def before_photo_delete(func):
+    """Decorator: ``func(conn, storage, config, photo)`` runs before a photo is deleted
+    (selling keeps a copy of a photo a buyer paid for)."""
+    BEFORE_DELETE.append(func)
+    return func
+
+
+def delete_photo(conn, storage, event_id, photo_id, config=None):
     """Delete one photo of the event, with its faces and files."""
     photo = get_event_photo(conn, event_id, photo_id)
+    for hook in BEFORE_DELETE:
+        hook(conn, storage, config or {}, photo)
     photos_db.delete(conn, photo_id)
     events_db.bump_faces_version(conn, event_id)
     if not photos_db.find_by_hash(conn, event_id, photo["content_hash"]):

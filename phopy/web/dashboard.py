@@ -173,7 +173,7 @@ def delete_event(event_id):
 def delete_photo(event_id, photo_id):
     """Delete one photo."""
     owned_event(event_id)
-    photos.delete_photo(get_db(), get_storage(), event_id, photo_id)
+    photos.delete_photo(get_db(), get_storage(), event_id, photo_id, current_app.config)
     flash(_("Photo deleted."), "success")
     return redirect(url_for("dashboard.event", event_id=event_id))
 
