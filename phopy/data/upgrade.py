@@ -18,8 +18,9 @@ log = logging.getLogger(__name__)
 
 # 1: every database before versions were recorded; 2: schema_meta; 3: runners.role;
 # 4: events.faces_removed and idx_faces_event_id (the search cache's refresh);
-# 5: search_sessions, search_offers, search_answers, answer_totals ("is this you?").
-SCHEMA_VERSION = 5
+# 5: search_sessions, search_offers, search_answers, answer_totals ("is this you?");
+# 7: bib_events, bib_scans, bib_readings, bib_fixes, bib_start_list (phopy/bibs).
+SCHEMA_VERSION = 7
 
 
 class SchemaMismatch(RuntimeError):
