@@ -45,7 +45,7 @@ class TextReader:
             raise OcrUnavailable(f"bib reading needs the rapidocr package: {exc}") from None
         try:
             self._engine = RapidOCR(params={
-                "Global.log_level": "warning",
+                "Global.log_level": "error",
                 "Global.use_cls": False,  # bibs are upright (±15°): no 180° classifier
                 # never enlarge: the callers hand over crops and reduced copies already
                 "Det.limit_type": "max", "Det.limit_side_len": 1280,
