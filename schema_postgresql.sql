@@ -315,7 +315,7 @@ CREATE TABLE IF NOT EXISTS search_sessions (
     encodings       BYTEA NOT NULL,         -- the selfies' face encodings (float32); biometric
     selfies         INTEGER NOT NULL,
     created_at      TEXT NOT NULL,
-    expires_at      REAL NOT NULL          -- unix seconds: deleted then
+    expires_at      DOUBLE PRECISION NOT NULL       -- unix seconds: deleted then
 );
 CREATE INDEX IF NOT EXISTS idx_search_sessions_expires ON search_sessions (expires_at);
 CREATE INDEX IF NOT EXISTS idx_search_sessions_event ON search_sessions (event_id);
@@ -346,6 +346,65 @@ CREATE TABLE IF NOT EXISTS answer_totals (
     confirmed       INTEGER NOT NULL DEFAULT 0,
     rejected        INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (event_id, photo_id)
+);
+
+-- sales (phopy/sales)
+-- An event's prices (no row: free, as every event was before). Amounts in satang (THB).
+CREATE TABLE IF NOT EXISTS sales_pricing (
+    event_id        TEXT PRIMARY KEY REFERENCES events(id) ON DELETE CASCADE,
+    photo_price     INTEGER NOT NULL,      -- one photo
+    bundle_price    INTEGER,               -- "all my photos" (optional)
+    provider        TEXT NOT NULL,         -- stripe | promptpay
+    promptpay_id    TEXT,                  -- direct PromptPay: phone, national or e-wallet id
+    updated_at      TEXT NOT NULL
+);
+-- Package tiers: N photos for a price.
+CREATE TABLE IF NOT EXISTS sales_tiers (
+    event_id        TEXT NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+    photos          INTEGER NOT NULL,
+    price           INTEGER NOT NULL,
+    PRIMARY KEY (event_id, photos)
+);
+-- Orders: pending -> paid -> refunded, or pending -> expired / rejected. The buyer's
+-- e-mail and transfer slip are erased at erase_at (the prune job).
+CREATE TABLE IF NOT EXISTS sales_orders (
+    id              TEXT PRIMARY KEY,
+    event_id        TEXT NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+    token_hash      TEXT NOT NULL UNIQUE,  -- SHA-256 of the secret download link's token
+    email           TEXT,
+    status          TEXT NOT NULL,
+    kind            TEXT NOT NULL,         -- photos | bundle
+    amount          INTEGER NOT NULL,
+    currency        TEXT NOT NULL DEFAULT 'thb',
+    provider        TEXT NOT NULL,
+    payment_ref     TEXT,                  -- the PaymentIntent's id (Stripe)
+    payment_qr      TEXT,                  -- the QR payload to pay with
+    slip_key        TEXT,                  -- direct PromptPay: the uploaded slip (private)
+    created_at      TEXT NOT NULL,
+    expires_at      TEXT NOT NULL,
+    paid_at         TEXT,
+    refunded_at     TEXT,
+    closed_at       TEXT,                  -- expired or rejected
+    downloads_until TEXT,
+    erase_at        TEXT NOT NULL,
+    erased_at       TEXT
+);
+CREATE INDEX IF NOT EXISTS idx_sales_orders_event ON sales_orders (event_id, created_at);
+CREATE INDEX IF NOT EXISTS idx_sales_orders_status ON sales_orders (status, expires_at);
+CREATE INDEX IF NOT EXISTS idx_sales_orders_erase ON sales_orders (erase_at);
+CREATE INDEX IF NOT EXISTS idx_sales_orders_payment ON sales_orders (payment_ref);
+CREATE TABLE IF NOT EXISTS sales_order_items (
+    order_id        TEXT NOT NULL REFERENCES sales_orders(id) ON DELETE CASCADE,
+    photo_id        BIGINT NOT NULL,
+    amount          INTEGER NOT NULL,      -- this photo's share of the order
+    downloads       INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (order_id, photo_id)
+);
+-- Stripe webhook event ids, so a redelivery is processed once.
+CREATE TABLE IF NOT EXISTS sales_webhook_events (
+    id              TEXT PRIMARY KEY,
+    type            TEXT NOT NULL,
+    received_at     TEXT NOT NULL
 );
 
 -- bibs (phopy/bibs)

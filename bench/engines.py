@@ -15,7 +15,6 @@ left as is).
 import argparse
 import json
 import os
-import re
 import sys
 import time
 from dataclasses import asdict
@@ -27,6 +26,7 @@ from bench import baseline, quality
 from bench.dataset import REPO_ROOT, resolve_faces_dir
 from bench.engines_report import END, START, render
 from bench.generate import EventSpec, generate_event
+from bench.report import put_section
 from phopy.faces.models import user_cache_dir
 
 __all__ = ["CONFIGS", "END", "START", "SWEEPS", "run_engines", "write"]
@@ -214,16 +214,9 @@ def write(results, report_dir):
     (report_dir / "results_engines.json").write_text(
         json.dumps(results, indent=1, default=lambda v: v.item() if hasattr(v, "item")
                    else list(v) if isinstance(v, (tuple, set)) else str(v)))
-    path = report_dir / "RESULTS.md"
-    text = path.read_text() if path.exists() else ""
     notes = Path(report_dir) / "notes_engines.md"
     section = render(results, notes.read_text() if notes.is_file() else "")
-    if START in text:
-        text = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: section, text,
-                      flags=re.S)
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    path.write_text(text)
+    put_section(report_dir / "RESULTS.md", START, END, section)
 
 
 def main(argv=None):

@@ -1,5 +1,6 @@
 """Turn the results dict into ``RESULTS.md`` tables and ``results.json``."""
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -360,7 +361,21 @@ def write(results, out_dir, notes=""):
 KEPT_SECTIONS = (("<!-- drive:start -->", "<!-- drive:end -->"),
                  ("<!-- venue:start -->", "<!-- venue:end -->"),
                  ("<!-- distributed -->", "<!-- /distributed -->"),
-                 ("<!-- engines:start -->", "<!-- engines:end -->"))
+                 ("<!-- engines:start -->", "<!-- engines:end -->"),
+                 ("<!-- confirm:start -->", "<!-- confirm:end -->"))
+
+
+def put_section(path, start_mark, end_mark, section):
+    """Put ``section`` (which starts and ends with its markers) into the RESULTS.md at
+    ``path``: in place of the old one between the same markers, else at the end."""
+    path = Path(path)
+    text = path.read_text() if path.exists() else ""
+    if start_mark in text:
+        text = re.sub(re.escape(start_mark) + ".*?" + re.escape(end_mark), lambda _: section,
+                      text, flags=re.S)
+    else:
+        text = text.rstrip() + "\n\n" + section + "\n"
+    path.write_text(text)
 
 
 def kept_sections(path):

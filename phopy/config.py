@@ -64,6 +64,7 @@ class Config:
     # > 0: browsers fetch photos from presigned URLs valid this long; 0: the app streams.
     S3_PRESIGN_SECONDS = _int("S3_PRESIGN_SECONDS", 0)
     LOG_DIR = os.environ.get("LOG_DIR") or str(REPO_ROOT / "logs")
+    LOG_KEEP_DAYS = float(os.environ.get("LOG_KEEP_DAYS") or 30)
     # Address printed in QR codes and links; by default this machine on the served PORT.
     PUBLIC_BASE_URL = public_base_url()
 
@@ -140,6 +141,14 @@ class Config:
     LINE_API_HOST = os.environ.get("LINE_API_HOST") or None  # unset: LINE's servers
     LIFF_ID = os.environ.get("LIFF_ID") or None  # gallery links open through LIFF when set
     LINE_AUTO_CLOSE_MINUTES = _int("LINE_AUTO_CLOSE_MINUTES", 60)  # 0: never auto-close
+    # Selling photos (phopy/sales). Stripe is on when both keys are set; STRIPE_API_BASE
+    # points the stripe library elsewhere (the fake server in tests); unset: Stripe's.
+    STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY") or None
+    STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET") or None
+    STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE") or None
+    SALES_ORDER_MINUTES = _int("SALES_ORDER_MINUTES", 30)      # a pending order expires
+    SALES_DOWNLOAD_DAYS = _int("SALES_DOWNLOAD_DAYS", 30)      # a paid order's downloads last
+    SALES_PREVIEW_MAX_SIDE = _int("SALES_PREVIEW_MAX_SIDE", 1200)  # watermarked previews
     # Face data of an event is purged this many days after it closes (per-event override).
     FACE_RETENTION_DAYS = _int("FACE_RETENTION_DAYS", 7)
 

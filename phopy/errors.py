@@ -35,6 +35,11 @@ class PhopyError(Exception):
         self.message = message or (self.__doc__ or "").strip()
         self.details = details
 
+    def __reduce__(self):
+        # Rebuilt whole (message, details, retry_after) when it crosses a process
+        # boundary: a face worker's error reaches the job runner as it was raised.
+        return (self.__class__, (self.message,), self.__dict__)
+
 
 class NotFound(PhopyError):
     """The thing you asked for does not exist."""
@@ -122,6 +127,13 @@ class StorageUnavailable(TransientError):
     code = "storage_unavailable"
 
 
+class EngineUnavailable(PhopyError):
+    """The face engine cannot run on this machine (its model files are missing)."""
+
+    status_code = 503
+    code = "engine_unavailable"
+
+
 class ServerBusy(PhopyError):
     """Many people are searching right now. Please try again in a few seconds."""
 
@@ -143,5 +155,6 @@ DEFAULT_MESSAGES = (
     N_("A temporary failure; the job will be tried again."),
     N_("The stored file is missing."),
     N_("The photo storage cannot be reached right now."),
+    N_("The face engine cannot run on this machine (its model files are missing)."),
     N_("Many people are searching right now. Please try again in a few seconds."),
 )

@@ -6,7 +6,6 @@ import threading
 from pathlib import Path
 
 from flask import current_app
-from itsdangerous import URLSafeTimedSerializer
 
 from phopy.storage import make_storage
 
@@ -69,5 +68,5 @@ def get_search_cache(app=None):
 
 def get_link_signer(app=None):
     """Signs the photo links handed to attendees."""
-    return _get(app, "phopy_signer",
-                lambda a: URLSafeTimedSerializer(a.config["SECRET_KEY"], salt="phopy-photo"))
+    from phopy.services.links import link_signer
+    return _get(app, "phopy_signer", lambda a: link_signer(a.config["SECRET_KEY"]))

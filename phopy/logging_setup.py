@@ -1,6 +1,8 @@
-"""Logging into logs/app.log (DEBUG) and logs/error.log (ERROR), rotating."""
+"""Logging into logs/app.log (DEBUG) and logs/error.log (ERROR), rotating; log files
+whose last line is older than ``LOG_KEEP_DAYS`` are deleted (:func:`prune_logs`)."""
 import logging
 import sys
+import time
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
@@ -17,6 +19,7 @@ def init_logging(app):
     from flask.logging import default_handler
     log_dir = Path(app.config["LOG_DIR"])
     log_dir.mkdir(parents=True, exist_ok=True)
+    prune_logs(log_dir, app.config.get("LOG_KEEP_DAYS", 30))
     formatter = logging.Formatter(FORMAT, DATEFMT)
     handlers = []
     for name, level in (("app.log", logging.DEBUG), ("error.log", logging.ERROR)):
@@ -39,3 +42,23 @@ def init_logging(app):
         logger.setLevel(logging.DEBUG)
         for handler in handlers:
             logger.addHandler(handler)
+
+
+def prune_logs(log_dir, keep_days, now=None):
+    """Delete Phopy's log files (``app.log*``, ``error.log*``) last written more than
+    ``keep_days`` ago; return their names. 0 keeps every file."""
+    keep_days = float(keep_days or 0)
+    if keep_days <= 0:
+        return []
+    cutoff = (now if now is not None else time.time()) - keep_days * 86400
+    removed = []
+    for path in sorted(Path(log_dir).glob("*.log*")):
+        if not path.name.startswith(("app.log", "error.log")) or not path.is_file():
+            continue
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed.append(path.name)
+        except FileNotFoundError:
+            pass  # another process pruned or rotated it
+    return removed

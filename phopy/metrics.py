@@ -78,6 +78,9 @@ class PhotoTimer:
         FACES_FOUND.inc(faces)
 
 
+SALES_STATUSES = ("pending", "paid", "refunded", "expired", "rejected")
+
+
 class DatabaseCollector:
     """Gauges read from the database at scrape time."""
 
@@ -86,11 +89,13 @@ class DatabaseCollector:
 
     def collect(self):
         from phopy.data import health as health_db
+        from phopy.data import sales as sales_db
         conn = self.database.connect()
         try:
             depth, oldest = health_db.queue_stats(conn)
             tasks = health_db.task_counts(conn)
             scans, faces = health_db.scan_counts(conn)
+            sales = {status: (n, amount) for status, n, amount in sales_db.totals_by_status(conn)}
         finally:
             conn.close()
         yield GaugeMetricFamily("phopy_queue_depth", "Tasks waiting to run.", value=depth)
@@ -110,6 +115,17 @@ class DatabaseCollector:
         yield family
         yield GaugeMetricFamily("phopy_faces_stored", "Faces stored in the database.",
                                 value=faces)
+        orders = GaugeMetricFamily("phopy_sales_orders", "Photo orders by status.",
+                                   labels=["status"])
+        amounts = GaugeMetricFamily("phopy_sales_amount_satang",
+                                    "Sum of photo orders by status, in satang (THB).",
+                                    labels=["status"])
+        for status in SALES_STATUSES:
+            n, amount = sales.get(status, (0, 0))
+            orders.add_metric([status], n)
+            amounts.add_metric([status], amount)
+        yield orders
+        yield amounts
 
 
 class _ThisProcess:

@@ -145,8 +145,8 @@ class SharedPool:
     def __init__(self, pool):
         self.pool = pool
 
-    def analyze(self, items):
-        return self.pool.analyze(items)
+    def analyze(self, items, storage=None):
+        return self.pool.analyze(items, storage=storage)
 
     def close(self):
         pass

@@ -21,6 +21,7 @@ from phopy.web.auth import login_required
 from phopy.web.headers import private
 from phopy.web.i18n import translate
 from phopy.web.owner import owned_event
+from phopy.web.paywall import is_locked
 from phopy.web.results import photo_row, run_search
 from phopy.web.security import limit_code_guesses, limit_searches
 
@@ -106,10 +107,12 @@ def search_page(code):
     rows = [photo_row(event["id"], m) for m in result.matches]
     zip_token = links.sign_photo_set(get_link_signer(), event["id"],
                                      [r["photo_id"] for r in rows]) if rows else None
+    locked = is_locked(conn, event)  # sold photos: previews, and a checkout instead
     return render_template(
         "bibs/results.html", event=page_event, rows=rows, bib=bib, notices=result.notices,
+        locked=locked, result_token=zip_token,
         zip_url=url_for("public.zip_download", code=event["code"], t=zip_token)
-        if zip_token else None)
+        if zip_token and not locked else None)
 
 
 # -- the photographer's side ---------------------------------------------------

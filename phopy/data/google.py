@@ -8,10 +8,12 @@ def get_by_sub(conn, google_sub):
     return conn.one("SELECT * FROM photographers WHERE google_sub = ?", (google_sub,))
 
 
-def set_sub(conn, photographer_id, google_sub):
-    """Remember which Google account signs this photographer in."""
-    conn.execute("UPDATE photographers SET google_sub = ? WHERE id = ?",
-                 (google_sub, photographer_id))
+def bind_sub(conn, photographer_id, google_sub):
+    """Remember which Google account signs this photographer in, only while none does
+    yet (a binding never changes); True when this call bound it."""
+    return conn.scalar("UPDATE photographers SET google_sub = ? WHERE id = ? "
+                       "AND google_sub IS NULL RETURNING id",
+                       (google_sub, photographer_id)) is not None
 
 
 def insert_google_photographer(conn, email, display_name, google_sub):

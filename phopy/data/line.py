@@ -265,6 +265,13 @@ def add_matches(conn, event_id, user_id, photo_ids):
     return new
 
 
+def remove_matches(conn, event_id, user_id, photo_ids):
+    """Take photos out of the user's matches (they said "not me")."""
+    for photo_id in photo_ids:
+        conn.execute("DELETE FROM line_matches WHERE event_id = ? AND user_id = ? AND "
+                     "photo_id = ?", (event_id, user_id, int(photo_id)))
+
+
 def joined_events_with_faces(conn, user_id):
     """Events the user joined whose face data is still kept, oldest join first."""
     return conn.all("SELECT e.* FROM line_participants p JOIN events e ON e.id = p.event_id "

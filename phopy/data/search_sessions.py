@@ -139,3 +139,17 @@ def event_totals(conn, event_id, min_rejections=2, limit=20):
         "AND t.rejected >= ? ORDER BY t.rejected DESC, t.photo_id LIMIT ?",
         (event_id, min_rejections, limit))
     return (own["confirmed"] if own else 0), int(rejected), photos
+
+
+def offered_faces(conn, session_id, tier="ask"):
+    """Ids of the faces the session was offered in ``tier``."""
+    return {r["face_id"] for r in conn.all(
+        "SELECT face_id FROM search_offers WHERE session_id = ? AND tier = ?",
+        (session_id, tier))}
+
+
+def replace_encodings(conn, session_id, engine, encodings, selfies, expires_at):
+    """A new selfie for a session that keeps its answers (a LINE user's new selfie)."""
+    conn.execute("UPDATE search_sessions SET engine = ?, encodings = ?, selfies = ?, "
+                 "expires_at = ? WHERE id = ?",
+                 (engine, conn.blob(encodings), selfies, expires_at, session_id))

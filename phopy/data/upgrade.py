@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 # 1: every database before versions were recorded; 2: schema_meta; 3: runners.role;
 # 4: events.faces_removed and idx_faces_event_id (the search cache's refresh);
 # 5: search_sessions, search_offers, search_answers, answer_totals ("is this you?");
+# 6: sales_pricing, sales_tiers, sales_orders, sales_order_items, sales_webhook_events.
 # 7: bib_events, bib_scans, bib_readings, bib_fixes, bib_start_list (phopy/bibs).
 SCHEMA_VERSION = 7
 

@@ -5,6 +5,16 @@ server, where fork is unsafe), load the models once, and exit on their own
 when the parent dies, so a ``kill -9`` of the server leaves nothing behind.
 A photo that fails yields an error string; a worker that crashes (a decoder
 segfault) is replaced and its photos retried alone, so only the culprit fails.
+
+Indexing passes storage keys (``analyze(items, storage=...)``): each worker
+process builds its own storage from ``storage.settings()`` and reads the bytes
+itself, so no path of a stored photo leaves ``phopy.storage``.
+
+Only a fault of the photo becomes its error string. A fault of the machine
+raises instead and ends the batch: a photo that is not in storage, or storage
+that cannot be reached, is a ``StorageUnavailable`` (the job retries); an engine
+that cannot load its model files is an ``EngineUnavailable`` (the task fails,
+naming the file and how to fetch it).
 """
 import logging
 import os
@@ -16,25 +26,68 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 
-from phopy.errors import ImageDecodeError
+from phopy.errors import (EngineUnavailable, PhopyError, StorageMissing, StorageUnavailable,
+                          TransientError)
 
 log = logging.getLogger(__name__)
 
 _engine = None  # the worker process's FaceEngine
+_storages = {}  # the worker process's storages, by their settings
+
+FETCH_MODELS = ("Fetch the model files with `python -m phopy.faces.models --all` (into "
+                "FACE_MODEL_DIR, else PHOPY_DATA_DIR/models) on every machine that indexes, "
+                "then resume the task.")
+
+
+def load_engine(engine):
+    """Load the engine's models now; raise EngineUnavailable when they cannot load."""
+    try:
+        engine.load()
+    except Exception as exc:
+        log.error("the face engine cannot load its models: %s", exc)
+        raise EngineUnavailable(f"The face engine cannot load its models: {exc}. "
+                                f"{FETCH_MODELS}") from exc
 
 
 def analyze_source(engine, source):
-    """Analyze one photo; return (PhotoAnalysis, None) or (None, error message)."""
+    """Analyze one photo (bytes or a local path); return (PhotoAnalysis, None) or
+    (None, error message). Raises EngineUnavailable or StorageUnavailable for a
+    fault of this machine, never blaming the photo for it."""
+    load_engine(engine)
     try:
         return engine.analyze_photo(source), None
-    except ImageDecodeError as exc:
+    except TransientError:
+        raise
+    except PhopyError as exc:  # undecodable, too many pixels, ...
         return None, exc.message
     except FileNotFoundError:
-        log.warning("photo file missing: %s", source)
-        return None, "The photo file is missing."
+        raise StorageUnavailable(f"The photo file {source} is missing on this machine.") \
+            from None
     except Exception:  # one bad photo must not stop the batch; details go to the log
         log.exception("face analysis failed")
         return None, "The photo could not be analysed."
+
+
+def read_stored(storage, key):
+    """The bytes of a stored photo; a key that is not stored is a StorageUnavailable
+    (retried), since the photo row says it was saved: storage is not shared."""
+    try:
+        return storage.read(key)
+    except StorageMissing:
+        log.error("photo %s is not in %s", key, storage.describe())
+        raise StorageUnavailable(
+            f"The photo {key} is not in storage ({storage.describe()}): every machine must "
+            "share the same storage (STORAGE_BACKEND=s3, or one shared folder at "
+            "PHOPY_DATA_DIR).", key=key) from None
+
+
+def _worker_storage(settings):
+    """This worker's storage for ``settings``, built once."""
+    from phopy.storage import make_storage
+    frozen = tuple(sorted((k, str(v)) for k, v in settings.items()))
+    if frozen not in _storages:
+        _storages[frozen] = make_storage(settings)
+    return _storages[frozen]
 
 
 class FacePool:
@@ -47,6 +100,7 @@ class FacePool:
         self._task = task or analyze_source
         self._executor = None
         self._engine = None
+        self._storage_settings = None
 
     def __enter__(self):
         return self
@@ -54,12 +108,16 @@ class FacePool:
     def __exit__(self, *exc_info):
         self.close()
 
-    def analyze(self, items):
-        """Yield (key, PhotoAnalysis | None, error | None) for (key, source) items, as done."""
+    def analyze(self, items, storage=None):
+        """Yield (key, PhotoAnalysis | None, error | None) for (key, source) items, as done.
+
+        With ``storage``, each source is a storage key whose bytes the analysing
+        process reads itself; otherwise sources are bytes or local paths.
+        """
         if self.processes == 1:
-            yield from self._analyze_here(items)
+            yield from self._analyze_here(items, storage)
         else:
-            yield from self._analyze_in_workers(items)
+            yield from self._analyze_in_workers(items, storage)
 
     def close(self):
         """Stop the worker processes (pending work is cancelled)."""
@@ -67,16 +125,19 @@ class FacePool:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
 
-    def _analyze_here(self, items):
+    def _analyze_here(self, items, storage):
         if self._engine is None:
             from phopy.faces.engine import FaceEngine
             self._engine = FaceEngine(self.settings)
         for key, source in items:
+            if storage is not None:
+                source = read_stored(storage, source)
             analysis, error = self._task(self._engine, source)
             yield key, analysis, error
 
-    def _analyze_in_workers(self, items):
+    def _analyze_in_workers(self, items, storage):
         pending = {}  # future -> (key, source, ran alone)
+        self._storage_settings = storage.settings() if storage is not None else None
         try:
             yield from self._drive(iter(items), pending)
         finally:  # the caller stopped early: drop work nobody will read
@@ -127,7 +188,7 @@ class FacePool:
             self._executor = ProcessPoolExecutor(
                 max_workers=self.processes, mp_context=get_context("spawn"),
                 initializer=_init_worker, initargs=(self.settings, os.getpid()))
-        return self._executor.submit(_run_task, self._task, source)
+        return self._executor.submit(_run_task, self._task, source, self._storage_settings)
 
 
 def _init_worker(settings, parent_pid):
@@ -148,5 +209,7 @@ def _watch_parent(parent_pid, interval=1.0):
         time.sleep(interval)
 
 
-def _run_task(task, source):
+def _run_task(task, source, storage_settings=None):
+    if storage_settings is not None:
+        source = read_stored(_worker_storage(storage_settings), source)
     return task(_engine, source)

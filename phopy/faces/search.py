@@ -238,6 +238,30 @@ def nearby_faces(index, queries, limit):
             sorted(best.items(), key=lambda item: (item[1][0], item[0]))]
 
 
+def two_tiers(index, queries, tolerance, borderline, answers, max_asked):
+    """One answer of "is this you?": (yours, asked).
+
+    ``queries``: the selfies' encodings then one per confirmed face (a confirmed face
+    counts as one more look, the multi-selfie rule of ``match_photos``). ``answers``:
+    {photo id: (face id, "me" | "not_me")}. ``yours``: (photo, distance, face,
+    confirmed) of the photos matched within ``tolerance`` and of the confirmed ones,
+    never a "not me" photo; ``asked``: PhotoMatch values of the faces within
+    ``borderline`` of any one query, one per photo, closest first, at most
+    ``max_asked``, never a photo already shown or answered.
+    """
+    not_me = {p for p, (_f, a) in answers.items() if a == "not_me"}
+    confirmed = {p: f for p, (f, a) in answers.items() if a == "me"}
+    found = {m.photo_id: m for m in match_photos(index, queries, tolerance)
+             if m.photo_id not in not_me}
+    yours = [(m.photo_id, m.distance, m.face_id, m.photo_id in confirmed)
+             for m in found.values()]
+    yours += [(p, 0.0, f, True) for p, f in confirmed.items() if p not in found]
+    shown = {p for p, *_ in yours}
+    asked = [m for m in nearby_faces(index, queries, borderline)
+             if m.photo_id not in shown and m.photo_id not in answers][:max_asked]
+    return yours, asked
+
+
 def _cosine_mean_tolerance(tolerance, n):
     """Cosine tolerance for the normalised mean of n selfies, given one selfie's.
 

@@ -3,31 +3,74 @@ import logging
 
 from phopy.data import google as google_db
 from phopy.data import photographers
-from phopy.errors import N_, ValidationError
+from phopy.errors import N_, Forbidden, PhopyError, ValidationError
 from phopy.google import tokens
 from phopy.google.drive import DriveAccessError, DriveClient
-from phopy.services.accounts import normalize_email
+from phopy.services.accounts import authenticate, normalize_email
 
 log = logging.getLogger(__name__)
 
 
-def sign_in_with_google(conn, info):
-    """The photographer for a verified Google identity: by Google id, then by email, else new."""
+class LinkNeedsPassword(PhopyError):
+    """An account with this email exists and is not bound to Google yet: its password
+    must agree before this Google account may sign in to it."""
+
+    status_code = 409
+    code = "google_link_needs_password"
+
+
+def _identity(info):
+    """(sub, email, name) of a Google identity whose email Google has verified."""
     if not info.get("sub") or not info.get("email") or not info.get("email_verified"):
         raise ValidationError(N_("Google did not confirm this email address."))
-    email = normalize_email(info["email"])
-    user = google_db.get_by_sub(conn, info["sub"])
+    return (str(info["sub"]), normalize_email(info["email"]),
+            (info.get("name") or "").strip()[:100] or None)
+
+
+def sign_in_with_google(conn, info):
+    """The photographer bound to this Google account (by ``sub``), or a new one.
+
+    An email alone never opens an account: an account with the same email that
+    is bound to another Google account refuses (a recycled address is a new
+    ``sub``), and one that is not bound yet raises LinkNeedsPassword, since its
+    email was never verified and may have been signed up by someone else.
+    """
+    sub, email, name = _identity(info)
+    user = google_db.get_by_sub(conn, sub)
     if user:
         return user
     with conn.transaction():
-        user = photographers.get_by_email(conn, email)
-        if user:
-            google_db.set_sub(conn, user["id"], info["sub"])
-            return photographers.get(conn, user["id"])
-        new_id = google_db.insert_google_photographer(
-            conn, email, (info.get("name") or "").strip()[:100] or None, info["sub"])
-    log.info("new photographer %s from Google sign-in", new_id)
-    return photographers.get(conn, new_id)
+        existing = photographers.get_by_email(conn, email)
+        if existing is None:
+            new_id = google_db.insert_google_photographer(conn, email, name, sub)
+            log.info("new photographer %s from Google sign-in", new_id)
+            return photographers.get(conn, new_id)
+    if existing["google_sub"]:
+        log.warning("Google sign-in refused: photographer %s is bound to another Google "
+                    "account", existing["id"])
+        raise Forbidden(_OTHER_GOOGLE)
+    if not existing["password_hash"]:
+        raise Forbidden(N_("This email's Phopy account cannot be linked to Google."))
+    raise LinkNeedsPassword(email=email, sub=sub)
+
+
+_OTHER_GOOGLE = N_("The Phopy account with this email signs in with a different Google "
+                   "account. Use that Google account or your password.")
+
+
+def link_google_with_password(conn, info, password):
+    """Bind a Google identity to the account with its email once that account's
+    password is given; return the photographer. Wrong password: ValidationError."""
+    sub, email, _ = _identity(info)
+    user = authenticate(conn, email, password)
+    with conn.transaction():
+        if google_db.get_by_sub(conn, sub):
+            raise Forbidden(N_("This Google account already signs in to another Phopy "
+                               "account."))
+        if not google_db.bind_sub(conn, user["id"], sub):
+            raise Forbidden(_OTHER_GOOGLE)
+    log.info("photographer %s linked a Google account with their password", user["id"])
+    return photographers.get(conn, user["id"])
 
 
 def save_drive_grant(conn, config, photographer_id, token, info):

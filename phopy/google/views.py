@@ -6,6 +6,7 @@ between the redirect and the callback. Without Google credentials in the
 settings every route here answers 404 and the buttons are hidden.
 """
 import logging
+import time
 
 from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect,
                    render_template, request, session, url_for)
@@ -22,8 +23,10 @@ from phopy.web.auth import login_required, start_session
 from phopy.web.i18n import translate
 from phopy.web.owner import owned_event, task_started
 from phopy.web.redirects import safe_redirect
+from phopy.web.security import limiter, login_limit
 
 log = logging.getLogger(__name__)
+LINK_SECONDS = 600  # how long a pending "link your Google account" page stays open
 bp = Blueprint("google", __name__, template_folder="templates")
 
 
@@ -91,6 +94,11 @@ def callback():
             flash(_("Google Drive is connected."), "success")
             return redirect(url_for("google.picker", event_id=pending["event_id"]))
         user = accounts.sign_in_with_google(conn, info)
+    except accounts.LinkNeedsPassword:
+        session["google_link"] = {"sub": info["sub"], "email": info["email"],
+                                  "email_verified": True, "next": pending.get("next"),
+                                  "until": time.time() + LINK_SECONDS}
+        return redirect(url_for("google.link_account"))
     except oauth.OAuthError:
         flash(_("Google sign-in failed. Please try again."), "error")
         return redirect(url_for("auth.login"))
@@ -99,6 +107,39 @@ def callback():
         return redirect(url_for("auth.login"))
     start_session(user)
     return safe_redirect(pending.get("next"), url_for("dashboard.index"))
+
+
+def _pending_link():
+    pending = session.get("google_link")
+    if not isinstance(pending, dict) or pending.get("until", 0) < time.time():
+        session.pop("google_link", None)
+        return None
+    return pending
+
+
+@bp.route("/auth/google/link", methods=("GET", "POST"))
+@limiter.limit(login_limit, methods=["POST"])
+def link_account():
+    """Google's email matches an account not bound to Google yet: only its password
+    lets this Google account in (and binds it for next time)."""
+    pending = _pending_link()
+    if pending is None:
+        flash(_("Google sign-in was cancelled or has expired. Please try again."), "error")
+        return redirect(url_for("auth.login"))
+    error = None
+    if request.method == "POST":
+        try:
+            user = accounts.link_google_with_password(get_db(), pending,
+                                                      request.form.get("password"))
+        except PhopyError as exc:
+            error = translate(exc.message)
+        else:
+            start_session(user)
+            flash(_("Your Google account is linked. Next time Sign in with Google is "
+                    "enough."), "success")
+            return safe_redirect(pending.get("next"), url_for("dashboard.index"))
+    return render_template("google/link.html", email=pending["email"], error=error), \
+        (401 if error else 200)
 
 
 @bp.route("/auth/google/disconnect", methods=("POST",))

@@ -12,6 +12,7 @@ import logging
 
 from phopy.data import events as events_db
 from phopy.data import line as line_db
+from phopy.data import search_sessions as sessions_db
 from phopy.data.timeutil import unix_now
 from phopy.errors import N_, NoFaceFound, PhopyError
 from phopy.faces.engine import engine_key
@@ -169,5 +170,8 @@ def mark_summary_sent(conn, event_id, user_id):
 
 
 def delete_data(conn, user_id):
-    """Delete the user's face data, participations and matches."""
-    line_db.delete_user_data(conn, user_id)
+    """Delete the user's face data, participations, matches and search sessions ("is
+    this you?": their selfie's encodings and answers)."""
+    with conn.transaction():
+        line_db.delete_user_data(conn, user_id)
+        sessions_db.delete_for_owner(conn, f"line:{user_id}")

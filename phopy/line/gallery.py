@@ -11,6 +11,7 @@ from phopy.data import get_db
 from phopy.extensions import get_link_signer
 from phopy.services import events, links, photos
 from phopy.line import attendees, gallery_links
+from phopy.web.paywall import is_locked
 from phopy.web.results import photo_links
 
 bp = Blueprint("line_gallery", __name__, url_prefix="/line", template_folder="templates")
@@ -30,8 +31,10 @@ def gallery(token):
         rows.append({"photo_id": photo["id"], "filename": photo["filename"],
                      **photo_links(event_id, photo["id"])})
     zip_url = None
-    if rows:
+    locked = is_locked(conn, event)  # a sold event: previews only, bought through the web
+    if rows and not locked:
         zip_token = links.sign_photo_set(get_link_signer(), event_id,
                                          [r["photo_id"] for r in rows])
         zip_url = url_for("public.zip_download", code=event["code"], t=zip_token)
-    return render_template("line/gallery.html", event=event, rows=rows, zip_url=zip_url)
+    return render_template("line/gallery.html", event=event, rows=rows, zip_url=zip_url,
+                           locked=locked)

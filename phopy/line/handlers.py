@@ -11,6 +11,7 @@ from phopy.faces.images import DEFAULT_MAX_PIXELS
 from phopy.jobs.queue import enqueue
 from phopy.jobs.registry import job
 from phopy.line import attendees, commands, intake, messages, operators
+from phopy.line import confirm as line_confirm
 from phopy.line.client import ContentGone, LineApi
 from phopy.line.outbox import queue_message
 
@@ -175,6 +176,7 @@ def join_event(lc, code):
                                                  lc.user_id, face)
             if first:
                 answer += messages.found_you(lc.lang, event)
+            answer += line_confirm.offer(lc, event, face)
         lc.reply(answer)
 
 
@@ -287,6 +289,13 @@ GROUP_COMMANDS = {
     "photos": group_photos,
     "group_help": lambda lc, _arg: lc.reply(messages.group_help(lc.lang)),
 }
+
+
+# -- postbacks --------------------------------------------------------------------
+@on("postback")
+def postback(lc):
+    """A button's postback: "This is me" / "Not me" (phopy.line.confirm)."""
+    line_confirm.answered(lc)
 
 
 # -- images ---------------------------------------------------------------------

@@ -252,3 +252,48 @@ def photos_found_flex(lang, event, count, url):
                 "type": "uri", "label": tr(lang, N_("See all photos"))[:40], "uri": url}},
         ]},
     }}]
+
+
+# -- "is this you?" -------------------------------------------------------------
+def is_this_you(lang, event, session_id, faces, crop_url, prefix):
+    """A text and a carousel of face crops, each with "This is me" / "Not me"."""
+    me, not_me = tr(lang, N_("This is me"))[:20], tr(lang, N_("Not me"))[:20]
+    ask = tr(lang, N_("Is this you? %(n)d more faces in %(name)s may be you. Tap to tell "
+                      "me: your answers find more of your photos."),
+             n=len(faces), name=event["name"][:80])
+
+    def button(label, answer, face_id, style):
+        return {"type": "button", "style": style, "height": "sm", "action": {
+            "type": "postback", "label": label, "displayText": label,
+            "data": f"{prefix}|{answer}|{session_id}|{int(face_id)}"}}
+    bubbles = [{
+        "type": "bubble", "size": "micro",
+        "hero": {"type": "image", "url": crop_url(face["face_id"]), "size": "full",
+                 "aspectRatio": "1:1", "aspectMode": "cover"},
+        "footer": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": [
+            button(me, "me", face["face_id"], "primary"),
+            button(not_me, "not_me", face["face_id"], "secondary")]},
+    } for face in faces]
+    return [{"type": "text", "text": ask[:5000]},
+            {"type": "flex", "altText": ask[:400],
+             "contents": {"type": "carousel", "contents": bubbles}}]
+
+
+def answer_taken(lang, choice, photos):
+    if choice == "me":
+        return [text(lang, N_("✅ Added to your photos. %(n)d photos of you so far."),
+                     n=photos)]
+    return [text(lang, N_("👍 Got it: that photo is not shown to you again."))]
+
+
+def already_answered(lang):
+    return [text(lang, N_("You already answered for this photo."))]
+
+
+def not_offered(lang):
+    return [text(lang, N_("This face was not shown to you."))]
+
+
+def question_expired(lang):
+    return [text(lang, N_("This question has expired. Type your event code again to "
+                          "see what is left."))]

@@ -26,7 +26,7 @@ from phopy.data import search_sessions as sessions_db
 from phopy.data.timeutil import unix_now
 from phopy.errors import N_, NotFound, ValidationError
 from phopy.faces.engine import engine_key
-from phopy.faces.search import decode_encoding, encode_encoding, match_photos, nearby_faces
+from phopy.faces.search import decode_encoding, encode_encoding, two_tiers
 from phopy.jobs.registry import job
 from phopy.jobs.schedule import periodic
 
@@ -45,6 +45,7 @@ class Tiers:
     ask: list = field(default_factory=list)    # {"face_id", "photo_id", "distance"}
     confirmed: int = 0
     rejected: int = 0
+    rejected_photos: list = field(default_factory=list)  # photo ids answered "not me"
 
 
 def engine_label(settings):
@@ -61,6 +62,26 @@ def start(conn, settings, event_id, encodings, owner, hours):
         sessions_db.create(conn, session_id, event_id, owner, engine_label(settings), blob,
                            len(encodings), unix_now() + float(hours) * 3600)
     return session_id
+
+
+def renew(conn, settings, event_id, encodings, owner, hours):
+    """The owner's live session of the event with these encodings, its answers kept (a
+    LINE user has one per event); a new one when there is none. Its id."""
+    session = sessions_db.latest_for_owner(conn, event_id, owner)
+    if session is None:
+        return start(conn, settings, event_id, encodings, owner, hours)
+    size = settings.profile.size
+    with conn.transaction():
+        sessions_db.replace_encodings(
+            conn, session["id"], engine_label(settings),
+            b"".join(encode_encoding(e, size) for e in encodings), len(encodings),
+            unix_now() + float(hours) * 3600)
+    return session["id"]
+
+
+def offered(conn, session):
+    """Faces the session was already asked about."""
+    return sessions_db.offered_faces(conn, session["id"], "ask")
 
 
 def get_session(conn, session_id, event_id=None, owner=None):
@@ -95,20 +116,17 @@ def tiers(conn, cache, settings, session, max_asked=MAX_ASKED):
     confirmed = {p: a for p, a in answers.items() if a["answer"] == "me"}
     index = cache.get_index(conn, event_id, settings)
     queries = _queries(conn, session, settings, answers)
-    found = {m.photo_id: m for m in match_photos(index, queries, settings.tolerance)
-             if m.photo_id not in not_me}
-    yours = [(m.photo_id, m.distance, m.face_id, m.photo_id in confirmed)
-             for m in found.values()]
-    yours += [(p, 0.0, a["face_id"], True) for p, a in confirmed.items() if p not in found]
+    yours, asked = two_tiers(index, queries, settings.tolerance, settings.borderline,
+                             {p: (a["face_id"], a["answer"]) for p, a in answers.items()},
+                             max_asked)
     shown = {p for p, *_ in yours}
-    asked = [m for m in nearby_faces(index, queries, settings.borderline)
-             if m.photo_id not in shown and m.photo_id not in answers][:max_asked]
     with conn.transaction():
         sessions_db.add_offers(conn, session["id"],
                                [(face, photo, "yours") for photo, _d, face, _c in yours]
                                + [(m.face_id, m.photo_id, "ask") for m in asked])
     rows = photos_db.get_many(conn, list(shown))
-    result = Tiers(session["id"], event_id, confirmed=len(confirmed), rejected=len(not_me))
+    result = Tiers(session["id"], event_id, confirmed=len(confirmed), rejected=len(not_me),
+                   rejected_photos=sorted(not_me))
     result.yours = [{"photo": rows[p], "distance": round(float(d), 4), "face_id": f,
                      "confirmed": c}
                     for p, d, f, c in sorted(yours, key=lambda y: (not y[3], y[1], y[0]))

@@ -1,21 +1,33 @@
 """What a found photo's download hands out: one photo, or all of a result as a ZIP.
 
-With an event banner, the bannered copy (``overlays.bannered_path``: rendered
-once, bounded, then a stored file); without one, the stored original (or the
-Drive original when originals are not kept). A ZIP is streamed entry by entry
-as it is sent (zipstream-ng): no temp file, and at most one chunk of one
-photo in memory.
+With an event banner, the bannered copy (``overlays.bannered_key``: rendered
+once, bounded, then a stored object); without one, the stored original (or the
+Drive original when originals are not kept). Downloads name storage keys or
+bytes, never a path: the web streams a key's bytes (or redirects to a
+presigned URL), so any machine serves them from any backend. A ZIP is
+streamed entry by entry as it is sent (zipstream-ng): no temp file, and at
+most one chunk of one photo in memory.
 """
 import logging
+from dataclasses import dataclass
 
-from phopy.faces.images import image_size
 from phopy.services import links, overlays
 from phopy.services.photos import media_of_bytes, original_bytes, stored_media
 
 log = logging.getLogger(__name__)
 RENDER_WAIT_SECONDS = 30      # a single download waits this long for a render slot, then 503
 ZIP_RENDER_WAIT_SECONDS = 600  # a ZIP already being sent waits (it cannot answer 503 anymore)
-CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Download:
+    """One download: a stored ``key`` or ``data`` bytes, with how to send it."""
+
+    key: str | None
+    data: bytes | None
+    mimetype: str
+    name: str
+    max_age: int  # browser cache seconds
 
 
 def _slots(config):
@@ -23,21 +35,21 @@ def _slots(config):
 
 
 def photo_download(conn, storage, config, photo, event):
-    """One download: (path or bytes, content type, download name, browser cache seconds).
+    """One photo's :class:`Download`.
 
     With a banner: its bannered copy (the original as it is when the photo
     cannot be decoded), never cached by the browser (the banner may change).
     """
-    path = overlays.bannered_path(storage, photo, event, _slots(config), RENDER_WAIT_SECONDS)
-    if path is not None:
-        return path, "image/jpeg", overlays.download_name(photo), 0
+    key = overlays.bannered_key(storage, photo, event, _slots(config), RENDER_WAIT_SECONDS)
+    if key is not None:
+        return Download(key, None, "image/jpeg", overlays.download_name(photo), 0)
     banner = overlays.banner_applies(storage, event)
     if not banner:
         original = original_bytes(conn, config, photo)
         if original is not None:  # DRIVE_KEEP_ORIGINALS=0: straight from Drive
-            return (original, *media_of_bytes(original, photo["filename"]), 86400)
+            return Download(None, original, *media_of_bytes(original, photo["filename"]), 86400)
     mimetype, name = stored_media(storage, photo)
-    return storage.path(photo["storage_key"]), mimetype, name, 0 if banner else 86400
+    return Download(photo["storage_key"], None, mimetype, name, 0 if banner else 86400)
 
 
 def zip_archive(database, storage, config, photos, event):
@@ -49,45 +61,31 @@ def zip_archive(database, storage, config, photos, event):
         p.get("source") == "drive" for p in photos)
     entries = []
     for photo in photos:
-        original = storage.path(photo["storage_key"])
-        if banner and _decodable(original):
+        key = photo["storage_key"]
+        if banner and photo.get("width"):  # decoded when it was added
             entries.append((overlays.download_name(photo),
                             _bannered_chunks(storage, config, photo, event)))
         elif from_drive and not banner:
             entries.append((stored_media(storage, photo)[1],
-                            _drive_chunks(database, config, photo, original)))
+                            _drive_chunks(database, storage, config, photo)))
         else:
-            entries.append((stored_media(storage, photo)[1], original))
+            size = photo.get("size_bytes") or storage.stat(key)[0]
+            entries.append((stored_media(storage, photo)[1], storage.chunks(key), size))
     return links.zip_stream(entries, sized=not (banner or from_drive))
 
 
-def _decodable(path):
-    try:
-        image_size(path)
-        return True
-    except Exception:
-        return False
-
-
-def _file_chunks(path):
-    with open(path, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            yield chunk
-
-
 def _bannered_chunks(storage, config, photo, event):
-    path = overlays.bannered_path(storage, photo, event, _slots(config),
-                                  ZIP_RENDER_WAIT_SECONDS)
-    yield from _file_chunks(path or storage.path(photo["storage_key"]))
+    key = overlays.bannered_key(storage, photo, event, _slots(config), ZIP_RENDER_WAIT_SECONDS)
+    yield from storage.chunks(key or photo["storage_key"])
 
 
-def _drive_chunks(database, config, photo, original):
+def _drive_chunks(database, storage, config, photo):
     conn = database.connect()
     try:
         data = original_bytes(conn, config, photo)
     finally:
         conn.close()
     if data is None:
-        yield from _file_chunks(original)
+        yield from storage.chunks(photo["storage_key"])
     else:
         yield data

@@ -11,6 +11,7 @@ import numpy as np
 from phopy.data import events as events_db
 from phopy.data import photos as photos_db
 from phopy.data import tasks as tasks_db
+from phopy.errors import StorageUnavailable
 from phopy.jobs.queue import enqueue
 from phopy.jobs.registry import job, on_recover
 
@@ -100,13 +101,35 @@ def _skip_purged(conn, batch, task_id):
                for photo in batch)
 
 
+def _deleted_meanwhile(conn, batch, key):
+    """Whether the photo of ``batch`` stored at ``key`` was deleted since it was listed
+    (its file went with it: nothing is wrong with storage)."""
+    photo = next((photo for photo in batch if photo["storage_key"] == key), None)
+    return photo is not None and photos_db.get(conn, photo["id"]) is None
+
+
+def _record(conn, task_id, photo, analysis, error):
+    """Store one photo's checkpoint (and faces); return (stored, faces found)."""
+    if error:
+        log.warning("photo %s (%s) skipped: %s", photo["id"], photo["filename"], error)
+        return photos_db.record_scan(conn, photo, task_id, "error", [], error[:500]), 0
+    faces = encode_faces(analysis)
+    stored = photos_db.record_scan(conn, photo, task_id, "indexed" if faces else "no_faces",
+                                   faces, engine_key=(analysis.engine, analysis.model_version))
+    return stored, len(faces) if stored else 0
+
+
 @job("index", needs_pool=True, max_attempts=5)
 def index_event(ctx, event_id):
     """Job ``index``: scan every unscanned photo of the event with the face pool.
 
-    ``ctx.pool.analyze`` yields ``(photo, analysis, error)``; each photo's
-    faces are stored with its checkpoint. Returns ``{photos, faces}``. Stops
-    early (TaskLost) when the task is deleted or taken over.
+    ``ctx.pool.analyze(items, storage=...)`` reads each photo from storage and
+    yields ``(photo, analysis, error)``; each photo's faces are stored with its
+    checkpoint. Returns ``{photos, faces}``. Stops early (TaskLost) when the task
+    is deleted or taken over. A photo not in storage, storage unreachable
+    (StorageUnavailable: retried) or an engine without its model files
+    (EngineUnavailable: the task fails) raise: a fault of the machine is never
+    recorded as the photo's.
     """
     conn, storage, task_id = ctx.conn, ctx.storage, ctx.task_id
     batch_size = int(ctx.config.get("INDEX_BATCH_SIZE") or 32)
@@ -124,24 +147,20 @@ def index_event(ctx, event_id):
         scanned = photos_db.count_scanned(conn, event_id)
         total = scanned + photos_db.count_unscanned(conn, event_id)
         progress = scanned
-        items = ((photo, storage.path(photo["storage_key"])) for photo in batch)
-        for photo, analysis, error in ctx.pool.analyze(items):
-            if error:
-                log.warning("photo %s (%s) skipped: %s", photo["id"], photo["filename"], error)
-                stored = photos_db.record_scan(conn, photo, task_id, "error", [], error[:500])
-                found = 0
-            else:
-                faces = encode_faces(analysis)
-                stored = photos_db.record_scan(conn, photo, task_id,
-                                               "indexed" if faces else "no_faces", faces,
-                                               engine_key=(analysis.engine,
-                                                           analysis.model_version))
-                found = len(faces) if stored else 0
-            progress += 1 if stored else 0
-            faces_found += found
-            ctx.progress(progress, total, photo["filename"], faces_found)
-            if ctx.on_photo:
-                ctx.on_photo(photo, analysis, error)
+        # keys, not paths: each face process reads the bytes from storage itself
+        items = ((photo, photo["storage_key"]) for photo in batch)
+        try:
+            for photo, analysis, error in ctx.pool.analyze(items, storage=storage):
+                stored, found = _record(conn, task_id, photo, analysis, error)
+                progress += 1 if stored else 0
+                faces_found += found
+                ctx.progress(progress, total, photo["filename"], faces_found)
+                if ctx.on_photo:
+                    ctx.on_photo(photo, analysis, error)
+        except StorageUnavailable as exc:
+            if not _deleted_meanwhile(conn, batch, exc.details.get("key")):
+                raise
+            log.info("photo %s was deleted while it was indexed", exc.details["key"])
     log.info("indexing event %s done: %d photos, %d faces", event_id, progress, faces_found)
     for follow_up in list(_AFTER_INDEXING.values()):
         follow_up(conn, ctx.config, event_id)

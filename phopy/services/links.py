@@ -3,13 +3,17 @@
 Photo ids are never exposed bare: only someone who ran a search (or was given
 its links) can fetch the photos it found.
 """
-from pathlib import Path
 from zipfile import ZIP_STORED
 
-from itsdangerous import BadSignature, SignatureExpired
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from zipstream import ZipStream
 
 from phopy.errors import N_, NotFound
+
+
+def link_signer(secret_key):
+    """The signer of every link handed to attendees (photos, sets, face crops)."""
+    return URLSafeTimedSerializer(secret_key, salt="phopy-photo")
 
 
 def sign_photo(signer, event_id, photo_id):
@@ -51,18 +55,16 @@ def unique_names(names):
 
 
 def zip_stream(entries, sized):
-    """A ZIP (zipstream-ng, stored) of ``(name, source)`` entries, made as it is sent.
+    """A ZIP (zipstream-ng, stored) of ``(name, chunks)`` or ``(name, chunks, size)``
+    entries, made as it is sent.
 
-    A source is a file path (read in chunks when its turn comes) or an iterable
-    of bytes (produced then). Nothing is written to disk and no entry is held
-    whole in memory. ``sized`` (every source a path) gives ``len()`` for a
-    Content-Length.
+    ``chunks`` is an iterable of bytes (a stored object's ``storage.chunks``, a
+    render), read when its turn comes: nothing is written to disk and no entry
+    is held whole in memory. ``sized`` (every entry with its size) gives
+    ``len()`` for a Content-Length.
     """
     entries = list(entries)
     archive = ZipStream(compress_type=ZIP_STORED, sized=sized)
-    for name, (_old, source) in zip(unique_names(n for n, _ in entries), entries):
-        if isinstance(source, (str, Path)):
-            archive.add_path(str(source), name)
-        else:
-            archive.add(source, name)
+    for name, entry in zip(unique_names(e[0] for e in entries), entries):
+        archive.add(entry[1], name, size=entry[2] if len(entry) > 2 else None)
     return archive

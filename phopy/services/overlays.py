@@ -3,7 +3,9 @@
 The photographer uploads the banner on the dashboard and picks where it sits.
 Originals are never changed. A photo's bannered copy is rendered once per
 photo and banner version and kept in storage (``renditions/<event>/``), so a
-download, web or LINE, single or in a ZIP, is a file read after the first.
+download, web or LINE, single or in a ZIP, is a stored object read after the
+first. Everything goes through the storage interface (keys and bytes), so any
+machine renders and serves with the file backend or S3 alike.
 
 Rendering is bounded: a banner's declared pixels are checked before it is
 decoded (the same guard as photos) and it is stored at most
@@ -16,10 +18,7 @@ that render instead of starting their own.
 import hashlib
 import io
 import logging
-import os
-import tempfile
 import threading
-from pathlib import Path
 
 from PIL import Image
 
@@ -138,8 +137,8 @@ def download_name(photo):
     return f"{file_stem(photo['filename'])}.jpg"
 
 
-def bannered_path(storage, photo, event, slots, wait_seconds):
-    """The path of the photo's bannered copy, rendered now if it is not stored yet.
+def bannered_key(storage, photo, event, slots, wait_seconds):
+    """The storage key of the photo's bannered copy, rendered now if it is not stored yet.
 
     None when no banner applies or the photo cannot be decoded (then the
     original is handed out as it is). Raises ServerBusy when no render slot
@@ -148,9 +147,8 @@ def bannered_path(storage, photo, event, slots, wait_seconds):
     if not banner_applies(storage, event):
         return None
     key = _rendition_key(storage, photo, event)
-    target = storage.path(key)
-    if target.is_file():
-        return target
+    if storage.exists(key):
+        return key
     with _render_locks_lock:  # one lock per copy, shared by the requests that want it
         entry = _render_locks.setdefault(key, [threading.Lock(), 0])
         entry[1] += 1
@@ -159,12 +157,12 @@ def bannered_path(storage, photo, event, slots, wait_seconds):
         if not lock.acquire(timeout=wait_seconds):  # another request renders this copy
             raise _busy()
         try:
-            if target.is_file():
-                return target
+            if storage.exists(key):
+                return key
             if not slots.acquire(timeout=wait_seconds):
                 raise _busy()
             try:
-                return target if _render(storage, photo, event, target) else None
+                return key if _render(storage, photo, event, key) else None
             finally:
                 slots.release()
         finally:
@@ -182,49 +180,42 @@ def _busy():
 
 
 def _rendition_key(storage, photo, event):
-    """Key of the copy for this photo and this banner version (file, place, mtime)."""
-    stat = storage.path(event["banner_key"]).stat()
+    """Key of the copy for this photo and this banner version (key, place, size, time)."""
+    size, mtime = storage.stat(event["banner_key"])
     version = hashlib.sha256(f"{event['banner_key']}|{event.get('banner_position')}|"
-                             f"{stat.st_mtime_ns}|{stat.st_size}".encode()).hexdigest()[:16]
+                             f"{mtime}|{size}".encode()).hexdigest()[:16]
     return f"{renditions_prefix(event['id'])}/{photo['content_hash']}-{version}.jpg"
 
 
-def _render(storage, photo, event, target):
-    """Write the bannered JPEG to ``target`` (atomically); False when undecodable."""
-    original = storage.path(photo["storage_key"])
+def _render(storage, photo, event, key):
+    """Store the bannered JPEG under ``key``; False when the photo is undecodable."""
     try:
-        image = open_image(original)
-    except (ImageDecodeError, OSError) as exc:
+        image = open_image(storage.read(photo["storage_key"]))
+    except (ImageDecodeError, FileTooLarge) as exc:
         log.info("photo %s not bannered, handed out as it is: %s", photo["id"], exc)
         return False
-    banner = _load_banner(storage.path(event["banner_key"]))
+    banner = _load_banner(event["banner_key"], storage.read(event["banner_key"]))
     if banner is None:
         return False
     _composite_in_bands(image, banner, event.get("banner_position"))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".jpg")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            image.save(fh, format="JPEG", quality=JPEG_QUALITY)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=JPEG_QUALITY)
+    storage.save(key, out.getvalue())  # atomic on every backend
     return True
 
 
-def _load_banner(path):
+def _load_banner(key, data):
     """The stored banner as RGBA; None (with a warning) for one too large to decode
     safely (stored before banners were checked) or unreadable."""
     try:
-        width, height = image_size(path)
+        width, height = image_size(data)
         if width * height > MAX_BANNER_SIDE * MAX_BANNER_SIDE:
-            log.warning("banner %s is %dx%d: upload it again to use it", path, width, height)
+            log.warning("banner %s is %dx%d: upload it again to use it", key, width, height)
             return None
-        with Image.open(path) as raw:
+        with Image.open(io.BytesIO(data)) as raw:
             return raw.convert("RGBA")
     except Exception as exc:
-        log.warning("banner %s unreadable: %s", path, exc)
+        log.warning("banner %s unreadable: %s", key, exc)
         return None
 
 

@@ -58,7 +58,7 @@ def stored_media(storage, photo):
     format's extension. Bytes that are no image we know are sent as
     ``application/octet-stream`` (download only).
     """
-    with open(storage.path(photo["storage_key"]), "rb") as fh:
+    with storage.open(photo["storage_key"]) as fh:
         return media_of_bytes(fh.read(64), photo["filename"])
 
 
@@ -154,7 +154,7 @@ def ensure_thumbnail(conn, storage, photo, thumb_side=480):
     if photo["thumb_key"] and storage.exists(photo["thumb_key"]):
         return photo["thumb_key"]
     try:
-        image = open_image(storage.path(photo["storage_key"]), max_side=thumb_side * 2)
+        image = open_image(storage.read(photo["storage_key"]), max_side=thumb_side * 2)
     except ImageDecodeError:
         return None
     key = storage.save(keys.thumbnail_key(photo["event_id"], photo["content_hash"]),

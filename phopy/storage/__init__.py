@@ -42,7 +42,8 @@ def qr_key(event_id):
 def event_prefixes(event_id):
     """Every folder that holds one event's files."""
     return [f"originals/{event_id}", f"thumbnails/{event_id}", f"banners/{event_id}",
-            f"renditions/{event_id}", f"crops/{event_id}"]
+            f"renditions/{event_id}", f"crops/{event_id}", f"previews/{event_id}",
+            f"slips/{event_id}"]
 
 
 def all_prefixes():

@@ -32,10 +32,27 @@ class Storage:
         """A binary file object streaming the stored bytes (close it, or use ``with``)."""
         raise NotImplementedError
 
+    def open_sized(self, key):
+        """(binary file object, size in bytes) of a stored key: a response streams the
+        one with the other as its Content-Length."""
+        size = self.stat(key)[0]
+        return self.open(key), size
+
     def read(self, key):
         """The stored bytes."""
         with self.open(key) as fh:
             return fh.read()
+
+    def chunks(self, key, size=CHUNK):
+        """Yield the stored bytes a chunk at a time (a streamed response, a ZIP entry):
+        opened when the first chunk is asked for, closed after the last."""
+        with self.open(key) as fh:
+            while chunk := fh.read(size):
+                yield chunk
+
+    def stat(self, key):
+        """(size in bytes, modified unix time) of a stored key."""
+        raise NotImplementedError
 
     def exists(self, key):
         """Whether ``key`` is stored (False for None)."""
@@ -59,8 +76,8 @@ class Storage:
 
     @contextmanager
     def local_copy(self, key):
-        """A local file path holding the stored bytes, for code that needs a path
-        (the face processes); removed afterwards when it was a temporary copy."""
+        """A local file path holding the stored bytes, for a library that only takes a
+        path; removed afterwards when it was a temporary copy."""
         raise NotImplementedError
         yield  # pragma: no cover
 
@@ -70,6 +87,11 @@ class Storage:
 
     def check(self):
         """Raise StorageUnavailable unless the storage answers now."""
+        raise NotImplementedError
+
+    def settings(self):
+        """The settings (STORAGE_BACKEND, DATA_DIR, S3_*) that ``make_storage`` turns into
+        this same storage: another process (a face worker) builds its own from them."""
         raise NotImplementedError
 
     def describe(self):

@@ -9,6 +9,7 @@ import errno
 import logging
 import os
 import shutil
+import stat as stat_module
 import tempfile
 import uuid
 from contextlib import contextmanager
@@ -50,8 +51,12 @@ class FileStorage(Storage):
     def describe(self):
         return f"folder {self.root}"
 
-    def path(self, key):
-        """Absolute path of a stored key (refuses keys that climb out of the root)."""
+    def settings(self):
+        return {"STORAGE_BACKEND": "file", "DATA_DIR": str(self.root)}
+
+    def _path(self, key):
+        """Absolute path of a stored key (refuses keys that climb out of the root); only
+        this backend knows paths: callers pass keys and read bytes."""
         full = (self.root / key).resolve()
         if self.root.resolve() not in full.parents:
             raise ValueError(f"bad storage key: {key!r}")
@@ -59,7 +64,7 @@ class FileStorage(Storage):
 
     def save(self, key, data):
         """Write bytes (or a file object) atomically (temp file + rename); return the key."""
-        target = self.path(key)
+        target = self._path(key)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
@@ -83,25 +88,40 @@ class FileStorage(Storage):
     def open(self, key):
         """The stored file, open for reading."""
         try:
-            return open(self.path(key), "rb")
+            return open(self._path(key), "rb")
         except OSError as exc:
             raise _translate(exc, key) from exc
 
+    def open_sized(self, key):
+        """The stored file, open for reading, and its size."""
+        fh = self.open(key)
+        return fh, os.fstat(fh.fileno()).st_size
+
+    def stat(self, key):
+        """(size in bytes, modified unix time) of a stored file."""
+        try:
+            info = self._path(key).stat()
+        except OSError as exc:
+            raise _translate(exc, key) from exc
+        if not stat_module.S_ISREG(info.st_mode):
+            raise StorageMissing(key=key)
+        return info.st_size, info.st_mtime
+
     def exists(self, key):
         """Whether the key is stored."""
-        return key is not None and self.path(key).is_file()
+        return key is not None and self._path(key).is_file()
 
     def delete(self, key):
         """Remove one stored file, if there."""
         if key:
             try:
-                self.path(key).unlink(missing_ok=True)
+                self._path(key).unlink(missing_ok=True)
             except OSError as exc:
                 raise _translate(exc, key) from exc
 
     def list(self, prefix):
         """(key, modified unix time) of every file below a folder of keys."""
-        folder = self.path(prefix)
+        folder = self._path(prefix)
         if not folder.is_dir():
             return
         for path in folder.rglob("*"):
@@ -113,17 +133,21 @@ class FileStorage(Storage):
 
     def delete_prefix(self, prefix):
         """Remove a whole folder of keys (an event's files)."""
-        folder = self.path(prefix)
+        folder = self._path(prefix)
         if folder.is_dir():
             shutil.rmtree(folder, ignore_errors=True)
 
     @contextmanager
     def local_copy(self, key):
         """The stored file itself (no copy is made): read it, do not change it."""
-        path = self.path(key)
+        path = self._path(key)
         if not path.is_file():
             raise StorageMissing(key=key)
         yield path
+
+    def free_bytes(self):
+        """Free space on the folder's disk (GET /health compares it with HEALTH_MIN_FREE_MB)."""
+        return shutil.disk_usage(self.root).free
 
     def check(self):
         """The folder exists and this process may write into it."""

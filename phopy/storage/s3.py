@@ -37,6 +37,11 @@ class S3Storage(Storage):
         self.endpoint_url = endpoint_url or None
         self.prefix = (prefix or "").strip("/")
         self.presign_seconds = int(presign_seconds or 0)
+        self._settings = {"STORAGE_BACKEND": "s3", "S3_BUCKET": bucket,
+                          "S3_ENDPOINT_URL": self.endpoint_url or "", "S3_PREFIX": self.prefix,
+                          "S3_REGION": region or "", "S3_ACCESS_KEY": access_key or "",
+                          "S3_SECRET_KEY": secret_key or "",
+                          "S3_PRESIGN_SECONDS": self.presign_seconds}
         self._client = client or self._make_client(region, access_key, secret_key)
 
     def _make_client(self, region, access_key, secret_key):
@@ -58,6 +63,9 @@ class S3Storage(Storage):
                    access_key=config.get("S3_ACCESS_KEY"),
                    secret_key=config.get("S3_SECRET_KEY"),
                    presign_seconds=config.get("S3_PRESIGN_SECONDS") or 0)
+
+    def settings(self):
+        return dict(self._settings)
 
     def describe(self):
         where = self.endpoint_url or "AWS"
@@ -117,6 +125,16 @@ class S3Storage(Storage):
     def open(self, key):
         """The object's body, streaming (botocore's StreamingBody: read, iter_chunks, close)."""
         return self._call("get_object", key, Bucket=self.bucket, Key=self._name(key))["Body"]
+
+    def stat(self, key):
+        """(size in bytes, modified unix time) of an object (a HEAD request)."""
+        head = self._call("head_object", key, Bucket=self.bucket, Key=self._name(key))
+        return head["ContentLength"], head["LastModified"].timestamp()
+
+    def open_sized(self, key):
+        """The object's streaming body and its size, from one GET."""
+        answer = self._call("get_object", key, Bucket=self.bucket, Key=self._name(key))
+        return answer["Body"], answer["ContentLength"]
 
     def exists(self, key):
         """Whether the object is there (a HEAD request)."""

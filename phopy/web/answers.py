@@ -16,6 +16,7 @@ from phopy.services import confirm, crops, events, links
 from phopy.services.search import SearchEnded
 from phopy.web.headers import private
 from phopy.web.i18n import translate
+from phopy.web.paywall import is_locked
 from phopy.web.results import session_tiers, tiers_json
 from phopy.web.security import csrf, device_key, limit_code_guesses
 
@@ -35,11 +36,12 @@ def render_session(event, session, notices=(), status=200, error=None):
     tiers, rows, asked = session_tiers(session)
     zip_token = links.sign_photo_set(get_link_signer(), event["id"],
                                      [r["photo_id"] for r in rows]) if rows else None
+    locked = is_locked(get_db(), event)  # sold photos: previews, and a checkout instead
     page = render_template(
         "public/results.html", event=events.attendee_view(event), rows=rows, asked=asked,
-        tiers=tiers, notices=list(notices), error=error,
+        tiers=tiers, notices=list(notices), error=error, locked=locked, result_token=zip_token,
         zip_url=url_for("public.zip_download", code=event["code"], t=zip_token)
-        if zip_token else None)
+        if zip_token and not locked else None)
     return page, status
 
 

@@ -1,6 +1,6 @@
 """The photographer's dashboard: events, photos, indexing."""
 from flask import (Blueprint, current_app, flash, g, jsonify, redirect, render_template,
-                   request, send_file, url_for)
+                   request, url_for)
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
@@ -12,10 +12,10 @@ from phopy.jobs import tasks
 from phopy.services import confirm, events, indexing, photos, uploads
 from phopy.web.auth import login_required
 from phopy.web.errors import wants_json
-from phopy.web.headers import private
 from phopy.web.i18n import translate
 from phopy.web.owner import owned_event, task_started
 from phopy.web.public import send_original
+from phopy.web.stored import send_stored
 from phopy.web.uploads import added_message, request_files, upload_json
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -189,7 +189,7 @@ def photo_file(event_id, photo_id, kind):
         key = photos.ensure_thumbnail(conn, store, photo, current_app.config["THUMBNAIL_MAX_SIDE"])
         if key is None:
             raise NotFound(N_("This photo could not be read."))
-        return private(send_file(store.path(key), mimetype="image/jpeg"), 3600)
+        return send_stored(store, key, mimetype="image/jpeg", max_age=3600)
     if kind != "original":
         raise NotFound()
     return send_original(store, photo, False, 3600)
@@ -200,7 +200,7 @@ def photo_file(event_id, photo_id, kind):
 def qr(event_id):
     """The event's QR code, to print or download."""
     ev = owned_event(event_id)
-    return private(send_file(get_storage().path(keys.qr_key(event_id)), mimetype="image/png",
-                             download_name=f"phopy-{ev['code']}.png",
-                             as_attachment=bool(request.args.get("download"))), 0)
+    return send_stored(get_storage(), keys.qr_key(event_id), mimetype="image/png",
+                       download_name=f"phopy-{ev['code']}.png",
+                       as_attachment=bool(request.args.get("download")), max_age=0)
 

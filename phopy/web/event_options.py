@@ -1,6 +1,6 @@
 """Per-event options on the dashboard: close or reopen the event and how long its
 face data is kept (retention), and the banner every download carries."""
-from flask import Blueprint, current_app, flash, g, redirect, request, send_file, url_for
+from flask import Blueprint, current_app, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 
 from phopy.data import get_db
@@ -10,6 +10,7 @@ from phopy.services import events, overlays, retention
 from phopy.web.auth import login_required
 from phopy.web.i18n import translate
 from phopy.web.owner import owned_event
+from phopy.web.stored import send_stored
 
 bp = Blueprint("event_options", __name__, url_prefix="/dashboard")
 
@@ -70,4 +71,4 @@ def banner_image(event_id):
     store = get_storage()
     if not event.get("banner_key") or not store.exists(event["banner_key"]):
         raise NotFound()
-    return send_file(store.path(event["banner_key"]), mimetype="image/png", max_age=0)
+    return send_stored(store, event["banner_key"], mimetype="image/png", max_age=0)

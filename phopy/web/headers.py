@@ -8,6 +8,8 @@ whenever the request came over https (directly, or through a proxy trusted
 with TRUST_PROXY_HEADERS), so the same install works on http://127.0.0.1 and
 behind a tunnel.
 """
+from urllib.parse import urlsplit
+
 from flask import request
 from flask.sessions import SecureCookieSessionInterface
 from flask_talisman import Talisman
@@ -42,8 +44,29 @@ def private(response, max_age):
     return response
 
 
+def presigned_origin(config):
+    """The origin browsers fetch presigned photo URLs from (S3 with S3_PRESIGN_SECONDS > 0),
+    which the CSP must allow as an image source; None when the app streams photos."""
+    if (config.get("STORAGE_BACKEND") or "file").lower() != "s3" or \
+            int(config.get("S3_PRESIGN_SECONDS") or 0) <= 0:
+        return None
+    endpoint = urlsplit(config.get("S3_ENDPOINT_URL") or "")
+    if endpoint.scheme and endpoint.netloc:
+        return f"{endpoint.scheme}://{endpoint.netloc}"
+    return "https://*.amazonaws.com"
+
+
 def init_app(app):
     """Install the headers and the https-aware session cookie."""
+    origin = presigned_origin(app.config)
+    if origin:  # registered first, so it runs after Talisman has set the header
+        @app.after_request
+        def allow_presigned_images(response):
+            policy = response.headers.get("Content-Security-Policy")
+            if policy:
+                response.headers["Content-Security-Policy"] = policy.replace(
+                    "img-src 'self'", f"img-src 'self' {origin}", 1)
+            return response
     talisman.init_app(
         app, force_https=False, session_cookie_secure=False,
         session_cookie_samesite=app.config.get("SESSION_COOKIE_SAMESITE", "Lax"),

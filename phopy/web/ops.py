@@ -16,7 +16,6 @@ call.
 """
 import hmac
 import logging
-import shutil
 import time
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
@@ -46,7 +45,7 @@ def check_storage():
     storage.check()
     result = {"ok": True, "backend": storage.backend}
     if storage.backend == "file":
-        free_mb = shutil.disk_usage(storage.root).free // (1024 * 1024)
+        free_mb = storage.free_bytes() // (1024 * 1024)
         needed = current_app.config["HEALTH_MIN_FREE_MB"]
         result.update(ok=free_mb >= needed, free_mb=free_mb, min_free_mb=needed)
         if free_mb < needed:

@@ -1,19 +1,20 @@
 """Public pages: landing, listed events, the attendee's event page and photos."""
-import io
 
 from flask import (Blueprint, Response, current_app, redirect, render_template, request,
-                   send_file, url_for)
+                   url_for)
 
 from phopy.data import get_database, get_db
-from phopy.errors import N_, NotFound, PhopyError
+from phopy.errors import N_, Forbidden, NotFound, PhopyError
 from phopy.extensions import get_link_signer, get_storage
 from phopy.services import confirm, downloads, events, links, photos
+from phopy.web import paywall
 from phopy.web.answers import render_session
 from phopy.web.headers import private
 from phopy.web.i18n import translate
 from phopy.web.results import read_uploads, run_search, start_session
 from phopy.web.security import (device_key, limit_code_guesses, limit_downloads,
                                 limit_searches, limit_zips)
+from phopy.web.stored import send_download, send_stored
 
 bp = Blueprint("public", __name__)
 
@@ -77,29 +78,30 @@ def photo(token, kind):
         raise NotFound()
     conn, store = get_db(), get_storage()
     photo_row = photos.get_event_photo(conn, payload["e"], payload["p"])
+    event = events.get_event(conn, payload["e"])
+    if paywall.is_locked(conn, event):  # a sold photo: its watermarked preview, no download
+        if kind == "download":
+            raise Forbidden(N_("Buy this photo to download it."))
+        key = paywall.preview_key(conn, store, event, photo_row)
+        return send_stored(store, key, mimetype="image/jpeg", max_age=3600)
     if kind == "thumb":
         key = photos.ensure_thumbnail(conn, store, photo_row,
                                       current_app.config["THUMBNAIL_MAX_SIDE"])
         if key is None:
             raise NotFound(N_("This photo could not be read."))
-        return private(send_file(store.path(key), mimetype="image/jpeg"), 86400)
-    event = events.get_event(conn, payload["e"])
+        return send_stored(store, key, mimetype="image/jpeg", max_age=86400)
     # The event's banner on every download (a bounded copy made once); original untouched.
-    source, mimetype, name, max_age = downloads.photo_download(conn, store, current_app.config,
-                                                               photo_row, event)
-    return private(send_file(io.BytesIO(source) if isinstance(source, bytes) else source,
-                             mimetype=mimetype, download_name=name,
-                             as_attachment=(kind == "download")
-                             or not mimetype.startswith("image/")), max_age)
+    got = downloads.photo_download(conn, store, current_app.config, photo_row, event)
+    return send_download(store, got, as_attachment=kind == "download"
+                         or not got.mimetype.startswith("image/"))
 
 
 def send_original(store, photo_row, as_attachment, max_age):
     """A stored original with its real (sniffed) type, cached by the browser only."""
     mimetype, name = photos.stored_media(store, photo_row)
-    response = send_file(store.path(photo_row["storage_key"]), mimetype=mimetype,
-                         download_name=name,
-                         as_attachment=as_attachment or not mimetype.startswith("image/"))
-    return private(response, max_age)
+    return send_stored(store, photo_row["storage_key"], mimetype=mimetype, download_name=name,
+                       as_attachment=as_attachment or not mimetype.startswith("image/"),
+                       max_age=max_age)
 
 
 @bp.route("/e/<code>/photos.zip")
@@ -112,6 +114,8 @@ def zip_download(code):
     if payload.get("e") != event["id"] or not payload.get("ps"):
         raise NotFound(N_("This link is not valid."))
     conn = get_db()
+    if paywall.is_locked(conn, event):
+        raise Forbidden(N_("Buy these photos to download them."))
     rows = [photos.get_event_photo(conn, event["id"], pid) for pid in payload["ps"]]
     archive = downloads.zip_archive(get_database(), get_storage(), current_app.config, rows,
                                     event)

@@ -7,8 +7,10 @@ import time
 import numpy as np
 import pytest
 
+from phopy.errors import EngineUnavailable, StorageUnavailable
 from phopy.faces import EngineSettings, FacePool
 from phopy.faces.pool import analyze_source
+from phopy.storage import FileStorage
 
 PHOTOS = ["group_photos/dlib_2008_001009.jpg", "group_photos/fr_kit_with_rose.jpg",
           "group_photos/dlib_2008_002506.jpg", "no_faces/dlib_dog.jpg"]
@@ -89,11 +91,50 @@ def test_workers_exit_when_the_parent_is_killed(tmp_path):
 
 def test_analyze_source_reports_instead_of_raising(engine, tmp_path):
     # People read these on the dashboard: no paths or Python internals in them.
-    assert analyze_source(engine, tmp_path / "missing.jpg") == (
-        None, "The photo file is missing.")
     assert analyze_source(engine, b"") == (None, "The file is empty.")
     _, error = analyze_source(engine, b"\x89PNG\r\n\x1a\n" + b"junk" * 10)
     assert "0x" not in error and "BytesIO" not in error and "PIL" not in error
+
+
+def test_a_missing_file_is_the_machines_fault_not_the_photos(engine, tmp_path):
+    with pytest.raises(StorageUnavailable, match="missing on this machine"):
+        analyze_source(engine, tmp_path / "missing.jpg")
+
+
+def test_workers_read_stored_keys_themselves(engine, faces_dir, tmp_path):
+    storage = FileStorage(tmp_path / "data")
+    keys = []
+    for n, name in enumerate(PHOTOS[:2]):
+        keys.append(storage.save(f"originals/ev/{n}.jpg", (faces_dir / name).read_bytes()))
+    with FacePool(engine.settings, processes=2) as pool:
+        results = {key: (analysis, error) for key, analysis, error in
+                   pool.analyze(((key, key) for key in keys), storage=storage)}
+        assert set(results) == set(keys)
+        for key, name in zip(keys, PHOTOS):
+            analysis, error = results[key]
+            assert error is None
+            same_faces(analysis, engine.analyze_photo(faces_dir / name))
+        # a key that is not stored: the error crosses the process boundary whole
+        with pytest.raises(StorageUnavailable) as raised:
+            list(pool.analyze([("gone", "originals/ev/gone.jpg")], storage=storage))
+    assert raised.value.details == {"key": "originals/ev/gone.jpg"}
+    assert raised.value.message.startswith(
+        f"The photo originals/ev/gone.jpg is not in storage (folder {storage.root}): "
+        "every machine must share the same storage (STORAGE_BACKEND=s3")
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_an_engine_without_its_model_files_raises_naming_the_file(processes, tmp_path,
+                                                                   faces_dir):
+    settings = EngineSettings(engine="mobilefacenet", detector="yunet",
+                              model_dir=str(tmp_path))
+    photo = (faces_dir / PHOTOS[0]).read_bytes()
+    with FacePool(settings, processes=processes) as pool:
+        with pytest.raises(EngineUnavailable) as raised:
+            list(pool.analyze([("p", photo)]))
+    assert "face_detection_yunet_2023mar.onnx is missing from " + str(tmp_path) in \
+        raised.value.message
+    assert "python -m phopy.faces.models --all" in raised.value.message
 
 
 def _task(name):

@@ -7,7 +7,8 @@
   file (or a folder with the folder MIME type); ``DELETE /_fake/files/<id>`` removes it
   (and what is below it); ``POST /_fake/files/<id>/content`` changes its bytes.
 - ``POST /_fake/tree`` ``{"folder", "parent", "shared_drive", "public"}``: mirror a local
-  folder. ``POST /_fake/unshare/<id>``, ``POST /_fake/revoke_all``, ``GET /_fake/state``.
+  folder. ``POST /_fake/user`` ``{"sub", "email", "email_verified", "name"}``: who signs
+  in next. ``POST /_fake/unshare/<id>``, ``POST /_fake/revoke_all``, ``GET /_fake/state``.
 """
 import base64
 import hashlib
@@ -96,6 +97,15 @@ def register_admin(app, state):
             state.refresh.clear()
             state.access.clear()
         return jsonify(ok=True)
+
+    @app.post("/_fake/user")
+    def set_user():
+        body = request.get_json(force=True)
+        with state.lock:
+            state.user = dict(state.user, **{k: body[k] for k in
+                                             ("sub", "email", "email_verified", "name")
+                                             if k in body})
+        return jsonify(state.user)
 
     @app.get("/_fake/state")
     def show_state():

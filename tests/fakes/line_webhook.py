@@ -87,6 +87,13 @@ def image(source, message_id, image_set=None):
     return event
 
 
+def postback(source, data):
+    """A postback event: the user tapped a button whose action carried ``data``."""
+    event = _base("postback", source)
+    event["postback"] = {"data": data}
+    return event
+
+
 def body(*events):
     """A webhook body (bytes) carrying the events."""
     return json.dumps({"destination": DESTINATION, "events": list(events)}).encode()

@@ -38,7 +38,7 @@ def test_originals_kept_or_fetched_from_drive(tmp_path, faces_dir, keep):
                           google.folder_id(folder))
         index_all(app)
         photo = conn.one("SELECT * FROM photos WHERE filename = 'big.jpg'")
-        stored = get_storage(app).path(photo["storage_key"]).read_bytes()
+        stored = get_storage(app).read(photo["storage_key"])
         assert (stored == original) is keep
         downloads_before = google.media_count()
         web = app.test_client()

@@ -31,14 +31,6 @@ def test_google_sign_in_creates_then_finds_the_photographer(gapp, google):
     conn.close()
 
 
-def test_google_sign_in_links_an_existing_account_by_email(gapp, google):
-    existing = make_photographer(gapp, email="photographer@example.com")
-    client = gapp.test_client()
-    follow_google(client, google, "/auth/google/login")
-    with client.session_transaction() as sess:
-        assert sess["photographer_id"] == existing["id"]
-
-
 def test_a_forged_state_is_refused(gapp, google):
     client = gapp.test_client()
     client.get("/auth/google/login")

@@ -27,6 +27,26 @@ def test_save_read_open_exists_round_trip(storage):
     assert storage.read(key) == b"replaced"
 
 
+def test_stat_and_chunks(storage):
+    key = "originals/ev1/s.jpg"
+    before = time.time()
+    storage.save(key, PHOTO)
+    size, mtime = storage.stat(key)
+    assert size == len(PHOTO) and abs(mtime - before) < 120
+    fh, sized = storage.open_sized(key)
+    with fh:
+        assert sized == len(PHOTO) and fh.read() == PHOTO
+    chunks = list(storage.chunks(key, 100_000))
+    assert b"".join(chunks) == PHOTO and max(len(c) for c in chunks) <= 100_000
+    assert len(chunks) >= 3
+    with pytest.raises(StorageMissing):
+        storage.stat("originals/ev1/none.jpg")
+    with pytest.raises(StorageMissing):
+        storage.open_sized("originals/ev1/none.jpg")
+    with pytest.raises(StorageMissing):
+        next(storage.chunks("originals/ev1/none.jpg"))
+
+
 def test_save_takes_a_file_object(storage):
     storage.save("thumbnails/ev1/x.jpg", io.BytesIO(PHOTO))
     assert storage.read("thumbnails/ev1/x.jpg") == PHOTO
