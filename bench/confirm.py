@@ -16,6 +16,7 @@ database's part is measured by the HTTP benchmark). Writes
 import argparse
 import json
 import os
+import pickle
 import sys
 import time
 from pathlib import Path
@@ -29,8 +30,11 @@ from bench.generate import generate_event
 from bench.report import put_section
 from phopy.faces.models import user_cache_dir
 
+# (label, settings); dlib also at the bands the README recommends for Asian faces
 CONFIGS = (("sface", {"engine": "sface"}),
-           ("dlib + YuNet", {"engine": "dlib", "detector": "yunet"}))
+           ("dlib + YuNet", {"engine": "dlib", "detector": "yunet"}),
+           ("dlib + YuNet, Asian bands", {"engine": "dlib", "detector": "yunet",
+                                          "tolerance": 0.40, "borderline": 0.62}))
 ROUNDS = (0, 1, 2)
 POLICIES = (("always right", 0.0), ("5% wrong", 0.05))
 MAX_ASKED = 12
@@ -97,6 +101,53 @@ def score(truth, photos, shown_by_person, impostors):
                                          for g, v in groups.items()}}
 
 
+def simulate(index, face_person, people, selfies, settings, truth, photos, wrong, rng):
+    """Every attendee and impostor of one event through the rounds; a dict per round."""
+    per_round = [dict() for _ in ROUNDS]
+    questions = [[] for _ in ROUNDS]
+    seconds = []
+    empty_impostors = [0 for _ in ROUNDS]
+    for person, selfie_file, impostor in people:
+        selfie = selfies.get(selfie_file)
+        if selfie is None:
+            for r in ROUNDS:
+                per_round[r][person] = set()
+            continue
+        rounds = attend(index, face_person, person, selfie, settings, ROUNDS, wrong, rng,
+                        impostor)
+        for r in ROUNDS:
+            shown, asked, secs = rounds[r]
+            per_round[r][person] = shown
+            seconds.append(secs)
+            if impostor:
+                empty_impostors[r] += not shown
+            else:
+                questions[r].append(asked)
+    n_impostors = sum(1 for *_x, i in people if i)
+    out = [{"round": r, **score(truth, photos, per_round[r], None),
+            "questions_mean": float(np.mean(questions[r])) if questions[r] else 0.0,
+            "questions_p95": float(np.percentile(questions[r], 95)) if questions[r] else 0.0,
+            "impostor_yours_empty": empty_impostors[r] / n_impostors if n_impostors else 1.0}
+           for r in ROUNDS]
+    out[0]["rank_p95_ms"] = float(np.percentile(seconds, 95) * 1000) if seconds else 0.0
+    return out
+
+
+def _mean_rounds(draws):
+    """Per round, the mean of every figure over the draws (nested dicts too), with the
+    number of draws and the lowest precision among them."""
+    def mean(values):
+        if isinstance(values[0], dict):
+            return {k: mean([v[k] for v in values]) for k in values[0]}
+        return float(np.mean(values)) if isinstance(values[0], float) else values[0]
+    out = []
+    for r in range(len(draws[0])):
+        rows = [d[r] for d in draws]
+        out.append({**mean(rows), "draws": len(rows),
+                    "precision_min": min(x["micro_precision"] for x in rows)})
+    return out
+
+
 def run(options, model_dir, log=print):
     from bench.throughput import analyze_selfies, index_with_phopy
     procs = options.processes or None
@@ -111,45 +162,28 @@ def run(options, model_dir, log=print):
         people = [(p["person"], p["selfies"][0], False) for p in truth["attendees"]]
         people += [(p["person"], p["selfies"][0], True) for p in truth["impostors"]]
         for label, settings in configs:
-            indexed = index_with_phopy(paths, settings, procs)
-            analyses = {os.path.relpath(p, root): f for p, f in indexed["analyses"].items()}
-            encs, _ = analyze_selfies([str(root / f) for _p, f, _i in people], settings, procs)
-            selfies = {os.path.relpath(p, root): e for p, e in encs.items()}
+            # the faces depend on the engine and detector only, not on the bands
+            cache = root / f"confirm_{label.split(',')[0].replace(' + ', '_')}.pickle"
+            if options.reuse and cache.exists():  # this seed's faces, as indexed before
+                analyses, selfies = pickle.loads(cache.read_bytes())
+            else:
+                indexed = index_with_phopy(paths, settings, procs)
+                analyses = {os.path.relpath(p, root): f for p, f in indexed["analyses"].items()}
+                encs, _ = analyze_selfies([str(root / f) for _p, f, _i in people], settings,
+                                          procs)
+                selfies = {os.path.relpath(p, root): e for p, e in encs.items()}
+                cache.write_bytes(pickle.dumps((analyses, selfies)))
             index, face_person, photos = build_index(truth, analyses, settings)
             row = {"seed": seed, "tolerance": settings.tolerance,
                    "borderline": settings.borderline, "policies": {}}
             for policy, wrong in POLICIES:
-                rng = np.random.default_rng(seed * 7919 + int(wrong * 1000))
-                per_round = [dict() for _ in ROUNDS]
-                questions = [[] for _ in ROUNDS]
-                seconds = []
-                empty_impostors = [0 for _ in ROUNDS]
-                for person, selfie_file, impostor in people:
-                    selfie = selfies.get(selfie_file)
-                    if selfie is None:
-                        for r in ROUNDS:
-                            per_round[r][person] = set()
-                        continue
-                    rounds = attend(index, face_person, person, selfie, settings, ROUNDS,
-                                    wrong, rng, impostor)
-                    for r in ROUNDS:
-                        shown, asked, secs = rounds[r]
-                        per_round[r][person] = shown
-                        seconds.append(secs)
-                        if impostor:
-                            empty_impostors[r] += not shown
-                        else:
-                            questions[r].append(asked)
-                n_impostors = sum(1 for *_x, i in people if i)
-                row["policies"][policy] = [{
-                    "round": r, **score(truth, photos, per_round[r], None),
-                    "questions_mean": float(np.mean(questions[r])) if questions[r] else 0.0,
-                    "questions_p95": float(np.percentile(questions[r], 95))
-                    if questions[r] else 0.0,
-                    "impostor_yours_empty": empty_impostors[r] / n_impostors
-                    if n_impostors else 1.0} for r in ROUNDS]
-                row["policies"][policy][0]["rank_p95_ms"] = float(
-                    np.percentile(seconds, 95) * 1000) if seconds else 0.0
+                # an attendee who is sometimes wrong: the mean of several draws of their
+                # mistakes (one draw is mostly luck), and the worst draw's precision
+                draws = [simulate(index, face_person, people, selfies, settings, truth, photos,
+                                  wrong, np.random.default_rng(seed * 7919 + int(wrong * 1000)
+                                                               + d * 100003))
+                         for d in range(options.draws if wrong else 1)]
+                row["policies"][policy] = _mean_rounds(draws)
                 for r in row["policies"][policy]:
                     log(f"seed {seed} {label} {policy} round {r['round']}: "
                         f"P={r['micro_precision']:.3f} R={r['micro_recall']:.3f} "
@@ -177,7 +211,10 @@ def render(results):
              f"{', '.join(map(str, o['seeds']))}, one selfie each; Phopy's own ranking "
              "(`two_tiers`), at most 12 questions a round. P/R: \"your photos\"; FMR: "
              "impostors with a non-empty \"your photos\" (they say \"not me\" to every "
-             "question); Q: questions asked so far per attendee (mean / p95).", ""]
+             "question); Q: questions asked so far per attendee (mean / p95). The 5%-wrong "
+             f"attendee's figures are the mean of {o.get('draws', 1)} draws of their mistakes "
+             "(which faces they get wrong is luck: one draw's precision swings by ±0.02), "
+             "with the worst draw's precision beside it.", ""]
     for label, rows in results["configs"].items():
         lines += [f"### {label} (tolerance {rows[0]['tolerance']}, asked up to "
                   f"{rows[0]['borderline']})", "",
@@ -187,7 +224,7 @@ def render(results):
             for policy, rounds in row["policies"].items():
                 for r in rounds:
                     lines.append(
-                        f"| {row['seed']} | {policy} | {r['round']} | {r['micro_precision']:.3f} | "
+                        f"| {row['seed']} | {policy} | {r['round']} | {_precision(r)} | "
                         f"{r['micro_recall']:.3f} | {r['impostor_false_match_rate']:.3f} | "
                         f"{r['asian']['micro_precision']:.3f} / {r['asian']['micro_recall']:.3f} | "
                         f"{r['rest']['micro_precision']:.3f} / {r['rest']['micro_recall']:.3f} | "
@@ -200,6 +237,13 @@ def render(results):
         lines.append("")
     lines += _targets(results), END
     return "\n".join(lines)
+
+
+def _precision(r):
+    """Precision; over several draws, their mean and the worst draw's."""
+    if r.get("draws", 1) > 1:
+        return f"{r['micro_precision']:.3f} (worst {r['precision_min']:.3f})"
+    return f"{r['micro_precision']:.3f}"
 
 
 def _list(rows, key):
@@ -217,7 +261,8 @@ def _targets(results):
                    f"every seed: {_judge(ok)} (R {_list(right, 'micro_recall')}; "
                    f"P {_list(right, 'micro_precision')})")
         ok = all(r["micro_recall"] >= 0.97 and r["micro_precision"] >= 0.99 for r in wrong)
-        out.append("- SFace, 5%-wrong attendee: recall >= 0.97 and precision >= 0.99: "
+        out.append("- SFace, 5%-wrong attendee (mean of the draws): recall >= 0.97 and "
+                   "precision >= 0.99: "
                    f"{_judge(ok)} (R {_list(wrong, 'micro_recall')}; "
                    f"P {_list(wrong, 'micro_precision')})")
         ok = all(r["questions_mean"] <= 12 for r in right + wrong)
@@ -226,12 +271,15 @@ def _targets(results):
         ok = all(r["impostor_yours_empty"] >= 0.98 for r in right)
         out.append(f"- the impostor's \"your photos\" empty in >= 98%: {_judge(ok)} "
                    f"({_list(right, 'impostor_yours_empty')})")
-    dlib = results["configs"].get("dlib + YuNet", [])
-    if dlib:
-        right = [r["policies"]["always right"][1] for r in dlib]
-        ok = all(r["micro_recall"] >= 0.95 and r["micro_precision"] >= 0.99 for r in right)
-        out.append(f"- dlib + YuNet: recall >= 0.95 at precision >= 0.99: {_judge(ok)} "
-                   f"(R {_list(right, 'micro_recall')}; P {_list(right, 'micro_precision')})")
+    for label in ("dlib + YuNet", "dlib + YuNet, Asian bands"):
+        dlib = results["configs"].get(label, [])
+        if dlib:
+            right = [r["policies"]["always right"][1] for r in dlib]
+            ok = all(r["micro_recall"] >= 0.95 and r["micro_precision"] >= 0.99 for r in right)
+            out.append(f"- {label} (tolerance {dlib[0]['tolerance']}, asked up to "
+                       f"{dlib[0]['borderline']}): recall >= 0.95 at precision >= 0.99: "
+                       f"{_judge(ok)} (R {_list(right, 'micro_recall')}; "
+                       f"P {_list(right, 'micro_precision')})")
     return "\n".join(out) + "\n"
 
 
@@ -256,6 +304,11 @@ def main(argv=None):
     p.add_argument("--model-dir", default=str(user_cache_dir()))
     p.add_argument("--report-dir", default=str(REPO_ROOT / "bench"))
     p.add_argument("--report-only", action="store_true")
+    p.add_argument("--draws", type=int, default=10,
+                   help="draws of the 5%%-wrong attendee's mistakes, averaged")
+    p.add_argument("--reuse", action="store_true",
+                   help="reuse the faces found by an earlier run on the same events "
+                        "(bench/out/engines_seed*/confirm_*.pickle): ranking changes only")
     args = p.parse_args(argv)
     if args.report_only:
         results = json.loads((Path(args.report_dir) / "results_confirm.json").read_text())

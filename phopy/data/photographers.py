@@ -36,3 +36,9 @@ def get_by_login_session(conn, session_id, photographer_id):
 def delete_login_session(conn, session_id):
     """End one signed-in browser."""
     conn.execute("DELETE FROM login_sessions WHERE id = ?", (session_id,))
+
+
+def delete(conn, photographer_id):
+    """Delete the account; its keys, sessions, Google and LINE links go with it (the
+    schema's ON DELETE). The caller deletes its events first (their files)."""
+    conn.execute("DELETE FROM photographers WHERE id = ?", (photographer_id,))

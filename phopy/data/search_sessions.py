@@ -82,6 +82,13 @@ def answers(conn, session_id):
         "SELECT * FROM search_answers WHERE session_id = ?", (session_id,))}
 
 
+def answered_photos(conn, session_id):
+    """[(photo_id, answer)] of the session's answers about photos still stored."""
+    return [(r["photo_id"], r["answer"]) for r in conn.all(
+        "SELECT a.photo_id, a.answer FROM search_answers a JOIN photos p ON p.id = a.photo_id "
+        "WHERE a.session_id = ? ORDER BY a.photo_id", (session_id,))]
+
+
 def add_answer(conn, session_id, photo_id, face_id, answer):
     """Record an answer; False when the photo was answered already (nothing changes)."""
     cur = conn.execute(

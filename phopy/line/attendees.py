@@ -120,11 +120,24 @@ def match_user(conn, search, event_id, user_id, blob):
     cache, settings = search
     matches = match_encodings(conn, cache, settings, event_id,
                               [decode_encoding(bytes(blob), settings.profile.size)])
-    if not matches:
+    confirmed, rejected = session_answers(conn, event_id, user_id)
+    found = [m.photo_id for m in matches if m.photo_id not in rejected] + sorted(confirmed)
+    if not found:
         return 0, False
-    new = line_db.add_matches(conn, event_id, user_id, [m.photo_id for m in matches])
+    new = line_db.add_matches(conn, event_id, user_id, found)
     first = line_db.mark_found_notified(conn, event_id, user_id)
     return new, first
+
+
+def session_answers(conn, event_id, user_id):
+    """(confirmed, rejected) photo ids of the user's live "is this you?" session of the
+    event: while it lasts, no new selfie, new photo or re-match drops a photo they said
+    "This is me" to, or brings back one they said "Not me" to."""
+    session = sessions_db.latest_for_owner(conn, event_id, f"line:{user_id}")
+    if session is None:
+        return set(), set()
+    answers = sessions_db.answered_photos(conn, session["id"])
+    return ({p for p, a in answers if a == "me"}, {p for p, a in answers if a == "not_me"})
 
 
 def rematch_joined_events(conn, search, user_id):

@@ -11,7 +11,8 @@ import logging
 
 from phopy.data import events as events_db
 from phopy.data import line as line_db
-from phopy.errors import NotFound, ValidationError
+from phopy.data import search_sessions as sessions_db
+from phopy.errors import N_, NotFound, ValidationError
 from phopy.faces.search import decode_encoding
 from phopy.line import messages
 from phopy.services import confirm, links
@@ -97,3 +98,36 @@ def answered(lc):
              face_id, event["id"], len(fresh))
     lc.reply(messages.answer_taken(lc.lang, choice, len(tiers.yours))
              + _ask(lc, event, tiers, fresh))
+
+
+# -- the gallery page (the "we found you" push and the summary link to it) -----------
+def page_tiers(conn, search, event, user_id, max_asked):
+    """The user's live session answered again for their gallery page (their matches
+    follow it), or None: no session, the face data was deleted, or the engine changed."""
+    if event.get("faces_purged_at"):
+        return None
+    session = sessions_db.latest_for_owner(conn, event["id"], owner(user_id))
+    if session is None:
+        return None
+    cache, settings = search
+    try:
+        tiers = confirm.tiers(conn, cache, settings, session, max_asked)
+    except NotFound:
+        return None
+    with conn.transaction():
+        _sync_matches(conn, tiers, user_id)
+    return tiers
+
+
+def page_answer(conn, search, event, user_id, face_id, choice, max_asked):
+    """"This is me" / "Not me" from the gallery page: the same answer as a postback."""
+    session = None if event.get("faces_purged_at") else sessions_db.latest_for_owner(
+        conn, event["id"], owner(user_id))
+    if session is None:
+        raise NotFound(N_("This question has expired. Type your event code again to see "
+                          "what is left."))
+    new = confirm.answer(conn, session, face_id, choice)
+    log.info("LINE user answered %s for face %s of event %s on the gallery page", choice,
+             face_id, event["id"])
+    page_tiers(conn, search, event, user_id, max_asked)  # their matches follow at once
+    return new

@@ -37,7 +37,10 @@ def read_gallery_token(conn, secret_key, token, max_age):
     """The token's (event_id, user_id); NotFound when forged, expired or nobody's."""
     payload = read_token(_signer(secret_key), token, max_age)
     event_id, key = payload.get("e"), str(payload.get("p") or "")
-    for user_id in line_db.matched_user_ids(conn, event_id):
+    # the event's participants (one who said "Not me" to every photo still opens it)
+    # and whoever was found in it (kept for the gallery after its face data is deleted)
+    users = {r["user_id"] for r in line_db.participants(conn, event_id)}
+    for user_id in sorted(users | set(line_db.matched_user_ids(conn, event_id))):
         if hmac.compare_digest(participant_key(secret_key, event_id, user_id), key):
             return event_id, user_id
     raise NotFound(N_("This link is not valid."))

@@ -10,7 +10,7 @@ from phopy.errors import FileTooLarge, NoFaceFound, PhopyError
 from phopy.faces.images import DEFAULT_MAX_PIXELS
 from phopy.jobs.queue import enqueue
 from phopy.jobs.registry import job
-from phopy.line import attendees, commands, intake, messages, operators
+from phopy.line import attendees, commands, gallery_links, intake, messages, operators
 from phopy.line import confirm as line_confirm
 from phopy.line.client import ContentGone, LineApi
 from phopy.line.outbox import queue_message
@@ -175,7 +175,8 @@ def join_event(lc, code):
             _found, first = attendees.match_user(lc.conn, lc.job.search, event["id"],
                                                  lc.user_id, face)
             if first:
-                answer += messages.found_you(lc.lang, event)
+                answer += messages.found_you(lc.lang, event, gallery_links.gallery_url(
+                    lc.config, event["id"], lc.user_id))
             answer += line_confirm.offer(lc, event, face)
         lc.reply(answer)
 
@@ -349,5 +350,6 @@ def selfie(lc, message_id):
     # five messages: the first four events where they are now found are named).
     found = attendees.rematch_joined_events(lc.conn, lc.job.search, lc.user_id)
     for event in found[:4]:
-        answer += messages.found_you(lc.lang, event)
+        answer += messages.found_you(lc.lang, event, gallery_links.gallery_url(
+            lc.config, event["id"], lc.user_id))
     lc.reply(answer)

@@ -50,11 +50,11 @@ def intake_image(ctx, event_id, group_id, message_id):
         if not photo_ids:
             return {"status": "skipped", "rejected": summary.rejected}
     indexed = indexing.index_event(ctx, event_id)
-    found = match_event(conn, ctx.search, event_id)
+    found = match_event(conn, ctx.config, ctx.search, event_id)
     return {"status": "stored", "faces": indexed["faces"], "participants_found": found}
 
 
-def match_event(conn, search, event_id):
+def match_event(conn, config, search, event_id):
     """Match every participant with a selfie; push "found you" once each. Returns how
     many were found for the first time."""
     event = events_db.get(conn, event_id)
@@ -69,8 +69,9 @@ def match_event(conn, search, event_id):
             _new, first = attendees.match_user(conn, search, event_id, person["user_id"], face)
             if first:
                 first_found += 1
+                url = gallery_links.gallery_url(config, event_id, person["user_id"])
                 queue_message(conn, person["user_id"],
-                              messages.found_you(person["language"], event),
+                              messages.found_you(person["language"], event, url),
                               purpose="found_you")
     return first_found
 

@@ -222,9 +222,21 @@ def search_ended(lang, event):
                  name=event["name"])]
 
 
-def found_you(lang, event):
-    return [text(lang, N_("📸 Found you in %(name)s. The summary comes later."),
-                 name=event["name"])]
+def found_you(lang, event, url=None):
+    """"Found you": with ``url``, a button to the gallery page, where the faces the
+    search is unsure of are asked about too."""
+    said = tr(lang, N_("📸 Found you in %(name)s. The summary comes later."),
+              name=event["name"])
+    if not url:
+        return [{"type": "text", "text": said[:5000]}]
+    return [{"type": "flex", "altText": said[:400], "contents": {
+        "type": "bubble",
+        "body": {"type": "box", "layout": "vertical", "contents": [
+            {"type": "text", "text": said, "wrap": True}]},
+        "footer": {"type": "box", "layout": "vertical", "contents": [
+            {"type": "button", "style": "primary", "action": {
+                "type": "uri", "label": tr(lang, N_("See your photos"))[:40], "uri": url}}]},
+    }}]
 
 
 def data_deleted(lang):

@@ -9,6 +9,7 @@ exist there) belong to Phopy itself: the LINE bot's accounts are
 ``line-<userId>@line.phopy.invalid``. Nobody can sign up with one, so nobody
 can make an account that a LINE user's ``register`` would later land in.
 """
+import logging
 import re
 import secrets
 import threading
@@ -16,9 +17,13 @@ import unicodedata
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from phopy.data import events as events_db
 from phopy.data import photographers
 from phopy.errors import N_, ValidationError
+from phopy.services import events as events_service
 from phopy.services.text import clean_text
+
+log = logging.getLogger(__name__)
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 8
@@ -119,3 +124,24 @@ def get_photographer(conn, photographer_id):
 def get_by_email(conn, email):
     """The photographer with this email, or None."""
     return photographers.get_by_email(conn, normalize_email(email))
+
+
+def delete_account(conn, storage, photographer, password=None, email=None):
+    """Delete a photographer's account for good: every event (photos, faces, files,
+    searches, orders), then the account with its API keys, signed-in browsers and Google
+    and LINE links. The owner proves it is them: the password, or (an account without
+    one: Google or LINE sign-in) its e-mail typed again. Returns how many events went."""
+    if photographer["password_hash"]:
+        if not check_password_hash(photographer["password_hash"], password or ""):
+            raise ValidationError(N_("That is not your password. Nothing was deleted."),
+                                  field="password")
+    elif (email or "").strip().lower() != photographer["email"].lower():
+        raise ValidationError(N_("Type your account's e-mail address to confirm. Nothing "
+                                 "was deleted."), field="email")
+    owned = [e["id"] for e in events_db.list_for_owner(conn, photographer["id"])]
+    for event_id in owned:
+        events_service.delete_event(conn, storage, event_id, photographer["id"])
+    with conn.transaction():
+        photographers.delete(conn, photographer["id"])
+    log.info("photographer account %s deleted with %d events", photographer["id"], len(owned))
+    return len(owned)

@@ -8,9 +8,9 @@ progress); ``rest_api`` is the keyed REST API (v1) described at /api/openapi.jso
 def register_blueprints(app):
     """Register every area's blueprint (the channels register their own: ``phopy.line``,
     ``phopy.google``)."""
-    from phopy.web import (analytics, answers, auth, dashboard, event_options, i18n, json_api,
-                           keys, openapi, ops, public, rest_api)
+    from phopy.web import (account, analytics, answers, auth, dashboard, event_options, i18n,
+                           json_api, keys, openapi, ops, public, rest_api)
 
     for module in (public, answers, auth, dashboard, event_options, json_api, rest_api, openapi,
-                   keys, analytics, ops, i18n):
+                   keys, account, analytics, ops, i18n):
         app.register_blueprint(module.bp)

@@ -141,3 +141,72 @@ def test_postbacks_from_someone_else_or_forged_change_nothing(line, faces_dir, e
     line.send(hooks.postback(hooks.group_source(GROUP, ATTENDEE), data))       # in a group
     assert matched(line) == before
     assert db_rows(line.app, "SELECT COUNT(*) AS n FROM search_answers")[0]["n"] == 0
+
+
+def found_you_links(line):
+    """The gallery URLs of every "found you" message the bot sent, newest last."""
+    return [button["action"]["uri"]
+            for entry in line.server.delivered() for message in entry["messages"]
+            if message.get("type") == "flex" and message["contents"]["type"] == "bubble"
+            and message["altText"].startswith("📸")
+            for button in message["contents"]["footer"]["contents"]]
+
+
+def local(url):
+    return re.sub(r"^https?://[^/]+", "", url)
+
+
+def test_the_found_you_message_links_to_a_confirm_page_in_the_browser(line, faces_dir,
+                                                                     event):
+    join(line, faces_dir, event)
+    order = event["order"]
+    [url] = found_you_links(line)
+    assert "/line/gallery/" in url
+    page = line.client.get(local(url))
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'id="asked"' in html  # the faces it is unsure of
+    assert html.count('class="face-card"') == 2 and "/p/" not in re.search(
+        r'id="asked".*?</section>', html, re.S).group(0)  # crops only
+    action = re.search(r'action="(/line/gallery/[^"]+/answer)"', html).group(1)
+    asked = re.findall(r'class="answer-form">\s*<input[^>]*>\s*<input type="hidden" '
+                       r'name="face_id" value="(\d+)"', html)
+    names = {face_photo(line, face): face for face in asked}
+    assert set(names) == set(order[1:3])
+    # "This is me" on the page: the photo joins his photos, as a postback would
+    moved = line.client.post(action, data={"face_id": names[order[1]], "answer": "me"})
+    assert moved.status_code == 303 and order[1] in matched(line)
+    again = line.client.get(moved.headers["Location"].split("#")[0]).get_data(as_text=True)
+    assert 'class="badge you-badge"' in again
+    # "Not me" on a photo of his results takes it out, and a new selfie keeps it out
+    sure = db_rows(line.app, "SELECT f.id FROM faces f JOIN photos p ON p.id = f.photo_id "
+                             "WHERE p.filename = ?", (order[0],))[0]["id"]
+    assert f'name="face_id" value="{sure}"' in again
+    assert line.client.post(action, data={"face_id": sure, "answer": "not_me"}
+                            ).status_code == 303
+    assert order[0] not in matched(line) and order[1] in matched(line)
+    register_selfie(line, faces_dir, user_id=ATTENDEE, photo="obama.jpg")
+    assert order[0] not in matched(line) and order[1] in matched(line)
+    # a face never offered is refused with a message, and nothing changes
+    hidden = db_rows(line.app, "SELECT f.id FROM faces f JOIN photos p ON p.id = f.photo_id "
+                               "WHERE p.filename = ?", (order[-1],))[0]["id"]
+    before = matched(line)
+    refused = line.client.post(action, data={"face_id": hidden, "answer": "me"})
+    assert refused.status_code == 400 and 'id="answer-error"' in refused.get_data(as_text=True)
+    assert matched(line) == before
+    # after "delete my data" the link opens nothing
+    line.send(hooks.text(hooks.user_source(ATTENDEE), "delete my data"))
+    assert line.client.get(local(url)).status_code == 404
+
+
+def test_photos_arriving_later_say_found_you_with_the_confirm_link(line, faces_dir):
+    event = set_up_group_event(line)
+    join(line, faces_dir, event)
+    assert found_you_links(line) == []  # nothing indexed yet
+    line.server.add_content("late", (faces_dir / OBAMA["obama-480p.jpg"]).read_bytes())
+    line.post(hooks.image(hooks.group_source(GROUP, OPERATOR), "late"))
+    line.run_jobs()
+    [url] = found_you_links(line)
+    page = line.client.get(local(url))
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "We found you in 1 photo." in html
+    assert matched(line) and "/p/" in html  # his photo, the one that just arrived
