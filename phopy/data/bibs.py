@@ -189,3 +189,20 @@ def count_start_list(conn, event_id):
 def delete_start_list(conn, event_id):
     """Remove the event's start list."""
     conn.execute("DELETE FROM bib_start_list WHERE event_id = ?", (event_id,))
+
+
+# -- deletion -------------------------------------------------------------------
+def delete_personal(conn, event_id):
+    """Delete what the event's bibs say about people: its readings (a number tied to a
+    face and a photo), the photographer's fixes and the start list (names, e-mails,
+    LINE ids). Reading checkpoints and settings stay (no re-reading). The caller holds
+    the transaction; the event's deletion and its face-data purge call this."""
+    for table in ("bib_readings", "bib_fixes", "bib_start_list"):
+        conn.execute(f"DELETE FROM {table} WHERE event_id = ?", (event_id,))
+
+
+def delete_event_bibs(conn, event_id):
+    """Delete all of the event's bib rows (its deletion; the caller holds the transaction)."""
+    delete_personal(conn, event_id)
+    for table in ("bib_scans", "bib_events"):
+        conn.execute(f"DELETE FROM {table} WHERE event_id = ?", (event_id,))
