@@ -60,8 +60,8 @@ def parse(data, pattern):
             if not any(cell.strip() for cell in row):
                 continue
             if len(entries) >= MAX_ROWS:
-                _fail(N_("The start list has more than %(n)d runners: nothing was imported."),
-                      n=MAX_ROWS)
+                _fail(N_("Row %(row)d: the start list has more than %(n)d runners; "
+                         "nothing was imported."), row=number, n=MAX_ROWS)
             cell = row[where["bib"]].strip() if where["bib"] < len(row) else ""
             bib = match_bib(pattern, cell)
             if bib is None:
