@@ -413,6 +413,72 @@ CREATE TABLE IF NOT EXISTS sales_webhook_events (
     received_at     TEXT NOT NULL
 );
 
+-- bibs (phopy/bibs)
+-- Running events: race bib numbers read from the photos (OCR), the start list, the
+-- photographer's fixes. Readings that sit under a face refer to it and are deleted
+-- with the face data (purge, re-index); every row goes with its event and photo.
+CREATE TABLE IF NOT EXISTS bib_events (
+    event_id        TEXT PRIMARY KEY REFERENCES events(id) ON DELETE CASCADE,
+    is_running_event INTEGER NOT NULL DEFAULT 0,
+    bib_pattern     TEXT,                 -- NULL: [A-Z]?\d{1,6}
+    bib_search      INTEGER NOT NULL DEFAULT 1,  -- 0: numbers are not searchable
+    updated_at      TEXT NOT NULL
+);
+-- One row per photo read: the reading checkpoint. It goes with the photo's indexing
+-- checkpoint, so a re-indexed photo is read again.
+CREATE TABLE IF NOT EXISTS bib_scans (
+    photo_id        INTEGER PRIMARY KEY REFERENCES photo_checkpoints(photo_id) ON DELETE CASCADE,
+    event_id        TEXT NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+    status          TEXT NOT NULL,        -- read | error
+    readings        INTEGER NOT NULL DEFAULT 0,
+    error           TEXT,
+    read_at         TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idx_bib_scans_event ON bib_scans(event_id);
+CREATE TABLE IF NOT EXISTS bib_readings (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id        TEXT NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+    photo_id        INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+    face_id         INTEGER REFERENCES faces(id) ON DELETE CASCADE,  -- the runner wearing it
+    bib             TEXT NOT NULL,        -- the number searched for
+    text_read       TEXT NOT NULL,        -- what the OCR read
+    confidence      REAL NOT NULL,
+    box_left        INTEGER NOT NULL,
+    box_top         INTEGER NOT NULL,
+    box_right       INTEGER NOT NULL,
+    box_bottom      INTEGER NOT NULL,
+    searchable      INTEGER NOT NULL DEFAULT 1,
+    review          TEXT,                 -- low_confidence | not_on_start_list | two_faces
+    suggestion      TEXT,                 -- the start-list number one digit away
+    fixed           INTEGER NOT NULL DEFAULT 0,  -- set by the photographer's fix
+    created_at      TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idx_bib_readings_bib ON bib_readings(event_id, bib);
+CREATE INDEX IF NOT EXISTS idx_bib_readings_photo ON bib_readings(photo_id);
+CREATE INDEX IF NOT EXISTS idx_bib_readings_face ON bib_readings(face_id);
+-- The photographer's fixes: kept across re-reading, and they win over it.
+CREATE TABLE IF NOT EXISTS bib_fixes (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id        TEXT NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+    photo_id        INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+    box_left        INTEGER NOT NULL,
+    box_top         INTEGER NOT NULL,
+    box_right       INTEGER NOT NULL,
+    box_bottom      INTEGER NOT NULL,
+    bib             TEXT,                 -- NULL: not a bib
+    fixed_at        TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idx_bib_fixes_photo ON bib_fixes(photo_id);
+CREATE TABLE IF NOT EXISTS bib_start_list (
+    event_id        TEXT NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+    bib             TEXT NOT NULL,
+    name            TEXT NOT NULL,
+    category        TEXT,
+    email           TEXT,
+    line_id         TEXT,
+    PRIMARY KEY (event_id, bib)
+);
+
 -- Named values about the database itself: the schema version this file creates
 -- (phopy.data.upgrade.SCHEMA_VERSION; init-db raises it after an upgrade) and
 -- the id of the data folder the file storage uses (data_dir_id).
@@ -420,4 +486,4 @@ CREATE TABLE IF NOT EXISTS schema_meta (
     name            TEXT PRIMARY KEY,
     value           TEXT NOT NULL
 );
-INSERT INTO schema_meta (name, value) VALUES ('schema_version', '6') ON CONFLICT (name) DO NOTHING;
+INSERT INTO schema_meta (name, value) VALUES ('schema_version', '7') ON CONFLICT (name) DO NOTHING;

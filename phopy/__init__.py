@@ -15,7 +15,7 @@ def create_app(config=None):
     """Build the app: config, logging, database, i18n, jobs, features, pages, CLI.
 
     This is the one place that names Phopy's features: the core job modules,
-    then each channel's ``init_app`` (LINE, Google, sales), then the job runner or
+    then each channel's ``init_app`` (LINE, Google, sales, bibs), then the job runner or
     Celery, once every job and schedule entry is declared.
     """
     from flask import Flask
@@ -53,13 +53,14 @@ def register_features(app):
     """The core jobs, then each channel: its jobs, schedule entries and pages."""
     import importlib
 
-    from phopy import google, line, sales
+    from phopy import bibs, google, line, sales
 
     for name in CORE_JOB_MODULES:
         importlib.import_module(name)
     line.init_app(app)
     google.init_app(app)
     sales.init_app(app)
+    bibs.init_app(app)
 
 
 def register_web(app):

@@ -160,6 +160,12 @@ class Config:
     # Face data of an event is purged this many days after it closes (per-event override).
     FACE_RETENTION_DAYS = _int("FACE_RETENTION_DAYS", 7)
 
+    # Running events (phopy/bibs): race bib numbers read with OCR; off unless an event is
+    # marked "running event", or BIB_SEARCH=1 for every event of this deployment.
+    BIB_SEARCH = _bool("BIB_SEARCH")
+    BIB_OCR_THREADS = _int("BIB_OCR_THREADS", 2)  # onnxruntime threads of the OCR
+    BIB_REVIEW_CONFIDENCE = float(os.environ.get("BIB_REVIEW_CONFIDENCE", "0.8"))
+
     # Rate limits (Flask-Limiter syntax, moving window). Memory storage is per
     # process; redis://… (the default when REDIS_URL is set) shares it between
     # processes and machines. Searches are limited per device and, generously (a

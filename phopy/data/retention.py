@@ -1,4 +1,5 @@
 """SQL for closing events and purging their face data after the retention period."""
+from phopy.data import bibs as bibs_db
 from phopy.data.search_sessions import delete_event_sessions
 from phopy.data.timeutil import utc_now_iso
 
@@ -27,13 +28,15 @@ def closed_unpurged(conn):
 
 
 def purge_faces(conn, event_id):
-    """Delete the event's face encodings (checkpoints stay: no re-indexing) and its
-    participants, and mark it purged; the caller holds the transaction.
+    """Delete the event's face encodings (checkpoints stay: no re-indexing), its bib
+    readings, fixes and start list, and its participants, and mark it purged; the
+    caller holds the transaction.
 
     Its participants' selfie encodings go too unless they joined another event
     whose face data is still kept."""
     user_ids = participant_ids(conn, event_id)
     conn.execute("DELETE FROM faces WHERE event_id = ?", (event_id,))
+    bibs_db.delete_personal(conn, event_id)  # bib readings, fixes and the start list
     delete_event_sessions(conn, event_id)  # "is this you?" sessions hold selfie encodings
     conn.execute("DELETE FROM line_participants WHERE event_id = ?", (event_id,))
     conn.execute("UPDATE events SET faces_purged_at = ?, faces_version = faces_version + 1, "

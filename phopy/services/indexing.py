@@ -16,6 +16,16 @@ from phopy.jobs.queue import enqueue
 from phopy.jobs.registry import job, on_recover
 
 log = logging.getLogger(__name__)
+_AFTER_INDEXING = {}  # "module.name" -> func (a module imported again replaces its own)
+
+
+def after_indexing(func):
+    """Decorator: ``func(conn, config, event_id)`` runs when an ``index`` task has scanned
+    every photo of its event (a feature's follow-up job, such as ``phopy.bibs``)."""
+    _AFTER_INDEXING[f"{func.__module__}.{func.__qualname__}"] = func
+    return func
+
+
 def enqueue_indexing(conn, event_id):
     """Queue indexing of the event's unscanned photos; return the task.
 
@@ -152,4 +162,6 @@ def index_event(ctx, event_id):
                 raise
             log.info("photo %s was deleted while it was indexed", exc.details["key"])
     log.info("indexing event %s done: %d photos, %d faces", event_id, progress, faces_found)
+    for follow_up in list(_AFTER_INDEXING.values()):
+        follow_up(conn, ctx.config, event_id)
     return {"photos": progress, "faces": faces_found}

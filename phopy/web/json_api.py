@@ -7,7 +7,7 @@ from phopy.jobs import tasks
 from phopy.services import events, indexing
 from phopy.web.auth import login_required
 from phopy.web.owner import owned_event
-from phopy.web.results import read_uploads, run_search, search_json
+from phopy.web.results import read_uploads, run_event_search, search_json
 from phopy.web.security import csrf, limit_searches
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -21,7 +21,9 @@ def _stale():
 @csrf.exempt
 @limit_searches
 def search(event_id):
-    """Search an event with 1–3 selfies (multipart field ``selfies``).
+    """Search an event with 1–3 selfies (multipart field ``selfies``); a running event
+    also by bib number (form field ``bib``, instead of or beside the selfies; each photo
+    then says ``found_by``: face, bib or both).
     ---
     post:
       tags: [search]
@@ -29,13 +31,15 @@ def search(event_id):
       responses:
         '200': {description: 'The matching photos, best first', content: {application/json: {schema: {$ref: '#/components/schemas/SearchResult'}}}}
         '400': {$ref: '#/components/responses/Error'}
+        '404': {$ref: '#/components/responses/Error'}
         '410': {$ref: '#/components/responses/Error'}
         '415': {$ref: '#/components/responses/Error'}
         '422': {$ref: '#/components/responses/Error'}
         '503': {$ref: '#/components/responses/Error'}
     """
     event = events.get_event(get_db(), event_id)
-    result, rows = run_search(event, read_uploads(request.files.getlist("selfies")))
+    result, rows = run_event_search(event, request.form,
+                                    read_uploads(request.files.getlist("selfies")))
     return jsonify(search_json(result, rows))
 
 

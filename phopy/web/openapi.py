@@ -70,8 +70,9 @@ SEARCH = {"type": "object", "properties": {
     "event_id": {"type": "string"},
     "photos": {"type": "array", "items": {"type": "object", "properties": {
         "photo_id": {"type": "integer"}, "filename": {"type": "string"},
-        "distance": {"type": "number"}, "thumbnail_url": {"type": "string"},
-        "download_url": {"type": "string"}}}},
+        "distance": {"type": "number", "nullable": True}, "thumbnail_url": {"type": "string"},
+        "download_url": {"type": "string"},
+        "found_by": {"type": "string", "enum": ["face", "bib", "both"]}}}},
     "faces_in_selfies": {"type": "array", "items": {"type": "integer"}},
     "indexed_photos": {"type": "integer"}, "total_photos": {"type": "integer"},
     "indexing_complete": {"type": "boolean"}, "notices": {"type": "array",

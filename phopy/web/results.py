@@ -41,11 +41,33 @@ def run_search(event, selfies):
     return result, [_photo_row(event["id"], match) for match in result.matches]
 
 
+def register_event_search(app, func):
+    """Let a feature answer an event's search (the API's and its page's): ``func(event,
+    form, selfies)`` returns (SearchResult, photo rows), or None to leave it to the
+    selfie search. ``phopy.bibs`` registers search by bib number this way."""
+    app.extensions.setdefault("phopy_event_searches", []).append(func)
+
+
+def run_event_search(event, form, selfies):
+    """An event's search: a registered feature's answer, else the selfie search."""
+    for func in current_app.extensions.get("phopy_event_searches", ()):
+        answer = func(event, form, selfies)
+        if answer is not None:
+            return answer
+    return run_search(event, selfies)
+
+
+def photo_row(event_id, match):
+    """A found photo as the pages and APIs show it (``match``: {photo, distance, ...})."""
+    return _photo_row(event_id, match)
+
+
 def _photo_row(event_id, match):
     photo = match["photo"]
     return {"photo_id": photo["id"], "filename": photo["filename"],
             "distance": match["distance"], "width": photo["width"], "height": photo["height"],
             "face_id": match.get("face_id"), "confirmed": match.get("confirmed", False),
+            **({"found_by": match["found_by"]} if "found_by" in match else {}),
             **photo_links(event_id, photo["id"])}
 
 
@@ -81,7 +103,7 @@ def search_json(result, rows, session=None):
     (``(tiers, rows, asked)``), its photos and the faces to ask about too."""
     body = {"event_id": result.event_id,
             "photos": [{k: r[k] for k in ("photo_id", "filename", "distance", "thumbnail_url",
-                                          "download_url")} for r in rows],
+                                          "download_url", "found_by") if k in r} for r in rows],
             "faces_in_selfies": result.faces_in_selfies,
             "indexed_photos": result.indexed_photos,
             "total_photos": result.total_photos,

@@ -22,14 +22,14 @@ LAYERS = (
                  "phopy.web.i18n", "phopy.web.security", "phopy.web.redirects",
                  "phopy.web.results", "phopy.web.owner", "phopy.web.uploads",
                  "phopy.web.apiauth", "phopy.web.stored", "phopy.web.paywall")),
-    ("channels and blueprints", ("phopy.line", "phopy.google", "phopy.sales", "phopy.web")),
+    ("channels and blueprints", ("phopy.line", "phopy.google", "phopy.sales", "phopy.bibs", "phopy.web")),
     # The factory, entry points, and the jobs layer's own Flask/Celery wiring.
     ("factory", ("phopy", "phopy.cli", "phopy.wsgi", "phopy.gunicorn_conf", "phopy.startup_banner",
                  "phopy.backup", "phopy.jobs.setup", "phopy.jobs.checks",
                  "phopy.jobs.celery_app", "phopy.jobs.worker")),
 )
 # Packages that never import each other (nor do the web's blueprints import them).
-INDEPENDENT = ("phopy.line", "phopy.google", "phopy.sales", "phopy.web")
+INDEPENDENT = ("phopy.line", "phopy.google", "phopy.sales", "phopy.bibs", "phopy.web")
 # Known exceptions: (importer, imported) pairs allowed across the rules above.
 ALLOWED = set()
 

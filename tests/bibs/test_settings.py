@@ -1,0 +1,30 @@
+"""The running-event card's settings: a bad bib pattern is a clear form error."""
+import pytest
+
+from tests.conftest import db_rows, login, make_event, make_photographer
+
+
+@pytest.mark.parametrize("pattern, english, thai", [
+    ("[0-9", "The bib pattern is not a valid regular expression.",
+     "รูปแบบหมายเลขบิบไม่ใช่ regular expression ที่ถูกต้อง"),
+    (".*", "The bib pattern matches words that are not bib numbers", None),
+    (r"\d*", "The bib pattern matches words that are not bib numbers", None),
+    ("9" * 101, "The bib pattern is too long.", None),
+])
+def test_a_bib_pattern_that_is_invalid_or_matches_everything_is_a_form_error(
+        app, client, pattern, english, thai):
+    event = make_event(app, make_photographer(app)["id"])
+    login(client)
+    url = f"/dashboard/events/{event['id']}/bibs"
+    response = client.post(url, data={"is_running_event": "1", "bib_pattern": pattern,
+                                      "bib_search": "1"}, follow_redirects=True)
+    assert english in response.get_data(as_text=True)
+    assert db_rows(app, "SELECT * FROM bib_events") == []  # nothing saved
+    if thai:
+        response = client.post(url, data={"is_running_event": "1", "bib_pattern": pattern},
+                               headers={"Accept-Language": "th"}, follow_redirects=True)
+        assert thai in response.get_data(as_text=True)
+    client.post(url, data={"is_running_event": "1", "bib_pattern": r"[A-Z]\d{3,5}",
+                           "bib_search": "1"})
+    assert db_rows(app, "SELECT is_running_event, bib_pattern FROM bib_events") == [
+        {"is_running_event": 1, "bib_pattern": r"[A-Z]\d{3,5}"}]
