@@ -1,7 +1,8 @@
 """``python -m bench``: run the benchmark, print the machine, write the report.
 
 The "engines" part runs ``bench.engines`` on the same events (same seeds and
-sizes): both face engines and dlib with YuNet beside the original pipeline.
+sizes): both face engines and dlib with YuNet beside the original pipeline. The
+"bibs" part runs ``bench.bibs`` (generated race photos, same seeds).
 """
 import argparse
 import json
@@ -10,10 +11,10 @@ from pathlib import Path
 
 from bench.dataset import REPO_ROOT
 from bench.run import Options, run_benchmark
-from bench import engines, report
+from bench import bibs, engines, report
 from phopy.faces.models import user_cache_dir
 
-PARTS = ("baseline", "cli", "groups", "vector", "memory", "http", "engines")
+PARTS = ("baseline", "cli", "groups", "vector", "memory", "http", "engines", "bibs")
 
 
 def _ints(text):
@@ -84,6 +85,13 @@ def main(argv=None):
                                     log=lambda line: print(line, flush=True))
         engines.write(found, args.report_dir)
         print(f"wrote the engines section of {Path(args.report_dir) / 'RESULTS.md'}")
+    if args.report_only:
+        if (Path(args.report_dir) / "results_bibs.json").is_file():
+            bibs.main(["--report-only", "--report-dir", args.report_dir])
+    elif "bibs" not in options.skip:  # its own sizes (race photos), same seeds
+        bibs.main(["--seeds", ",".join(str(s) for s in options.seeds), "--out", options.out,
+                   "--processes", str(options.processes), "--model-dir", args.model_dir,
+                   "--report-dir", args.report_dir])
     return 0
 
 

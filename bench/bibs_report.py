@@ -37,7 +37,7 @@ def judge(results):
         return "met" if ok else "MISSED"
     return [("bib-read precision, bibs >= 40 px (>= 0.99)", f"{p40:.3f}", status(p40 >= 0.99)),
             ("bib-read recall, bibs >= 40 px (>= 0.90)", f"{r40:.3f}", status(r40 >= 0.90)),
-            ("search-by-bib precision (>= 0.99)", f"{pbib:.3f}", status(pbib >= 0.99)),
+            ("search-by-bib precision (>= 0.99)", f"{pbib:.4f}", status(pbib >= 0.99)),
             ("fused recall - face-alone recall (>= 0.05, precision not lower)",
              f"{gain:+.3f}" + ("" if prec_ok else ", precision lower"),
              status(gain >= 0.05 and prec_ok)),
