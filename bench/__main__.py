@@ -1,8 +1,10 @@
 """``python -m bench``: run the benchmark, print the machine, write the report.
 
 The "limits" part runs ``bench.memory_limits`` (a served Phopy's memory under a LINE
-bomb selfie, banner downloads, a 200 MB upload and a ZIP; issue 19). The "engines" part runs ``bench.engines`` on the same events (same seeds and
-sizes): both face engines and dlib with YuNet beside the original pipeline.
+bomb selfie, banner downloads, a 200 MB upload and a ZIP; issue 19). The "engines"
+part runs ``bench.engines`` on the same events (same seeds and sizes): both face
+engines and dlib with YuNet beside the original pipeline. The "bibs" part runs
+``bench.bibs`` (generated race photos, same seeds).
 """
 import argparse
 import json
@@ -11,10 +13,11 @@ from pathlib import Path
 
 from bench.dataset import REPO_ROOT
 from bench.run import Options, run_benchmark
-from bench import engines, memory_limits, report
+from bench import bibs, engines, memory_limits, report
 from phopy.faces.models import user_cache_dir
 
-PARTS = ("baseline", "cli", "groups", "vector", "memory", "http", "engines", "limits")
+PARTS = ("baseline", "cli", "groups", "vector", "memory", "http", "engines", "limits",
+         "bibs")
 
 
 def _ints(text):
@@ -88,6 +91,13 @@ def main(argv=None):
     if not args.report_only and "limits" not in options.skip:
         memory_limits.main([])  # bounded memory (issue 19): its own section and json
         print(f"wrote the bounded-memory section of {memory_limits.RESULTS}")
+    if args.report_only:
+        if (Path(args.report_dir) / "results_bibs.json").is_file():
+            bibs.main(["--report-only", "--report-dir", args.report_dir])
+    elif "bibs" not in options.skip:  # its own sizes (race photos), same seeds
+        bibs.main(["--seeds", ",".join(str(s) for s in options.seeds), "--out", options.out,
+                   "--processes", str(options.processes), "--model-dir", args.model_dir,
+                   "--report-dir", args.report_dir])
     return 0
 
 
