@@ -39,18 +39,22 @@ def qr_key(event_id):
     return f"qr/{event_id}.png"
 
 
+# Top folders that hold one event's files under <folder>/<event id>: every key Phopy
+# writes sits in one of these or in qr/ (a feature adding a folder adds it here).
+EVENT_FOLDERS = ("originals", "thumbnails", "banners", "renditions", "crops", "previews",
+                 "slips", "sales")
+
+
 def event_prefixes(event_id):
     """Every folder that holds one event's files."""
-    return [f"originals/{event_id}", f"thumbnails/{event_id}", f"banners/{event_id}",
-            f"renditions/{event_id}", f"crops/{event_id}", f"previews/{event_id}",
-            f"slips/{event_id}", f"sales/{event_id}"]
+    return [f"{folder}/{event_id}" for folder in EVENT_FOLDERS]
 
 
 def all_prefixes():
     """Every top folder of keys Phopy writes (for a copy to another storage)."""
-    return ["originals", "thumbnails", "banners", "qr"]
+    return [*EVENT_FOLDERS, "qr"]
 
 
-__all__ = ["BACKENDS", "FileStorage", "PHOTO_PREFIXES", "Storage", "StorageMissing",
+__all__ = ["BACKENDS", "EVENT_FOLDERS", "FileStorage", "PHOTO_PREFIXES", "Storage", "StorageMissing",
            "StorageUnavailable", "all_prefixes", "event_prefixes", "make_storage",
            "original_key", "qr_key", "thumbnail_key"]

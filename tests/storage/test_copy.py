@@ -34,3 +34,24 @@ def test_copy_storage_says_what_is_wrong_with_the_s3_settings(app, runner):
     app.config.update(s3_settings(), S3_SECRET_KEY="wrong")
     result = runner.invoke(args=["copy-storage"])
     assert result.exit_code != 0 and "S3_SECRET_KEY" in result.output
+
+
+def test_every_folder_phopy_writes_is_copied_and_goes_with_its_event():
+    """copy-storage copies all_prefixes() and an event's deletion removes
+    event_prefixes(): a key maker whose folder is in neither loses data (slips and
+    kept copies of sold photos once were)."""
+    from phopy.sales.kept import kept_key
+    from phopy.sales.previews import preview_key
+    from phopy.sales.promptpay import slip_key
+    from phopy.services.crops import crops_prefix
+    from phopy.services.overlays import banner_key, renditions_prefix
+    from phopy.storage import all_prefixes, event_prefixes, original_key, qr_key, \
+        thumbnail_key
+    event = "ev-1"
+    keys = [original_key(event, "h", "jpg"), thumbnail_key(event, "h"), banner_key(event),
+            renditions_prefix(event) + "/x.jpg", crops_prefix(event) + "/1.jpg",
+            preview_key(event, 1), slip_key(event, "o"), kept_key(event, "o", 1)]
+    for key in keys:
+        assert key.split("/")[0] in all_prefixes(), key
+        assert any(key.startswith(p + "/") for p in event_prefixes(event)), key
+    assert qr_key(event).split("/")[0] in all_prefixes()
