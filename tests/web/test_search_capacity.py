@@ -59,7 +59,9 @@ def family_rss(pid):
 
 
 def test_a_full_search_queue_answers_503_fast_and_pages_keep_serving(tmp_path):
-    srv = start(tmp_path, SEARCH_QUEUE_SIZE="1", SEARCH_RETRY_AFTER_SECONDS="7")
+    # One analysis process: the slow search's three selfies are looked at one after
+    # another (seconds on any machine), not side by side on however many cores CI has.
+    srv = start(tmp_path, SEARCH_QUEUE_SIZE="1", SEARCH_RETRY_AFTER_SECONDS="7", SEARCH_WORKERS="1")
     try:
         url = f"{srv.url}/api/events/{srv.event['id']}/search"
         requests.post(url, files={"selfies": ("w.png", png((32, 32)))}, timeout=60)  # warm
