@@ -16,7 +16,7 @@ from phopy.data import get_database
 from phopy.extensions import get_storage
 from phopy.line.gallery_links import sign_gallery_token
 from phopy.sales import orders
-from tests.conftest import db_rows, make_test_config
+from tests.conftest import db_rows, make_test_config, run_jobs
 from tests.fakes.line_server import FakeLineServer
 from tests.fakes.stripe_server import SECRET_KEY, WEBHOOK_SECRET
 from tests.sales.conftest import Shop
@@ -55,18 +55,6 @@ def shop_with(tmp_path, stripe_server, **settings):
                                       STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
                                       STRIPE_API_BASE=stripe_server.url, **settings))
     return Shop(app, tmp_path)
-
-
-def run_jobs(app, rounds=10):
-    from phopy.jobs.setup import make_runner
-    runner = make_runner(app)
-    total = 0
-    for _ in range(rounds):
-        ran = runner.run_until_idle()
-        total += ran
-        if not ran:
-            break
-    return total
 
 
 def pay(shop, stripe_server, token):
