@@ -19,6 +19,7 @@ the same prefilter bound, and distances are reported as 1 − cos.
 An index is made for one engine (``EngineProfile``): its size, metric and
 confident distance are that engine's, never looked up by metric.
 """
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +27,8 @@ import numpy as np
 from phopy.faces.settings import profile_for
 
 ENCODING_SIZE = 128
+# rows an index's buffers grow by at least (then an eighth of their size)
+MIN_SPARE = 64
 PREFILTER_MIN_FACES = 50_000
 PREFILTER_DIMS = 32
 # float32 rounding slack on the squared lower bound, so the filter never drops a match
@@ -38,26 +41,41 @@ class FaceIndex:
     ``engine``: the engine that made them, by name or ``EngineProfile``; it gives
     the size, the metric ("euclidean": dlib; "cosine": unit vectors, SFace and
     MobileFaceNet) and the confident distance ``match_photos`` uses.
+
+    The arrays are views of the first ``len(index)`` rows of buffers with room to
+    grow (``spare`` rows at first, then an eighth more at every growth), so that
+    :meth:`extended` writes a new photo's faces in place instead of copying the
+    whole event (``python -m bench.cache``).
     """
 
-    def __init__(self, face_ids, photo_ids, encodings, *, engine):
+    def __init__(self, face_ids, photo_ids, encodings, *, engine, spare=0):
         self.profile = profile_for(engine)
         self.metric = self.profile.metric
         self.size = self.profile.size
-        self.face_ids = np.asarray(face_ids, dtype=np.int64).reshape(-1)
-        self.photo_ids = np.asarray(photo_ids, dtype=np.int64).reshape(-1)
-        if len(self.face_ids) == 0:
+        face_ids = np.asarray(face_ids, dtype=np.int64).reshape(-1)
+        photo_ids = np.asarray(photo_ids, dtype=np.int64).reshape(-1)
+        if len(face_ids) == 0:
             matrix = np.zeros((0, self.size), dtype=np.float32)
         else:
-            matrix = np.ascontiguousarray(np.asarray(encodings, dtype=np.float32))
+            matrix = np.asarray(encodings, dtype=np.float32)
         if matrix.ndim != 2 or matrix.shape[1] != self.size:
             raise ValueError(f"encodings must be (n, {self.size}), got {matrix.shape}")
-        if not len(self.face_ids) == len(self.photo_ids) == len(matrix):
-            raise ValueError(f"{len(self.face_ids)} face ids, {len(self.photo_ids)} photo ids "
+        if not len(face_ids) == len(photo_ids) == len(matrix):
+            raise ValueError(f"{len(face_ids)} face ids, {len(photo_ids)} photo ids "
                              f"and {len(matrix)} encodings do not line up")
-        self.encodings = matrix
-        self.sq_norms = np.einsum("ij,ij->i", matrix, matrix)
+        self._rows = _Rows(len(face_ids), len(face_ids) + int(spare))
+        columns = {"face_ids": face_ids, "photo_ids": photo_ids, "encodings": matrix,
+                   "sq_norms": np.einsum("ij,ij->i", matrix, matrix)}
+        for name, values in columns.items():
+            self._rows.add(name, values)
         self._prefilter = None
+        self._view(len(face_ids))
+
+    def _view(self, n):
+        rows = self._rows.columns
+        self.face_ids, self.photo_ids = rows["face_ids"][:n], rows["photo_ids"][:n]
+        self.encodings, self.sq_norms = rows["encodings"][:n], rows["sq_norms"][:n]
+        self.ids_sorted = n < 2 or bool(self._rows.sorted_upto >= n)
 
     @classmethod
     def from_rows(cls, rows, *, engine):
@@ -69,24 +87,54 @@ class FaceIndex:
 
     def extended(self, face_ids, photo_ids, encodings):
         """A new index with more faces appended; what is computed per face (norms, the
-        prefilter's projections) is computed for the new faces only."""
+        prefilter's projections) is computed for the new faces only.
+
+        The new faces go into the buffers' spare rows when this index is the last one
+        made from them (the rows this index reads are never written); otherwise, or
+        when the spare rows are used up, into new buffers an eighth larger than needed.
+        """
         more = FaceIndex(face_ids, photo_ids, encodings, engine=self.profile)
         if not len(more):
             return self
+        n, total = len(self), len(self) + len(more)
+        added = {"face_ids": more.face_ids, "photo_ids": more.photo_ids,
+                 "encodings": more.encodings, "sq_norms": more.sq_norms}
+        if self._prefilter is not None:  # any orthonormal basis keeps the bound exact
+            mean, basis, _projected, _projected_sq = self._prefilter
+            projected = np.ascontiguousarray((more.encodings - mean) @ basis)
+            added["projected"] = projected
+            added["projected_sq"] = np.einsum("ij,ij->i", projected, projected)
+        rows = self._rows
+        if ((self._prefilter is not None and "projected" not in rows.columns)
+                or not rows.claim(n, total)):
+            rows = rows.grown(self, total)
         index = FaceIndex.__new__(FaceIndex)
         index.profile, index.metric, index.size = self.profile, self.metric, self.size
-        index.face_ids = np.concatenate([self.face_ids, more.face_ids])
-        index.photo_ids = np.concatenate([self.photo_ids, more.photo_ids])
-        index.encodings = np.concatenate([self.encodings, more.encodings])
-        index.sq_norms = np.concatenate([self.sq_norms, more.sq_norms])
+        index._rows = rows
+        rows.write(n, added, sorted_after=self.ids_sorted
+                   and (n == 0 or more.face_ids[0] > self.face_ids[-1]) and more.ids_sorted)
         index._prefilter = None
-        if self._prefilter is not None:  # any orthonormal basis keeps the bound exact
-            mean, basis, projected, projected_sq = self._prefilter
-            added = np.ascontiguousarray((more.encodings - mean) @ basis)
-            index._prefilter = (mean, basis, np.concatenate([projected, added]),
-                                np.concatenate([projected_sq,
-                                                np.einsum("ij,ij->i", added, added)]))
+        if self._prefilter is not None:
+            index._prefilter = (self._prefilter[0], self._prefilter[1],
+                                rows.columns["projected"][:total],
+                                rows.columns["projected_sq"][:total])
+        index._view(total)
         return index
+
+    def rows_of(self, face_ids):
+        """The rows of these face ids (those in the index), ascending.
+
+        Ids in ascending order (as the search cache loads and appends them) are found
+        by bisection, not by a pass over every face per id (``np.isin``)."""
+        wanted = np.unique(np.asarray(face_ids, dtype=np.int64).reshape(-1))
+        if not len(wanted) or not len(self):
+            return np.zeros(0, dtype=np.int64)
+        if not self.ids_sorted:
+            return np.flatnonzero(np.isin(self.face_ids, wanted))
+        at = np.searchsorted(self.face_ids, wanted)
+        inside = at < len(self)
+        at, wanted = at[inside], wanted[inside]
+        return at[self.face_ids[at] == wanted]
 
     def squared_limit(self, tolerance):
         """The squared-Euclidean limit that a tolerance in this metric means."""
@@ -103,9 +151,11 @@ class FaceIndex:
 
     @property
     def nbytes(self):
-        """Return the memory held by the encodings (and their projections), in bytes."""
-        extra = sum(a.nbytes for a in self._prefilter) if self._prefilter else 0
-        return self.encodings.nbytes + extra
+        """Return the memory held by the index's buffers (spare rows included), in bytes."""
+        held = self._rows.nbytes
+        if self._prefilter is not None and "projected" not in self._rows.columns:
+            held += self._prefilter[2].nbytes + self._prefilter[3].nbytes
+        return held
 
     def within(self, query, tolerance):
         """Return (rows, distances) of the faces within tolerance of one query."""
@@ -135,8 +185,12 @@ class FaceIndex:
             basis = np.ascontiguousarray(vectors[:, ::-1][:, :PREFILTER_DIMS], dtype=np.float32)
             mean = mean.astype(np.float32)
             projected = np.ascontiguousarray((self.encodings - mean) @ basis)
-            self._prefilter = (mean, basis, projected,
-                               np.einsum("ij,ij->i", projected, projected))
+            projected_sq = np.einsum("ij,ij->i", projected, projected)
+            if self._rows.add_if_last(len(self), {"projected": projected,
+                                                  "projected_sq": projected_sq}):
+                projected = self._rows.columns["projected"][:len(self)]
+                projected_sq = self._rows.columns["projected_sq"][:len(self)]
+            self._prefilter = (mean, basis, projected, projected_sq)
         return self._prefilter
 
     def distances(self, query):
@@ -150,6 +204,71 @@ class FaceIndex:
                    - 2.0 * (queries @ self.encodings.T)
                    + np.einsum("ij,ij->i", queries, queries)[:, np.newaxis])
         return self.from_squared(squared)
+
+
+class _Rows:
+    """Column buffers with spare rows, shared by an index and those extended from it.
+
+    ``filled`` rows are written; only an index that reads all of them (the last one
+    made) may write more, so the rows an older index reads never change under it.
+    ``sorted_upto``: the face ids of that many first rows are ascending.
+    """
+
+    def __init__(self, filled, capacity):
+        self.filled, self.capacity = filled, max(filled, capacity)
+        self.sorted_upto = 0
+        self.columns = {}
+        self._lock = threading.Lock()
+
+    def add(self, name, values):
+        """A column holding ``values`` (the first rows) with room for ``capacity`` rows."""
+        buffer = np.empty((self.capacity, *values.shape[1:]), dtype=values.dtype)
+        buffer[:len(values)] = values
+        self.columns[name] = buffer
+        if name == "face_ids":
+            self.sorted_upto = len(values) if bool(np.all(values[1:] > values[:-1])) else 0
+
+    def add_if_last(self, n, columns):
+        """Add columns of the first n rows if n rows are all that is written."""
+        with self._lock:
+            if self.filled != n:
+                return False
+            for name, values in columns.items():
+                self.add(name, values)
+            return True
+
+    def claim(self, n, total):
+        """Reserve rows n..total for the index reading the first n, if it is the last one
+        made and they fit."""
+        with self._lock:
+            if self.filled != n or total > self.capacity:
+                return False
+            self.filled = total
+            return True
+
+    def grown(self, index, total):
+        """New buffers for ``total`` rows and an eighth more, holding ``index``'s rows."""
+        rows = _Rows(total, total + max(MIN_SPARE, total // 8))
+        views = {"face_ids": index.face_ids, "photo_ids": index.photo_ids,
+                 "encodings": index.encodings, "sq_norms": index.sq_norms}
+        if index._prefilter is not None:
+            views["projected"], views["projected_sq"] = index._prefilter[2:]
+        for name, values in views.items():
+            rows.add(name, values)
+        rows.sorted_upto = len(index) if index.ids_sorted else 0
+        return rows
+
+    def write(self, n, columns, sorted_after):
+        """Write the rows from n on (claimed or new); ``sorted_after``: they keep the
+        face ids ascending."""
+        for name, values in columns.items():
+            self.columns[name][n:n + len(values)] = values
+        if sorted_after and self.sorted_upto >= n:
+            self.sorted_upto = n + len(columns["face_ids"])
+
+    @property
+    def nbytes(self):
+        return sum(buffer.nbytes for buffer in self.columns.values())
 
 
 @dataclass
@@ -264,7 +383,7 @@ def two_tiers(index, queries, tolerance, borderline, answers, max_asked):
     asked = {m.photo_id: m for m in nearby_faces(index, queries, borderline)
              if m.photo_id not in shown and m.photo_id not in answers}
     unconfirmed = [m.face_id for p, m in found.items() if p not in confirmed]
-    matched = index.encodings[np.isin(index.face_ids, unconfirmed)] if unconfirmed else []
+    matched = index.encodings[index.rows_of(unconfirmed)] if unconfirmed else []
     for m in nearby_faces(index, matched, tolerance):
         if m.photo_id not in shown and m.photo_id not in answers and (
                 m.photo_id not in asked or m.distance < asked[m.photo_id].distance):

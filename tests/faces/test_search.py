@@ -41,7 +41,10 @@ def test_empty_index():
 
 def test_size_and_memory():
     index = FaceIndex([1, 2], [10, 10], np.zeros((2, 128)), engine="dlib")
-    assert len(index) == 2 and index.nbytes == 2 * 128 * 4
+    row = 128 * 4 + 8 + 8 + 4  # its encoding, face and photo ids, squared norm
+    assert len(index) == 2 and index.nbytes == 2 * row
+    roomy = FaceIndex([1, 2], [10, 10], np.zeros((2, 128)), engine="dlib", spare=3)
+    assert len(roomy) == 2 and roomy.nbytes == 5 * row  # spare rows are held memory
 
 
 def test_misaligned_inputs_are_rejected():

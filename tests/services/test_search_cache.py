@@ -82,15 +82,18 @@ def test_the_size_limit_evicts_the_least_recently_searched_event(app, tmp_path):
     conn = get_database(app).connect()
     try:
         for event in events:
-            store_faces(conn, photos_of(app, event["id"], tmp_path, 1)[0], 100)  # 51 KB each
-        cache = SearchCache(max_mb=0.11)  # room for two events
+            store_faces(conn, photos_of(app, event["id"], tmp_path, 1)[0], 100)
+        one = SearchCache().get_index(conn, events[0]["id"], settings).nbytes  # spare rows too
+        assert one >= 100 * 128 * 4
+        limit = 2.5 * one / (1024 * 1024)
+        cache = SearchCache(max_mb=limit)  # room for two events
         for event in events[:2]:
             cache.get_index(conn, event["id"], settings)
         cache.get_index(conn, events[0]["id"], settings)  # the first is searched again
         cache.get_index(conn, events[2]["id"], settings)
         assert [e["id"] in cache for e in events] == [True, False, True]
-        assert cache.nbytes <= 0.11 * 1024 * 1024
-        tiny = SearchCache(max_mb=0.01)  # smaller than one event: the one searched stays
+        assert cache.nbytes <= limit * 1024 * 1024
+        tiny = SearchCache(max_mb=one / 2 / (1024 * 1024))  # less than one event: it stays
         assert len(tiny.get_index(conn, events[1]["id"], settings)) == 100
         assert events[1]["id"] in tiny
     finally:
@@ -105,7 +108,7 @@ def test_purged_events_are_dropped_at_the_next_look_up(app, tmp_path):
     try:
         for event in (kept, purged):
             store_faces(conn, photos_of(app, event["id"], tmp_path, 1)[0], 5)
-        cache = SearchCache(sweep_seconds=0)
+        cache = SearchCache()
         cache.get_index(conn, purged["id"], settings)
         with conn.transaction():
             retention.purge_faces(conn, purged["id"])
