@@ -19,16 +19,16 @@ the same prefilter bound, and distances are reported as 1 − cos.
 An index is made for one engine (``EngineProfile``): its size, metric and
 confident distance are that engine's, never looked up by metric.
 """
-import threading
 from dataclasses import dataclass
 
 import numpy as np
 
+from phopy.faces.rows import GrowingRows
 from phopy.faces.settings import profile_for
 
 ENCODING_SIZE = 128
-# rows an index's buffers grow by at least (then an eighth of their size)
-MIN_SPARE = 64
+# queries that share one pass over the index in FaceIndex.within_many
+QUERY_BLOCK = 16
 PREFILTER_MIN_FACES = 50_000
 PREFILTER_DIMS = 32
 # float32 rounding slack on the squared lower bound, so the filter never drops a match
@@ -63,7 +63,7 @@ class FaceIndex:
         if not len(face_ids) == len(photo_ids) == len(matrix):
             raise ValueError(f"{len(face_ids)} face ids, {len(photo_ids)} photo ids "
                              f"and {len(matrix)} encodings do not line up")
-        self._rows = _Rows(len(face_ids), len(face_ids) + int(spare))
+        self._rows = GrowingRows(len(face_ids), len(face_ids) + int(spare))
         columns = {"face_ids": face_ids, "photo_ids": photo_ids, "encodings": matrix,
                    "sq_norms": np.einsum("ij,ij->i", matrix, matrix)}
         for name, values in columns.items():
@@ -159,20 +159,43 @@ class FaceIndex:
 
     def within(self, query, tolerance):
         """Return (rows, distances) of the faces within tolerance of one query."""
-        query = np.asarray(query, dtype=np.float32).reshape(self.size)
+        return self.within_many(np.asarray(query).reshape(1, self.size), tolerance)[0]
+
+    def within_many(self, queries, tolerance):
+        """[(rows, distances)] of the faces within tolerance of each query.
+
+        ``QUERY_BLOCK`` queries share one pass over the index (a matrix product, not one
+        product per query): "is this you?" asks about the faces near every selfie and
+        every face matched, 40 queries and more. When the prefilter lets most faces
+        through (vectors spread over all axes alike), the exact distances of the block
+        are one product over every face too, instead of copying the rows that passed.
+        """
+        queries = np.asarray(queries, dtype=np.float32).reshape(-1, self.size)
         limit = self.squared_limit(tolerance)
-        if len(self) < PREFILTER_MIN_FACES:
-            rows = np.arange(len(self))
-            squared = self.sq_norms - 2.0 * (self.encodings @ query) + float(query @ query)
-        else:
-            mean, basis, projected, projected_sq = self._projection()
-            y = (query - mean) @ basis
-            lower = projected_sq - 2.0 * (projected @ y) + float(y @ y)
-            rows = np.flatnonzero(lower <= limit + PREFILTER_SLACK)
-            squared = (self.sq_norms[rows] - 2.0 * (self.encodings[rows] @ query)
-                       + float(query @ query))
-        keep = squared <= limit
-        return rows[keep], self.from_squared(squared[keep])
+        found = []
+        for start in range(0, len(queries), QUERY_BLOCK):
+            block = queries[start:start + QUERY_BLOCK]
+            block_sq = np.einsum("ij,ij->i", block, block)
+            passed = None
+            if len(self) >= PREFILTER_MIN_FACES:
+                mean, basis, projected, projected_sq = self._projection()
+                y = (block - mean) @ basis
+                lower = (projected_sq - 2.0 * (y @ projected.T)
+                         + np.einsum("ij,ij->i", y, y)[:, np.newaxis])
+                passed = [np.flatnonzero(row <= limit + PREFILTER_SLACK) for row in lower]
+            if passed is None or sum(map(len, passed)) > len(self) * len(block) // 4:
+                squared = (self.sq_norms - 2.0 * (block @ self.encodings.T)
+                           + block_sq[:, np.newaxis])
+                for row in squared:
+                    rows = np.flatnonzero(row <= limit)
+                    found.append((rows, self.from_squared(row[rows])))
+                continue
+            for query, query_sq, rows in zip(block, block_sq, passed):
+                squared = (self.sq_norms[rows] - 2.0 * (self.encodings[rows] @ query)
+                           + float(query_sq))
+                keep = squared <= limit
+                found.append((rows[keep], self.from_squared(squared[keep])))
+        return found
 
     def _projection(self):
         """Principal axes and projected encodings, built on first large search."""
@@ -204,71 +227,6 @@ class FaceIndex:
                    - 2.0 * (queries @ self.encodings.T)
                    + np.einsum("ij,ij->i", queries, queries)[:, np.newaxis])
         return self.from_squared(squared)
-
-
-class _Rows:
-    """Column buffers with spare rows, shared by an index and those extended from it.
-
-    ``filled`` rows are written; only an index that reads all of them (the last one
-    made) may write more, so the rows an older index reads never change under it.
-    ``sorted_upto``: the face ids of that many first rows are ascending.
-    """
-
-    def __init__(self, filled, capacity):
-        self.filled, self.capacity = filled, max(filled, capacity)
-        self.sorted_upto = 0
-        self.columns = {}
-        self._lock = threading.Lock()
-
-    def add(self, name, values):
-        """A column holding ``values`` (the first rows) with room for ``capacity`` rows."""
-        buffer = np.empty((self.capacity, *values.shape[1:]), dtype=values.dtype)
-        buffer[:len(values)] = values
-        self.columns[name] = buffer
-        if name == "face_ids":
-            self.sorted_upto = len(values) if bool(np.all(values[1:] > values[:-1])) else 0
-
-    def add_if_last(self, n, columns):
-        """Add columns of the first n rows if n rows are all that is written."""
-        with self._lock:
-            if self.filled != n:
-                return False
-            for name, values in columns.items():
-                self.add(name, values)
-            return True
-
-    def claim(self, n, total):
-        """Reserve rows n..total for the index reading the first n, if it is the last one
-        made and they fit."""
-        with self._lock:
-            if self.filled != n or total > self.capacity:
-                return False
-            self.filled = total
-            return True
-
-    def grown(self, index, total):
-        """New buffers for ``total`` rows and an eighth more, holding ``index``'s rows."""
-        rows = _Rows(total, total + max(MIN_SPARE, total // 8))
-        views = {"face_ids": index.face_ids, "photo_ids": index.photo_ids,
-                 "encodings": index.encodings, "sq_norms": index.sq_norms}
-        if index._prefilter is not None:
-            views["projected"], views["projected_sq"] = index._prefilter[2:]
-        for name, values in views.items():
-            rows.add(name, values)
-        rows.sorted_upto = len(index) if index.ids_sorted else 0
-        return rows
-
-    def write(self, n, columns, sorted_after):
-        """Write the rows from n on (claimed or new); ``sorted_after``: they keep the
-        face ids ascending."""
-        for name, values in columns.items():
-            self.columns[name][n:n + len(values)] = values
-        if sorted_after and self.sorted_upto >= n:
-            self.sorted_upto = n + len(columns["face_ids"])
-
-    @property
-    def nbytes(self):
-        return sum(buffer.nbytes for buffer in self.columns.values())
 
 
 @dataclass
@@ -317,7 +275,7 @@ def match_photos(index, selfie_encodings, tolerance, confident=None):
             found = [index.within(mean, _cosine_mean_tolerance(tolerance, n))]
         else:
             found = [index.within(mean, tolerance * np.sqrt((1 + 1 / n) / 2))]
-        each = [index.within(selfie, tolerance) for selfie in selfies]
+        each = index.within_many(selfies, tolerance)
         votes = np.unique(np.concatenate([rows for rows, _ in each]), return_counts=True)
         seconded = votes[0][votes[1] >= 2]
         for rows, distances in each:
@@ -347,8 +305,7 @@ def nearby_faces(index, queries, limit):
     if len(index) == 0 or len(queries) == 0:
         return []
     best = {}
-    for query in queries:
-        rows, distances = index.within(query, limit)
+    for rows, distances in index.within_many(np.asarray(queries), limit):
         for row, distance in zip(rows.tolist(), distances.tolist()):
             photo = int(index.photo_ids[row])
             if photo not in best or distance < best[photo][0]:

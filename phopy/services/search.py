@@ -25,7 +25,7 @@ from phopy.errors import N_, Message, NeedsReindex, NoFaceFound, PhopyError, Val
 from phopy.faces import EngineSettings, FaceIndex, match_photos
 from phopy.faces.engine import engine_key
 from phopy.faces.images import DEFAULT_MAX_PIXELS, check_dimensions
-from phopy.faces.search import MIN_SPARE
+from phopy.faces.rows import MIN_SPARE
 from phopy.services import analytics
 from phopy.services.photos import check_image_bytes
 
@@ -71,7 +71,8 @@ class SearchCache:
     def __init__(self, max_mb=0):
         self.max_bytes = int(float(max_mb or 0) * 1024 * 1024)
         self._items = OrderedDict()
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()       # the dict of entries (held briefly)
+        self._load_lock = threading.Lock()  # one load or refresh at a time
         self.loads = {"full": 0, "incremental": 0}
 
     def get_index(self, conn, event_id, settings=None):
@@ -97,8 +98,9 @@ class SearchCache:
         """The event's entry (index, other engines' faces, summary) at its version now."""
         settings = settings or EngineSettings()
         key = engine_key(settings)
-        stamps = faces_db.change_stamps(conn, [event_id, *list(self._items)])
-        for gone in set(self._items) - set(stamps):
+        cached_ids = list(self._items)
+        stamps = faces_db.change_stamps(conn, [event_id, *cached_ids])
+        for gone in set(cached_ids) - set(stamps):
             self.drop(gone)
         if event_id not in stamps:  # deleted or purged: nothing to search, nothing kept
             return _Cached((None, key), FaceIndex([], [], [], engine=settings.profile),
@@ -109,18 +111,18 @@ class SearchCache:
         if cached and cached.version == version:
             self._touch(event_id)
             return cached
-        with self._lock:
+        with self._load_lock:  # a search of another, cached event does not wait for it
             cached = self._items.get(event_id)
             if cached and cached.version == version:
                 return cached
-            entry = None
             if cached and cached.version[1] == key and cached.removed == removed:
                 entry = self._refresh(conn, event_id, cached, version)
-            if entry is None:
+            else:
                 entry = self._load(conn, event_id, settings, version, removed)
-            self._items[event_id] = entry
-            self._items.move_to_end(event_id)
-            self._evict(keep=event_id)
+            with self._lock:
+                self._items[event_id] = entry
+                self._items.move_to_end(event_id)
+                self._evict(keep=event_id)
             return entry
 
     def _load(self, conn, event_id, settings, version, removed):

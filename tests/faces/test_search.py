@@ -320,3 +320,29 @@ def test_rows_of_finds_the_same_rows_sorted_or_not():
                                                                 int(ids[250])})
     appended = ordered.extended([-1], [5], rng.normal(size=(1, 128)))  # an id out of order
     assert not appended.ids_sorted and appended.rows_of([-1]).tolist() == [500]
+
+
+@pytest.mark.parametrize("engine,tolerance,prefilter", [
+    ("dlib", 0.6, True), ("dlib", 0.6, False),   # a prefilter that keeps few faces
+    ("mobilefacenet", 0.55, True),               # 512 random values: it keeps most
+])
+def test_many_queries_at_once_find_what_each_finds_alone(monkeypatch, engine, tolerance,
+                                                         prefilter):
+    from phopy.faces import search
+    if prefilter:
+        monkeypatch.setattr(search, "PREFILTER_MIN_FACES", 100)
+    rng = np.random.default_rng(13)
+    index = (random_index(rng, faces=3000, photos=700) if engine == "dlib"
+             else unit_index(rng, faces=3000, photos=700))
+    queries = index.encodings[:40] + rng.normal(0, 0.01, size=(40, index.size))  # > a block
+    if engine != "dlib":
+        queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    exact = (np.linalg.norm(index.encodings[None].astype(np.float64) - queries[:, None], axis=2)
+             if engine == "dlib" else 1.0 - queries @ index.encodings.T.astype(np.float64))
+    together = index.within_many(queries, tolerance)
+    assert len(together) == 40
+    for query, expected, (rows, distances) in zip(queries, exact, together):
+        assert set(rows.tolist()) == set(np.flatnonzero(expected <= tolerance).tolist())
+        assert np.allclose(distances, expected[rows], atol=1e-4)
+        alone_rows, alone_distances = index.within(query, tolerance)
+        assert alone_rows.tolist() == rows.tolist()
