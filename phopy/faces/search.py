@@ -64,10 +64,11 @@ class FaceIndex:
             raise ValueError(f"{len(face_ids)} face ids, {len(photo_ids)} photo ids "
                              f"and {len(matrix)} encodings do not line up")
         self._rows = GrowingRows(len(face_ids), len(face_ids) + int(spare))
-        columns = {"face_ids": face_ids, "photo_ids": photo_ids, "encodings": matrix,
-                   "sq_norms": np.einsum("ij,ij->i", matrix, matrix)}
-        for name, values in columns.items():
+        for name, values in (("face_ids", face_ids), ("photo_ids", photo_ids),
+                             ("encodings", matrix)):
             self._rows.add(name, values)
+        matrix = self._rows.columns["encodings"][:len(face_ids)]  # contiguous, whatever came
+        self._rows.add("sq_norms", np.einsum("ij,ij->i", matrix, matrix))
         self._prefilter = None
         self._view(len(face_ids))
 
