@@ -18,7 +18,6 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-
 from phopy.data import faces as faces_db
 from phopy.data import photos as photos_db
 from phopy.errors import N_, Message, NeedsReindex, NoFaceFound, PhopyError, ValidationError
