@@ -198,15 +198,15 @@ def participants_with_bibs(conn, event_id):
     return {r["user_id"]: r["language"] for r in line_bibs_db.for_event(conn, event_id)}
 
 
-def rematch_joined_events(conn, search, user_id, config=None):
+def rematch_joined_events(conn, search, user_id, config):
     """Match the user's current selfie again in every event they joined; return the
     open events where they are now found (to say so: a closed one's summary is out).
 
     A new selfie replaces the old one, so do its matches: photos only the old
     selfie matched (perhaps someone else's face) leave the user's gallery, and
     "found you" is said again for what the new one finds. Events whose face data
-    was deleted keep what was found while it existed. With ``config``, the bibs the
-    user typed find their photos again too.
+    was deleted keep what was found while it existed. The bibs the user typed find
+    their photos again too.
     """
     blob = usable_face(line_db.get_user(conn, user_id), search[1])
     if blob is None:
@@ -216,8 +216,7 @@ def rematch_joined_events(conn, search, user_id, config=None):
         with conn.transaction():
             line_db.reset_matches(conn, event["id"], user_id)
             _new, first = match_user(conn, search, event["id"], user_id, blob)
-            if config is not None:
-                first = match_remembered_bibs(conn, config, search, event, user_id) or first
+            first = match_remembered_bibs(conn, config, search, event, user_id) or first
         if first and not event["closed_at"]:
             first_found.append(event)
     return first_found

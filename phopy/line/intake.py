@@ -73,11 +73,14 @@ def match_event(conn, config, search, event_id):
             _new, first = attendees.match_user(conn, search, event_id, person["user_id"], face)
             if first:
                 first_found += 1
-                url = gallery_links.gallery_url(config, event_id, person["user_id"])
-                queue_message(conn, person["user_id"],
-                              messages.found_you(person["language"], event, url),
-                              purpose="found_you")
+                _tell_found(conn, config, event, person["user_id"], person["language"])
     return first_found
+
+
+def _tell_found(conn, config, event, user_id, language):
+    """Queue "found you" with the user's gallery link (in the caller's transaction)."""
+    url = gallery_links.gallery_url(config, event["id"], user_id)
+    queue_message(conn, user_id, messages.found_you(language, event, url), purpose="found_you")
 
 
 @on_bibs_read
@@ -95,9 +98,7 @@ def match_event_bibs(conn, config, search, event_id):
         with conn.transaction():
             if attendees.match_remembered_bibs(conn, config, search, event, user_id):
                 first_found += 1
-                url = gallery_links.gallery_url(config, event_id, user_id)
-                queue_message(conn, user_id, messages.found_you(language, event, url),
-                              purpose="found_you")
+                _tell_found(conn, config, event, user_id, language)
     return first_found
 
 
