@@ -4,6 +4,7 @@ Every SQL statement lives in ``phopy.data``; callers use :class:`Connection`
 and never see the driver. Statements use ``?`` placeholders; the PostgreSQL
 dialect rewrites them to ``%s``.
 """
+import io
 import logging
 import os
 import sqlite3
@@ -224,6 +225,17 @@ class Connection:
             cur = self.raw.cursor(cursor_factory=psycopg2.extensions.cursor)
         cur.execute(self._sql(sql), tuple(params))
         return cur.fetchall()
+
+    def copy_binary(self, sql, params=()):
+        """PostgreSQL: a query's rows in COPY's binary format (a memoryview), read in one
+        stream with no Python object per row (the search cache's loader parses it)."""
+        if self.dialect != "postgresql":
+            raise NotImplementedError("COPY is PostgreSQL's")
+        cur = self.raw.cursor()
+        query = cur.mogrify(self._sql(sql), tuple(params)).decode()
+        out = io.BytesIO()
+        cur.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT binary)", out)
+        return out.getbuffer()
 
     def one(self, sql, params=()):
         """The first row as a dict, or None."""

@@ -12,6 +12,9 @@ def insert(conn, photo):
     """Store a photo row and return its id (None if the content is already there)."""
     try:
         with conn.transaction():
+            # the search cache keeps the event's photo counts per faces_version
+            conn.execute("UPDATE events SET faces_version = faces_version + 1 WHERE id = ?",
+                         (photo["event_id"],))
             return conn.scalar(
                 "INSERT INTO photos (event_id, filename, content_hash, storage_key, thumb_key, "
                 "width, height, size_bytes, source, source_ref, created_at) "
@@ -103,9 +106,11 @@ def list_errors(conn, event_id, limit=50):
 def delete(conn, photo_id):
     """Delete one photo with its faces and checkpoint."""
     with conn.transaction():
-        conn.execute("UPDATE events SET faces_removed = faces_removed + 1 WHERE id = "
-                     "(SELECT event_id FROM photos WHERE id = ?) AND EXISTS "
-                     "(SELECT 1 FROM faces WHERE photo_id = ?)", (photo_id, photo_id))
+        conn.execute("UPDATE events SET faces_version = faces_version + 1, "
+                     "faces_removed = faces_removed + CASE WHEN EXISTS "
+                     "(SELECT 1 FROM faces WHERE photo_id = ?) THEN 1 ELSE 0 END "
+                     "WHERE id = (SELECT event_id FROM photos WHERE id = ?)",
+                     (photo_id, photo_id))
         conn.execute("DELETE FROM faces WHERE photo_id = ?", (photo_id,))
         conn.execute("DELETE FROM photo_checkpoints WHERE photo_id = ?", (photo_id,))
         conn.execute("DELETE FROM photos WHERE id = ?", (photo_id,))
@@ -123,13 +128,14 @@ def record_scan(conn, photo, task_id, status, faces, error=None,
     """
     try:
         with conn.transaction():
-            if faces and not conn.execute(
-                    # The event's row first: its lock makes faces of one event get their
-                    # ids in commit order, so the search cache may read "ids above the
-                    # last"; and a purged event takes no new faces.
-                    "UPDATE events SET faces_version = faces_version + 1 "
-                    "WHERE id = ? AND faces_purged_at IS NULL",
-                    (photo["event_id"],)).rowcount:
+            # The event's row first, with or without faces (the search cache keeps the
+            # checkpoint counts per faces_version): its lock makes faces of one event get
+            # their ids in commit order, so the search cache may read "ids above the
+            # last"; and a purged event takes no new faces.
+            if not conn.execute(
+                    "UPDATE events SET faces_version = faces_version + 1 WHERE id = ?"
+                    + (" AND faces_purged_at IS NULL" if faces else ""),
+                    (photo["event_id"],)).rowcount and faces:
                 return False
             conn.execute(
                 "INSERT INTO photo_checkpoints (photo_id, event_id, task_id, status, "
