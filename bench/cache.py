@@ -4,9 +4,10 @@ A throwaway PostgreSQL (``bench.cache_data``) holds one event of 50,000 photos Ã
 5 faces, once with dlib's 128-value encodings and once with MobileFaceNet's 512.
 Measured with Phopy's own code, each against the code it replaced in the same run:
 
-- cold load: a new ``SearchCache``'s first look-up (version, binary COPY loader,
-  index, other engines' count) vs the rows loader it replaced (``load_event_encodings``
-  tuples joined into a matrix), alternated, median of ``--repeats``;
+- cold load: a new ``SearchCache``'s first look-up (version, binary COPY loader split
+  over two connections in one snapshot, index, other engines' count) vs the same with
+  one COPY and vs the rows loader it replaced (``load_event_encodings`` tuples joined
+  into a matrix), alternated, median of ``--repeats``;
 - a new photo: one photo's 5 faces stored with ``record_scan``, then the look-up
   that brings them in (the faces since the last id written into the index's spare
   rows) vs the same read appended by copying every array (the old ``extended``),
@@ -114,6 +115,18 @@ def old_load(conn, event_id, settings):
     return index
 
 
+def one_copy_load(conn, event_id, settings):
+    """Today's loader with the read in one piece (one COPY, one server process)."""
+    key = engine_key(settings)
+    face_ids, photo_ids, matrix = faces_db.event_matrix(conn, event_id, *key,
+                                                        settings.profile.size,
+                                                        split_from=2 ** 62)
+    index = FaceIndex(face_ids, photo_ids, matrix, engine=settings.profile,
+                      spare=max(64, len(face_ids) // 8))
+    faces_db.count_other_engines(conn, event_id, *key)
+    return index
+
+
 def old_extended(index, face_ids, photo_ids, encodings):
     """The old ``FaceIndex.extended``: every array copied with the new rows appended."""
     more = FaceIndex(face_ids, photo_ids, encodings, engine=index.profile)
@@ -158,10 +171,14 @@ def measure_engine(url, name, args):
     conn = database.connect()
     process = psutil.Process()
     try:
-        old_s, new_s, rss = [], [], []
-        for _ in range(args.repeats):  # alternated, so both see the same server state
+        old_s, new_s, one_s, rss = [], [], [], []
+        for _ in range(args.repeats):  # alternated, so all see the same server state
             seconds, index = _seconds(lambda: old_load(conn, event_id, settings))
             old_s.append(seconds)
+            del index
+            gc.collect()
+            seconds, index = _seconds(lambda: one_copy_load(conn, event_id, settings))
+            one_s.append(seconds)
             del index
             gc.collect()
             before = process.memory_info().rss
@@ -174,7 +191,8 @@ def measure_engine(url, name, args):
         faces = args.photos * args.faces_per_photo
         result["cold_load"] = {"faces": faces, "old_s": statistics.median(old_s),
                                "new_s": statistics.median(new_s), "old_runs": old_s,
-                               "new_runs": new_s}
+                               "new_runs": new_s, "one_copy_s": statistics.median(one_s),
+                               "one_copy_runs": one_s}
         result["cold_load"]["speedup"] = result["cold_load"]["old_s"] / result["cold_load"][
             "new_s"]
 

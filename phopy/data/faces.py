@@ -1,8 +1,12 @@
 """SQL for stored face encodings (each row records the engine and model that made it)."""
+import threading
+
 import numpy as np
 
 # COPY's binary format: an 11-byte signature, flags and the length of an extension area
 _COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
+# faces (by id span) from which an event's cold load is split across two connections
+SPLIT_FROM = 50_000
 
 
 def load_event_encodings(conn, event_id, engine=None, model_version=None, after_id=None):
@@ -27,7 +31,8 @@ def load_event_encodings(conn, event_id, engine=None, model_version=None, after_
     return list(face_ids), list(photo_ids), list(blobs)
 
 
-def event_matrix(conn, event_id, engine, model_version, size, after_id=None):
+def event_matrix(conn, event_id, engine, model_version, size, after_id=None,
+                 split_from=SPLIT_FROM):
     """An event's faces of one engine as arrays (face ids, photo ids, float32 (n, size)
     encodings) in id order; only those with an id above ``after_id`` when given.
 
@@ -49,7 +54,34 @@ def event_matrix(conn, event_id, engine, model_version, size, after_id=None):
     if after_id is not None:
         sql += " AND id > ?"
         params.append(after_id)
-    return _fixed_rows(conn.copy_binary(sql + " ORDER BY id", params), size)
+        return _fixed_rows(conn.copy_binary(sql + " ORDER BY id", params), size)
+    with conn.split_read() as other:
+        span = conn.tuples("SELECT min(id), max(id) FROM faces WHERE event_id = ?",
+                           (event_id,))[0] if other is not None else (None, None)
+        if span[0] is None or span[1] - span[0] < split_from:
+            return _fixed_rows(conn.copy_binary(sql + " ORDER BY id", params), size)
+        # Two halves of the id range, read by two server processes at once in one
+        # snapshot: the server's reading and sending is most of a big event's load.
+        middle = (span[0] + span[1]) // 2
+        second = {}
+        reader = threading.Thread(target=_read_into, args=(
+            other, sql + " AND id > ? ORDER BY id", params + [middle], size, second))
+        reader.start()
+        try:
+            first = _fixed_rows(conn.copy_binary(sql + " AND id <= ? ORDER BY id",
+                                                 params + [middle]), size)
+        finally:
+            reader.join()
+    if "error" in second:
+        raise second["error"]
+    return tuple(np.concatenate(pair) for pair in zip(first, second["rows"]))
+
+
+def _read_into(conn, sql, params, size, out):
+    try:
+        out["rows"] = _fixed_rows(conn.copy_binary(sql, params), size)
+    except Exception as exc:  # raised again by the caller's thread
+        out["error"] = exc
 
 
 def _fixed_rows(data, size):

@@ -1,6 +1,7 @@
 """The search cache: new faces appended, removals reloaded, a size limit, purged events
 dropped; on the app's real database with stored face rows."""
 import numpy as np
+import pytest
 from PIL import Image
 
 from phopy.data import faces as faces_db
@@ -188,6 +189,54 @@ def test_the_loader_reads_the_same_ids_and_matrix_as_the_rows(app, tmp_path):
             same_index(index, FaceIndex(ids, photo_ids, expected, engine=settings.profile))
     finally:
         conn.close()
+
+
+def test_a_big_load_is_split_across_two_connections_in_one_snapshot(app, tmp_path):
+    """PostgreSQL: the cold load of a big event reads two halves of its ids over two
+    pooled connections in one exported snapshot; the arrays are the single read's; a
+    face committed meanwhile is in neither half; a full pool reads in one piece; the
+    second connection goes back to the pool."""
+    from phopy.data import Database
+    database = get_database(app)
+    if database.dialect != "postgresql":
+        pytest.skip("split reads are PostgreSQL's (SQLite reads in process)")
+    owner = make_photographer(app)
+    event = make_event(app, owner["id"])
+    rows = photos_of(app, event["id"], tmp_path, 4)
+    mobile = EngineSettings(engine="mobilefacenet")
+    small = Database(database.url, pool_max=2)
+    conn = small.connect()
+    try:
+        for row, count, settings in ((rows[0], 3, DLIB), (rows[1], 2, mobile), (rows[2], 5, DLIB)):
+            store_faces(conn, row, count, settings)
+        key, size = engine_key(DLIB), DLIB.profile.size
+        whole = faces_db.event_matrix(conn, event["id"], *key, size, split_from=10 ** 9)
+        assert len(whole[0]) == 8
+        for _ in range(3):  # the second connection is handed back each time
+            halves = faces_db.event_matrix(conn, event["id"], *key, size, split_from=1)
+            assert all(np.array_equal(a, b) for a, b in zip(whole, halves))
+        with conn.split_read() as other:
+            assert other is not None
+            writer = get_database(app).connect()
+            try:
+                store_faces(writer, rows[3], 2)
+            finally:
+                writer.close()
+            count = "SELECT count(*) FROM faces WHERE event_id = ?"
+            assert conn.scalar(count, (event["id"],)) == other.scalar(count, (event["id"],)) \
+                == 10
+        assert conn.scalar(count, (event["id"],)) == 12
+        held = small.connect()  # the pool's last connection: no second one now
+        try:
+            with conn.split_read() as other:
+                assert other is None
+            alone = faces_db.event_matrix(conn, event["id"], *key, size, split_from=1)
+            assert len(alone[0]) == 10 and np.array_equal(alone[2][:8], whole[2])
+        finally:
+            held.close()
+    finally:
+        conn.close()
+        small.close()
 
 
 def test_a_new_face_is_found_without_a_reload_and_a_removed_one_forces_one(app, tmp_path):
