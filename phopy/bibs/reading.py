@@ -40,10 +40,12 @@ from phopy.services.indexing import after_indexing
 
 log = logging.getLogger(__name__)
 
-WHOLE_MAX_SIDE = 960      # the whole-photo pass finds text on a copy this large
+WHOLE_MAX_SIDE = 800      # the whole-photo pass finds text on a copy this large
 TORSO_FACE_PX = 64        # ... a torso crop, scaled down so its face is this tall
 MIN_TEXT_PX = 12          # text lower than this (photo pixels) is not read
-MIN_CONFIDENCE = 0.5      # a line read with less confidence is not a reading
+MIN_CONFIDENCE = 0.95     # a line read with less confidence is not a reading (blurred
+#                           bibs misread below it; right readings of >= 40 px are above)
+LONE_CONFIDENCE = 0.99    # ... a lone character (a pole, a zero) needs this much
 MAX_ASPECT = 10           # nor a line longer than this many times its height
 REC_HEIGHT = 48           # the recognizer's input height
 DECODE_MAX_SIDE = 4000    # photos are decoded at most this large
@@ -111,13 +113,15 @@ def overlap(a, b):
 
 
 # -- one photo ----------------------------------------------------------------
-def _detect(reader, image, region, scale):
-    """Text boxes of one region of ``image`` detected at ``scale`` (at most 1), as
-    {quad, height} in ``image`` pixels."""
+def _detect(reader, array, region, scale):
+    """Text boxes of one region of an RGB array detected at ``scale`` (at most 1), as
+    {quad, height, aabb} in the array's pixels."""
     left, top, right, bottom = (int(round(v)) for v in region)
-    crop = image.crop((left, top, right, bottom))
+    crop = array[top:bottom, left:right]
     if scale < 1.0:
-        crop = crop.resize((max(1, int(crop.width * scale)), max(1, int(crop.height * scale))))
+        size = (max(1, int(crop.shape[1] * scale)), max(1, int(crop.shape[0] * scale)))
+        scale = size[0] / float(max(1, crop.shape[1]))
+        crop = cv2.resize(crop, size, interpolation=cv2.INTER_CUBIC)
     else:
         scale = 1.0
     boxes = []
@@ -178,7 +182,7 @@ def _tokens(texts, boxes, pattern, scale):
         parts = [text] + (text.split() if len(text.split()) > 1 else [])
         for part in parts:
             bib = match_bib(pattern, part)
-            if bib is None:
+            if bib is None or (len(bib) == 1 and score < LONE_CONFIDENCE):
                 continue
             tokens.append({"bib": bib, "text_read": text, "confidence": score, "box": full,
                            "height": height})
@@ -266,16 +270,16 @@ def read_image(reader, image, full_size, faces, pattern):
         region = torso_region(face, full_size)
         if region is not None:
             regions[face["id"]] = region
+    array = np.asarray(image.convert("RGB"))
     torso = []
     for face in faces:
         if face["id"] in regions:
             face_h = (float(face["box_bottom"]) - float(face["box_top"])) * scale
-            torso += _detect(reader, image, tuple(v * scale for v in regions[face["id"]]),
+            torso += _detect(reader, array, tuple(v * scale for v in regions[face["id"]]),
                              TORSO_FACE_PX / max(face_h, 1.0))
-    whole = _detect(reader, image, (0, 0, image.width, image.height),
+    whole = _detect(reader, array, (0, 0, image.width, image.height),
                     WHOLE_MAX_SIDE / float(max(image.size)))
     boxes = _candidates(torso, whole, MIN_TEXT_PX * scale)
-    array = np.asarray(image.convert("RGB"))
     texts = reader.recognize([_crop_quad(array, b["quad"]) for b in boxes])
     tokens, numbers = _tokens(texts, boxes, pattern, scale)
     return _assign_faces(_drop_small(_merge(tokens), numbers), regions,
