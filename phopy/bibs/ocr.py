@@ -9,6 +9,7 @@ first photo read, not at import. RapidOCR's errors become Phopy's.
 import logging
 import threading
 
+import cv2
 import numpy as np
 
 from phopy.errors import PhopyError
@@ -69,15 +70,21 @@ class TextReader:
         array = _rgb(image)
         if array is None:
             return []
+        height, width = array.shape[:2]
+        size = (max(32, int(round(width / 32)) * 32), max(32, int(round(height / 32)) * 32))
+        if size != (width, height):
+            array = cv2.resize(array, size)
+        # RapidOCR's own preprocessing, in float32: BGR, (v / 255 - 0.5) / 0.5, NCHW
+        tensor = (array[:, :, ::-1].astype(np.float32) - 127.5) / 127.5
+        tensor = np.ascontiguousarray(tensor.transpose(2, 0, 1)[np.newaxis])
         with self._lock:
             try:
-                found = self._engine._load_det_model()(array[:, :, ::-1].copy())
+                model = self._engine._load_det_model()
+                boxes, scores = model.postprocess_op(model.session(tensor), (height, width))
             except Exception as exc:
                 raise PhopyError(f"OCR failed: {exc}") from None
-        if found.boxes is None:
-            return []
-        return [(np.asarray(box, np.float32).reshape(4, 2), float(score))
-                for box, score in zip(found.boxes, found.scores)]
+        return [(np.asarray(boxes[i], np.float32).reshape(4, 2), float(scores[i]))
+                for i in _reading_order(boxes)]
 
     def recognize(self, crops):
         """The text and score of each RGB crop (one text line each), batched."""
@@ -114,6 +121,18 @@ class TextReader:
                           (float(points[:, 0].min()), float(points[:, 1].min()),
                            float(points[:, 0].max()), float(points[:, 1].max()))))
         return lines
+
+
+def _reading_order(boxes, line_gap=10):
+    """Box indices top to bottom, then left to right on each line (RapidOCR's order:
+    a new line where the top-left corners' heights step by ``line_gap`` or more)."""
+    if len(boxes) == 0:
+        return []
+    tops = np.asarray([b[0][1] for b in boxes], np.float32)
+    by_top = np.argsort(tops, kind="stable")
+    lines = np.concatenate([[0], np.cumsum(np.diff(tops[by_top]) >= line_gap)])
+    lefts = np.asarray([boxes[i][0][0] for i in by_top], np.float32)
+    return [int(by_top[j]) for j in np.lexsort((lefts, lines))]
 
 
 def _share_cores(infer, threads):

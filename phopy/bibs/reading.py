@@ -270,7 +270,7 @@ def read_image(reader, image, full_size, faces, pattern):
         region = torso_region(face, full_size)
         if region is not None:
             regions[face["id"]] = region
-    array = np.asarray(image.convert("RGB"))
+    array = np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
     torso = []
     for face in faces:
         if face["id"] in regions:
