@@ -1,13 +1,18 @@
 """Reading bib numbers off an event's photos: the ``read_bibs`` job.
 
-Each photo is read twice: the torso under each face the engine found (a few
-face heights below the chin, at full resolution, so small bibs stay legible),
-and the whole photo at reduced size (runners whose face is hidden or turned).
-Tokens that fit the event's bib pattern are kept; digits much smaller than the
-largest number near them (timing chips, gear-check tags) are dropped; readings
-of one bib from both passes are merged. Each reading is stored with its photo,
-box, confidence and the face it sits under (``phopy.bibs.checks`` then applies
-the start list and the photographer's fixes).
+Text is found twice in each photo: in the torso under each face the engine found
+(from the chin to a few face heights below it, scaled so the face is
+``TORSO_FACE_PX`` tall: a bib's digits are about half a face, so small bibs are
+not shrunk and large ones not detected at needless size), and in the whole photo
+at reduced size (runners whose face is hidden or was not found). Each place found
+is then read once, from the decoded photo itself (full resolution), all of a
+photo's text lines in one batch. Tokens that fit the event's bib pattern are
+kept; digits much smaller than a number they sit on (timing chips, gear-check
+tags) are dropped, and so are digits too small for the face right above them (a
+chip strip whose number was not read). Each reading is stored with its photo,
+box, confidence and the face it hangs under (the nearest chin whose face's height
+fits the digits'; none when no face fits: another runner's bib), and
+``phopy.bibs.checks`` then applies the start list and the photographer's fixes.
 
 A photo's readings are replaced in one transaction with its reading checkpoint
 (``bib_scans``), so reading an event again is idempotent and an interrupted
@@ -15,7 +20,11 @@ job resumes where it stopped. The checkpoint goes with the photo's indexing
 checkpoint: a re-indexed photo is read again.
 """
 import logging
+import math
 import time
+
+import cv2
+import numpy as np
 
 from phopy.bibs import checks
 from phopy.bibs.ocr import get_reader
@@ -31,12 +40,21 @@ from phopy.services.indexing import after_indexing
 
 log = logging.getLogger(__name__)
 
-WHOLE_MAX_SIDE = 1280     # the whole-photo pass reads a copy this large
-TORSO_MAX_SIDE = 960      # a torso crop larger than this is scaled down
+WHOLE_MAX_SIDE = 800      # the whole-photo pass finds text on a copy this large
+TORSO_FACE_PX = 64        # ... a torso crop, scaled down so its face is this tall
+MIN_TEXT_PX = 12          # text lower than this (photo pixels) is not read
+MIN_CONFIDENCE = 0.95     # a line read with less confidence is not a reading (blurred
+#                           bibs misread below it; right readings of >= 40 px are above)
+LONE_CONFIDENCE = 0.99    # ... a lone character (a pole, a zero) needs this much
+MAX_ASPECT = 10           # nor a line longer than this many times its height
+REC_HEIGHT = 48           # the recognizer's input height
 DECODE_MAX_SIDE = 4000    # photos are decoded at most this large
-TORSO_BELOW = (0.3, 4.5)  # the torso: from 0.3 to 4.5 face heights below the chin
+TORSO_BELOW = (0.0, 4.5)  # the torso: from the chin to 4.5 face heights below it
 TORSO_WIDTH = 3.5         # ... and 3.5 face widths wide, centred under the face
-SMALL_RATIO = 0.55        # digits under this share of the largest number near them go
+SMALL_RATIO = 0.55        # digits under this share of the height of a number they are
+NEAR = 1.5                # ... this many of its heights beside or below go
+FACE_RATIO = (0.3, 2.0)   # a bib's line is this many times as tall as its runner's face
+MAX_CHIN = 3.0            # ... and at most this many face heights from the chin
 BATCH = 16
 
 
@@ -95,25 +113,81 @@ def overlap(a, b):
 
 
 # -- one photo ----------------------------------------------------------------
-def _ocr(reader, image, region, max_side, pattern, scale):
-    """Bib tokens of one region of ``image``, in full-size photo pixels."""
+def _detect(reader, array, region, scale):
+    """Text boxes of one region of an RGB array detected at ``scale`` (at most 1), as
+    {quad, height, aabb} in the array's pixels."""
     left, top, right, bottom = (int(round(v)) for v in region)
-    crop = image.crop((left, top, right, bottom))
-    shrink = min(1.0, max_side / max(crop.size))
-    if shrink < 1.0:
-        crop = crop.resize((max(1, int(crop.width * shrink)), max(1, int(crop.height * shrink))))
-    tokens = []
-    for text, score, box in reader.read(crop):
+    crop = array[top:bottom, left:right]
+    if scale < 1.0:
+        size = (max(1, int(crop.shape[1] * scale)), max(1, int(crop.shape[0] * scale)))
+        scale = size[0] / float(max(1, crop.shape[1]))
+        crop = cv2.resize(crop, size, interpolation=cv2.INTER_CUBIC)
+    else:
+        scale = 1.0
+    boxes = []
+    for quad, _score in reader.detect(crop):
+        quad = quad / scale + np.array((left, top), np.float32)
+        boxes.append({"quad": quad, "height": _quad_height(quad), "aabb": _aabb(quad)})
+    return boxes
+
+
+def _quad_height(quad):
+    return float(max(np.linalg.norm(quad[0] - quad[3]), np.linalg.norm(quad[1] - quad[2])))
+
+
+def _quad_width(quad):
+    return float(max(np.linalg.norm(quad[0] - quad[1]), np.linalg.norm(quad[2] - quad[3])))
+
+
+def _aabb(quad):
+    return (float(quad[:, 0].min()), float(quad[:, 1].min()),
+            float(quad[:, 0].max()), float(quad[:, 1].max()))
+
+
+def _crop_quad(array, quad):
+    """The text line inside ``quad`` of an RGB array, straightened."""
+    width = max(2, int(round(_quad_width(quad))))
+    height = max(2, int(round(_quad_height(quad))))
+    target = np.array([(0, 0), (width, 0), (width, height), (0, height)], np.float32)
+    matrix = cv2.getPerspectiveTransform(quad.astype(np.float32), target)
+    return cv2.warpPerspective(array, matrix, (width, height), flags=cv2.INTER_AREA
+                               if height > REC_HEIGHT else cv2.INTER_CUBIC,
+                               borderMode=cv2.BORDER_REPLICATE)
+
+
+def _candidates(torso_boxes, whole_boxes, min_height):
+    """The text boxes worth reading: each place once (a torso crop's box before the
+    whole photo's), tall enough, not a long line."""
+    boxes = []
+    for box in list(torso_boxes) + list(whole_boxes):
+        if not any(overlap(box["aabb"], k["aabb"]) > 0.5 for k in boxes):
+            boxes.append(box)
+    return [b for b in boxes if b["height"] >= min_height
+            and _quad_width(b["quad"]) <= MAX_ASPECT * b["height"]]
+
+
+def _tokens(texts, boxes, pattern, scale):
+    """Bib tokens of recognized text lines, boxes in full-size photo pixels; and the
+    lines that are mostly digits (numbers, bibs or not: what small digits are judged by)."""
+    tokens, numbers = [], []
+    for (text, score), box in zip(texts, boxes):
+        if score < MIN_CONFIDENCE:
+            continue
+        full = tuple(v / scale for v in box["aabb"])
+        height = box["height"] / scale
+        digits = sum(c.isdigit() for c in text)
+        if digits and digits * 2 >= len(text.replace(" ", "")):
+            numbers.append({"text_read": text, "confidence": score, "box": full,
+                            "height": height})
         parts = [text] + (text.split() if len(text.split()) > 1 else [])
         for part in parts:
             bib = match_bib(pattern, part)
-            if bib is None:
+            if bib is None or (len(bib) == 1 and score < LONE_CONFIDENCE):
                 continue
-            full = tuple((v / shrink + off) / scale for v, off in
-                         zip(box, (left, top, left, top)))
-            tokens.append({"bib": bib, "text_read": text, "confidence": score, "box": full})
+            tokens.append({"bib": bib, "text_read": text, "confidence": score, "box": full,
+                           "height": height})
             break
-    return tokens
+    return tokens, numbers
 
 
 def _merge(tokens):
@@ -126,47 +200,90 @@ def _merge(tokens):
     return kept
 
 
-def _drop_small(tokens):
-    """Drop digits much smaller than the largest number near them (chips, tags)."""
+def _drop_small(tokens, numbers=None):
+    """Drop digits much smaller than a number they sit on or beside (a timing chip's
+    strip, a gear-check tag): under ``SMALL_RATIO`` of its height, centred within
+    ``NEAR`` of its heights beside or below it. ``numbers``: the lines judged by
+    (default: the tokens themselves)."""
+    numbers = tokens if numbers is None else numbers
+
+    def h(item):  # the text line's own height (not its upright box's)
+        return item.get("height") or item["box"][3] - item["box"][1]
     kept = []
     for token in tokens:
-        h = token["box"][3] - token["box"][1]
         cx, cy = _centre(token["box"])
-        larger = [t for t in tokens if (t["box"][3] - t["box"][1]) * SMALL_RATIO > h
-                  and abs(_centre(t["box"])[0] - cx) < 4 * (t["box"][3] - t["box"][1])
-                  and abs(_centre(t["box"])[1] - cy) < 4 * (t["box"][3] - t["box"][1])]
+        larger = [n for n in numbers if h(n) * SMALL_RATIO > h(token)
+                  and abs(_centre(n["box"])[0] - cx) < (n["box"][2] - n["box"][0]) / 2
+                  + NEAR * h(n) and abs(_centre(n["box"])[1] - cy) < NEAR * h(n)]
         if not larger:
             kept.append(token)
     return kept
 
 
-def _assign_faces(tokens, regions):
-    """Each token's face: the one whose torso holds its centre (nearest centre line)."""
+def _assign_faces(tokens, regions, faces=None):
+    """Each token's face: the one whose torso holds its centre (nearest centre line) and,
+    when ``faces`` ({id: face}) are given, whose height fits the token's (``FACE_RATIO``),
+    the nearest chin in face heights.
+    A token too small for the face it sits right under is that runner's small print (a
+    chip strip whose number was not read) and goes; one too small or too large for every
+    torso holding it is another runner's, whose face was not found: no face."""
+    kept = []
     for token in tokens:
         centre = _centre(token["box"])
-        holders = [(abs((r[0] + r[2]) / 2 - centre[0]), face_id)
-                   for face_id, r in regions.items() if _inside(centre, r)]
+        height = token.get("height") or token["box"][3] - token["box"][1]
+        holders, small_print = [], False
+        for face_id, r in regions.items():
+            if not _inside(centre, r):
+                continue
+            off = abs((r[0] + r[2]) / 2 - centre[0])
+            face = (faces or {}).get(face_id)
+            if face is not None:
+                face_h = max(1.0, float(face["box_bottom"]) - float(face["box_top"]))
+                face_w = float(face["box_right"]) - float(face["box_left"])
+                if height < FACE_RATIO[0] * face_h:
+                    small_print = small_print or off < face_w
+                    continue
+                if height > FACE_RATIO[1] * face_h:
+                    continue
+                # the nearest chin, in its face's heights: a bib hangs under its own face
+                off = math.hypot(off, centre[1] - float(face["box_bottom"])) / face_h
+                if off > MAX_CHIN:
+                    continue
+            holders.append((off, face_id))
+        if not holders and small_print:
+            continue
         token["face_id"] = min(holders)[1] if holders else None
-    return tokens
+        kept.append(token)
+    return kept
 
 
 def read_image(reader, image, full_size, faces, pattern):
     """Bib tokens of one decoded photo: [{bib, text_read, confidence, box, face_id}].
 
     ``image`` may be smaller than ``full_size`` (the photo's oriented size, in which
-    face boxes and the returned boxes are)."""
+    face boxes and the returned boxes are). Text is found in each torso crop (scaled so
+    the face is ``TORSO_FACE_PX`` tall) and in the whole photo (at ``WHOLE_MAX_SIDE``),
+    and each place found is read once, from the decoded photo itself."""
     scale = image.width / float(full_size[0])
     regions = {}
     for face in faces:
         region = torso_region(face, full_size)
         if region is not None:
             regions[face["id"]] = region
-    tokens = _ocr(reader, image, (0, 0, image.width, image.height), WHOLE_MAX_SIDE, pattern,
-                  scale)
-    for region in regions.values():
-        tokens += _ocr(reader, image, tuple(v * scale for v in region), TORSO_MAX_SIDE,
-                       pattern, scale)
-    return _assign_faces(_drop_small(_merge(tokens)), regions)
+    array = np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
+    torso = []
+    for face in faces:
+        if face["id"] in regions:
+            face_h = (float(face["box_bottom"]) - float(face["box_top"])) * scale
+            torso += _detect(reader, array, tuple(v * scale for v in regions[face["id"]]),
+                             TORSO_FACE_PX / max(face_h, 1.0))
+    whole = _detect(reader, array, (0, 0, image.width, image.height),
+                    WHOLE_MAX_SIDE / float(max(image.size)))
+    boxes = _candidates(torso, whole, MIN_TEXT_PX * scale)
+    texts = reader.recognize([_crop_quad(array, b["quad"]) for b in boxes])
+    tokens, numbers = _tokens(texts, boxes, pattern, scale)
+    return _assign_faces(_drop_small(_merge(tokens), numbers), regions,
+                         {face["id"]: face for face in faces})
 
 
 def read_photo(conn, storage, reader, photo, pattern, max_pixels):
