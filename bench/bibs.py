@@ -78,7 +78,8 @@ def read_photos(paths, analyses, threads):
 
 
 def score_reading(truth, root, readings):
-    """Per band: true bibs, read right; readings, right ones."""
+    """Per band: true bibs, read right (searchable); searchable readings, right ones;
+    and the readings held for review (not searchable) counted on their own."""
     bands = {}
 
     def row(name):
@@ -89,9 +90,13 @@ def score_reading(truth, root, readings):
         for r in runners:
             row(band_of(r["digit_px"]))["bibs"] += 1
             area = _grown(r["digit_box"], r["digit_px"])
-            if any(g["bib"] == r["bib"] and _inside(_centre(g), area) for g in got):
+            if any(g["searchable"] and g["bib"] == r["bib"] and _inside(_centre(g), area)
+                   for g in got):
                 row(band_of(r["digit_px"]))["found"] += 1
         for g in got:
+            if not g["searchable"]:  # held for the photographer's review: asserts nothing
+                row("held for review")["readings"] += 1
+                continue
             holder = next((r for r in runners
                            if _inside(_centre(g), _grown(r["digit_box"], r["digit_px"]))), None)
             height = holder["digit_px"] if holder else g["box_bottom"] - g["box_top"]

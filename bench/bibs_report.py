@@ -73,6 +73,9 @@ def render(results, notes=""):
         cells = [b]
         for e in ev:
             x = e["reading"].get(b)
+            if x is not None and b == "held for review":  # not searchable: no P or R
+                cells.append(f"{x['readings']} readings")
+                continue
             cells.append("–" if x is None else
                          f"P {_p(x):.3f} ({x['right']}/{x['readings']}), "
                          f"R {_r(x):.3f} ({x['found']}/{x['bibs']})")

@@ -1,8 +1,10 @@
 """Which readings count: the start list, confidence, the photographer's fixes, and
 one bib read on two different people.
 
-- No start list: every reading counts; one under ``BIB_REVIEW_CONFIDENCE`` is
-  searchable but goes to the review queue.
+- A reading the OCR was not sure of (``held``: under ``reading.MIN_CONFIDENCE``) is not
+  searchable and waits in the review queue, where one click makes it count.
+- No start list: every other reading counts; one under ``BIB_REVIEW_CONFIDENCE`` is
+  searchable but goes to the review queue too.
 - A start list: a reading on it counts; one that is not is kept only when it is
   one digit away from an entry and read with high confidence (``HIGH_CONFIDENCE``),
   and then waits in the review queue (not searchable) with that entry suggested;
@@ -67,6 +69,8 @@ class Rules:
                 return None
             reading.update(searchable=0, review="not_on_start_list",
                            suggestion=near[0] if len(near) == 1 else None)
+        elif token.get("held"):
+            reading.update(searchable=0, review="low_confidence")
         elif token["confidence"] < self.review_below:
             reading["review"] = "low_confidence"
         return reading

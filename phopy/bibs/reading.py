@@ -43,8 +43,9 @@ log = logging.getLogger(__name__)
 WHOLE_MAX_SIDE = 800      # the whole-photo pass finds text on a copy this large
 TORSO_FACE_PX = 64        # ... a torso crop, scaled down so its face is this tall
 MIN_TEXT_PX = 12          # text lower than this (photo pixels) is not read
-MIN_CONFIDENCE = 0.95     # a line read with less confidence is not a reading (blurred
+MIN_CONFIDENCE = 0.95     # a line read with less confidence is not searchable (blurred
 #                           bibs misread below it; right readings of >= 40 px are above)
+REVIEW_FLOOR = 0.6        # ... from this up to MIN_CONFIDENCE it waits in the review queue
 LONE_CONFIDENCE = 0.99    # ... a lone character (a pole, a zero) needs this much
 MAX_ASPECT = 10           # nor a line longer than this many times its height
 REC_HEIGHT = 48           # the recognizer's input height
@@ -171,12 +172,12 @@ def _tokens(texts, boxes, pattern, scale):
     lines that are mostly digits (numbers, bibs or not: what small digits are judged by)."""
     tokens, numbers = [], []
     for (text, score), box in zip(texts, boxes):
-        if score < MIN_CONFIDENCE:
+        if score < REVIEW_FLOOR:
             continue
         full = tuple(v / scale for v in box["aabb"])
         height = box["height"] / scale
         digits = sum(c.isdigit() for c in text)
-        if digits and digits * 2 >= len(text.replace(" ", "")):
+        if score >= MIN_CONFIDENCE and digits and digits * 2 >= len(text.replace(" ", "")):
             numbers.append({"text_read": text, "confidence": score, "box": full,
                             "height": height})
         parts = [text] + (text.split() if len(text.split()) > 1 else [])
@@ -185,16 +186,18 @@ def _tokens(texts, boxes, pattern, scale):
             if bib is None or (len(bib) == 1 and score < LONE_CONFIDENCE):
                 continue
             tokens.append({"bib": bib, "text_read": text, "confidence": score, "box": full,
-                           "height": height})
+                           "height": height, "held": score < MIN_CONFIDENCE})
             break
     return tokens, numbers
 
 
 def _merge(tokens):
-    """One token per bib and place: the more confident of overlapping equal readings."""
+    """One token per bib and place: the more confident of overlapping equal readings; a
+    reading held for review is dropped where a more confident one of any number is."""
     kept = []
     for token in sorted(tokens, key=lambda t: -t["confidence"]):
-        if any(k["bib"] == token["bib"] and overlap(k["box"], token["box"]) > 0.5 for k in kept):
+        if any((k["bib"] == token["bib"] or token["held"]) and
+               overlap(k["box"], token["box"]) > 0.5 for k in kept):
             continue
         kept.append(token)
     return kept

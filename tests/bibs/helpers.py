@@ -8,7 +8,7 @@ digits can go beside the bib.
 import io
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu")
 
@@ -39,10 +39,12 @@ def draw_bib(draw, centre_x, top, number, digit_height, chip=None):
     return box
 
 
-def runner_photo(engine, source, number=None, *, hide_face=False, chip=None, max_side=640):
+def runner_photo(engine, source, number=None, *, hide_face=False, chip=None, max_side=640,
+                 blur=0):
     """JPEG bytes: the photo at ``source`` (scaled to ``max_side``) over a shirt, with
     ``number`` on a bib under its largest face (found with ``engine``). ``hide_face``
-    paints over the face afterwards (a runner turned away, a cap and a hand)."""
+    paints over the face afterwards (a runner turned away, a cap and a hand); ``blur``
+    blurs the shirt and bib by that radius (a runner in motion)."""
     photo = Image.open(source).convert("RGB")
     photo.thumbnail((max_side, max_side))
     top, right, bottom, left = face_box(engine, jpeg(photo))
@@ -58,6 +60,9 @@ def runner_photo(engine, source, number=None, *, hide_face=False, chip=None, max
     if hide_face:
         draw.rectangle((left - fh // 3, top - fh // 3, right + fh // 3, bottom + fh // 6),
                        fill=(60, 40, 30))
+    if blur:
+        shirt = (max(0, left - fh), bottom, min(canvas.width, right + fh), canvas.height)
+        canvas.paste(canvas.crop(shirt).filter(ImageFilter.BoxBlur(blur)), shirt[:2])
     return jpeg(canvas)
 
 
