@@ -61,6 +61,60 @@ def list_unscanned(conn, event_id, limit):
         (event_id, limit))
 
 
+def claim_unscanned(conn, event_id, holder, now, lease_seconds, limit):
+    """Claim up to ``limit`` unscanned photos of the event for ``holder``; return them,
+    oldest first.
+
+    Claimable: no checkpoint yet and not claimed, or claimed by ``holder`` itself (a
+    task resumed), or claimed more than ``lease_seconds`` before ``now`` (a worker that
+    died). ``now`` is the database's clock. On PostgreSQL the rows are read ``FOR UPDATE
+    SKIP LOCKED``, so workers claiming at once each get other photos; SQLite's write
+    transaction (BEGIN IMMEDIATE) lets one claimer in at a time.
+    """
+    lock = " FOR UPDATE OF p SKIP LOCKED" if conn.dialect == "postgresql" else ""
+    with conn.transaction():
+        ids = [row["id"] for row in conn.all(
+            "SELECT p.id FROM photos p WHERE p.event_id = ? AND NOT EXISTS ("
+            " SELECT 1 FROM photo_checkpoints c WHERE c.photo_id = p.id) AND ("
+            " p.claimed_by IS NULL OR p.claimed_by = ? OR p.claimed_at IS NULL"
+            f" OR p.claimed_at < ?) ORDER BY p.id LIMIT ?{lock}",
+            (event_id, holder, now - lease_seconds, int(limit)))]
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        conn.execute(f"UPDATE photos SET claimed_by = ?, claimed_at = ? WHERE id IN ({marks})",
+                     [holder, now] + ids)
+        return conn.all(f"SELECT * FROM photos WHERE id IN ({marks}) ORDER BY id", ids)
+
+
+def renew_claims(conn, holder, photo_ids, now):
+    """Move the lease of ``holder``'s claims on ``photo_ids`` to ``now`` (still working)."""
+    ids = [int(i) for i in photo_ids]
+    if ids:
+        marks = ",".join("?" * len(ids))
+        conn.execute(f"UPDATE photos SET claimed_at = ? WHERE claimed_by = ? AND id IN ({marks})",
+                     [now, holder] + ids)
+
+
+def count_unclaimed(conn, event_id, now, lease_seconds):
+    """How many unscanned photos of the event no live claim holds."""
+    return conn.scalar(
+        "SELECT COUNT(*) FROM photos p WHERE p.event_id = ? AND NOT EXISTS ("
+        " SELECT 1 FROM photo_checkpoints c WHERE c.photo_id = p.id) AND ("
+        " p.claimed_by IS NULL OR p.claimed_at IS NULL OR p.claimed_at < ?)",
+        (event_id, now - lease_seconds))
+
+
+def faces_found_by(conn, event_id, task_ids):
+    """Faces the checkpoints written by ``task_ids`` found in the event."""
+    ids = list(task_ids)
+    if not ids:
+        return 0
+    marks = ",".join("?" * len(ids))
+    return conn.scalar("SELECT COALESCE(SUM(faces_count), 0) FROM photo_checkpoints "
+                       f"WHERE event_id = ? AND task_id IN ({marks})", [event_id] + ids) or 0
+
+
 def count_unscanned(conn, event_id):
     """How many photos of the event are still to be scanned."""
     return conn.scalar(

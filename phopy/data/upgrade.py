@@ -21,7 +21,8 @@ log = logging.getLogger(__name__)
 # 5: search_sessions, search_offers, search_answers, answer_totals ("is this you?");
 # 6: sales_pricing, sales_tiers, sales_orders, sales_order_items, sales_webhook_events
 #    (with the receipt, LINE buyer and kept-copy columns, added before 6 was released).
-# 7: bib_events, bib_scans, bib_readings, bib_fixes, bib_start_list (phopy/bibs).
+# 7: bib_events, bib_scans, bib_readings, bib_fixes, bib_start_list (phopy/bibs);
+#    photos.claimed_by/claimed_at and tasks.parent_id (several workers index one event).
 SCHEMA_VERSION = 7
 
 
@@ -69,6 +70,10 @@ COLUMNS = {
         ("banner_position", "TEXT"),
         ("faces_removed", "INTEGER NOT NULL DEFAULT 0"),
     ],
+    "photos": [
+        ("claimed_by", "TEXT"),
+        ("claimed_at", "REAL"),
+    ],
     "faces": [
         ("engine", "TEXT NOT NULL DEFAULT 'dlib'"),
         ("model_version", "TEXT NOT NULL DEFAULT 'resnet_v1'"),
@@ -100,6 +105,7 @@ COLUMNS = {
         ("run_after", "REAL NOT NULL DEFAULT 0"),
         ("result", "TEXT"),
         ("enqueued_at", "REAL NOT NULL DEFAULT 0"),
+        ("parent_id", "TEXT"),
     ],
 }
 
@@ -146,6 +152,7 @@ def upgrade_before_schema(conn):
             conn.execute("DROP INDEX IF EXISTS idx_tasks_status")
             conn.execute("DROP INDEX IF EXISTS idx_tasks_event")
             conn.execute("DROP INDEX IF EXISTS idx_tasks_lock")
+            conn.execute("DROP INDEX IF EXISTS idx_tasks_parent")
             rebuild.append("tasks")
     return rebuild
 
