@@ -216,14 +216,35 @@ def face_app(app, engine, shared_pool):
     return app
 
 
-def index_all(app):
-    """Run every queued task to completion in this process (real engine, real DB)."""
+def _test_runner(app, share_engine=False):
+    """A runner using the test's face pool (and the app's own engine) when it has them."""
     from phopy.jobs.setup import make_runner
     runner = make_runner(app)
     pool = app.extensions.get("phopy_test_pool")
     if pool is not None:
         runner._pool_factory = lambda: pool
-    return runner.run_until_idle()
+    engine = app.extensions.get("phopy_engine") if share_engine else None
+    if engine is not None:
+        runner._engine_factory = lambda: engine
+    return runner
+
+
+def index_all(app):
+    """Run every queued task to completion in this process (real engine, real DB)."""
+    return _test_runner(app).run_until_idle()
+
+
+def run_jobs(app, rounds=20):
+    """Run queued tasks, and the tasks they queue (retries included), until none is left;
+    return how many ran."""
+    runner = _test_runner(app, share_engine=True)
+    total = 0
+    for _ in range(rounds):
+        ran = runner.run_until_idle()
+        total += ran
+        if not ran:
+            break
+    return total
 
 
 def make_photographer(app, email="ann@example.com", password=PASSWORD):

@@ -43,7 +43,8 @@ def test_log_files_last_written_before_log_keep_days_are_deleted(tmp_path):
     ages = {"app.log.3": 40, "error.log.1": 31, "app.log.1": 29, "app.log": 0,
             "notes.txt": 90}
     for name, days in ages.items():
-        (logs / name).write_text("[2026-01-01 00:00:00] INFO something\n")
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(time.time() - days * day))
+        (logs / name).write_text(f"[{stamp}] INFO something\n")
         old = time.time() - days * day
         os.utime(logs / name, (old, old))
     app = create_app(make_test_config(tmp_path / "a", LOG_DIR=str(logs), LOG_KEEP_DAYS=30))
@@ -65,3 +66,69 @@ def test_log_files_last_written_before_log_keep_days_are_deleted(tmp_path):
     assert (logs / "app.log.1").exists() and (logs / "notes.txt").exists()
     done = db_rows(app, "SELECT status, result FROM tasks WHERE kind = 'prune_logs'")
     assert done[0]["status"] == "completed" and "app.log.7" in done[0]["result"]
+
+
+def _record(message, created):
+    record = logging.LogRecord("phopy.test", logging.INFO, __file__, 1, message, None, None)
+    record.created = created
+    return record
+
+
+def test_a_slow_log_is_rolled_over_once_its_first_line_is_a_day_old(tmp_path):
+    """The live file cannot hold a line much older than LOG_KEEP_DAYS: it rolls over a
+    day after its first line even far below the size limit, and prune_logs then deletes
+    the rolled file once it was last written LOG_KEEP_DAYS ago."""
+    import os
+    import time
+
+    from phopy.logging_setup import DAY, DailyRotatingFileHandler, prune_logs
+    path = tmp_path / "app.log"
+    old = time.time() - 2 * DAY
+    path.write_text(time.strftime("[%Y-%m-%d %H:%M:%S] INFO from two days ago\n",
+                                  time.localtime(old)))
+    handler = DailyRotatingFileHandler(path, maxBytes=5 * 1024 * 1024, backupCount=40,
+                                       encoding="utf-8")
+    handler.setFormatter(logging.Formatter("[%(asctime)s] %(message)s", "%Y-%m-%d %H:%M:%S"))
+    try:
+        now = time.time()
+        handler.handle(_record("first today", now))
+        handler.handle(_record("second today", now + 60))
+        assert "two days ago" in (tmp_path / "app.log.1").read_text()
+        live = path.read_text()
+        assert "first today" in live and "second today" in live and "two days" not in live
+        handler.handle(_record("an hour later", now + 3600))
+        assert not (tmp_path / "app.log.2").exists()  # a young file is not rolled again
+        handler.handle(_record("next day", now + DAY + 5))
+        assert "next day" in path.read_text() and "first today" not in path.read_text()
+        assert "first today" in (tmp_path / "app.log.1").read_text()
+        assert "two days ago" in (tmp_path / "app.log.2").read_text()
+    finally:
+        handler.close()
+    os.utime(tmp_path / "app.log.2", (old, old))
+    assert prune_logs(tmp_path, 1) == ["app.log.2"]
+
+
+def test_a_file_another_process_rolled_over_is_reopened(tmp_path):
+    """Web workers and the runner share app.log: when one rolls it over, the others
+    write to the new file (not the renamed one) and judge its age by its own first line."""
+    import time
+
+    from phopy.logging_setup import DAY, RECHECK_SECONDS, DailyRotatingFileHandler
+    path = tmp_path / "app.log"
+    a = DailyRotatingFileHandler(path, maxBytes=0, backupCount=40, encoding="utf-8")
+    b = DailyRotatingFileHandler(path, maxBytes=0, backupCount=40, encoding="utf-8")
+    for handler in (a, b):
+        handler.setFormatter(logging.Formatter("[%(asctime)s] %(message)s", "%Y-%m-%d %H:%M:%S"))
+    try:
+        now = time.time()
+        a.handle(_record("a starts", now))
+        b.handle(_record("b starts", now + 1))
+        a.handle(_record("a next day", now + DAY + 1))  # a rolls the file over
+        assert "b starts" in (tmp_path / "app.log.1").read_text()
+        b.handle(_record("b later", now + DAY + RECHECK_SECONDS + 2))
+        live = path.read_text()
+        assert "a next day" in live and "b later" in live
+        assert not (tmp_path / "app.log.2").exists()  # b saw a young file, did not roll it
+    finally:
+        a.close()
+        b.close()

@@ -150,6 +150,10 @@ def link_status(conn, event_id):
     out["last_result"] = json.loads(link["last_result"]) if link["last_result"] else None
     out["failed"] = google_db.failed_files(conn, event_id)
     out["message"] = access_message(link["error_reason"]) if link["status"] != "ok" else None
+    latest = latest_sync(conn, event_id)
+    # A page drawn while a sync is queued or running reloads when it ends, even if it
+    # ends before the page's first look at its progress.
+    out["sync_open"] = bool(latest and latest["status"] in ("pending", "running"))
     return out
 
 

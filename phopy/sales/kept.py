@@ -4,11 +4,15 @@ Phopy keeps a copy (``kept_key`` on the order's item, with the photo's file name
 when the photographer deletes a photo that a paid order still has open downloads
 for; the order's page and ZIP serve that copy until the downloads end, and
 ``orders.prune`` deletes it with the order's other buyer data (``erase_at``, the day
-the downloads end). No automatic refund: the buyer got the photo they paid for.
+the downloads end). The copy is the photo as its downloads were: with the event's
+banner, when it has one, baked in. No automatic refund: the buyer got the photo they
+paid for.
 """
 import logging
 
+from phopy.data import events as events_db
 from phopy.data import sales as sales_db
+from phopy.services import overlays
 from phopy.services import photos as photo_service
 
 log = logging.getLogger(__name__)
@@ -29,6 +33,8 @@ def keep_sold_copy(conn, storage, config, photo):
     data = photo_service.original_bytes(conn, config, photo)
     if data is None:
         data = storage.read(photo["storage_key"])
+    event = events_db.get(conn, photo["event_id"])
+    data = (overlays.bannered_bytes(storage, event, data, photo["id"]) if event else None) or data
     for order_id in open_orders:
         key = storage.save(kept_key(photo["event_id"], order_id, photo["id"]), data)
         sales_db.keep_item(conn, order_id, photo["id"], photo["filename"], key)

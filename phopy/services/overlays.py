@@ -189,19 +189,30 @@ def _rendition_key(storage, photo, event):
 
 def _render(storage, photo, event, key):
     """Store the bannered JPEG under ``key``; False when the photo is undecodable."""
-    try:
-        image = open_image(storage.read(photo["storage_key"]))
-    except (ImageDecodeError, FileTooLarge) as exc:
-        log.info("photo %s not bannered, handed out as it is: %s", photo["id"], exc)
+    data = bannered_bytes(storage, event, storage.read(photo["storage_key"]), photo["id"])
+    if data is None:
         return False
+    storage.save(key, data)  # atomic on every backend
+    return True
+
+
+def bannered_bytes(storage, event, data, photo_id=None):
+    """The photo ``data`` with the event's banner on it, as JPEG bytes; None when the
+    event has no banner or the photo cannot be decoded (handed out as it is)."""
+    if not banner_applies(storage, event):
+        return None
+    try:
+        image = open_image(data)
+    except (ImageDecodeError, FileTooLarge) as exc:
+        log.info("photo %s not bannered, handed out as it is: %s", photo_id, exc)
+        return None
     banner = _load_banner(event["banner_key"], storage.read(event["banner_key"]))
     if banner is None:
-        return False
+        return None
     _composite_in_bands(image, banner, event.get("banner_position"))
     out = io.BytesIO()
     image.save(out, format="JPEG", quality=JPEG_QUALITY)
-    storage.save(key, out.getvalue())  # atomic on every backend
-    return True
+    return out.getvalue()
 
 
 def _load_banner(key, data):

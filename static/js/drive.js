@@ -4,7 +4,8 @@
   var card = document.getElementById("drive-card");
   if (!card || !card.dataset.driveStatus || !window.fetch) { return; }
   var line = document.getElementById("drive-sync-state");
-  var wasRunning = false;
+  // Drawn while a sync was queued or running: reload when it has ended, however soon.
+  var wasRunning = !!(line && line.dataset.syncOpen);
   function poll() {
     fetch(card.dataset.driveStatus, { headers: { Accept: "application/json" }, credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.json() : null; })

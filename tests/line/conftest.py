@@ -4,7 +4,7 @@ import json
 import pytest
 
 from phopy import create_app
-from tests.conftest import make_test_config, use_engine
+from tests.conftest import make_test_config, run_jobs, use_engine
 from tests.fakes import line_webhook as hooks
 from tests.fakes.line_server import FakeLineServer
 
@@ -66,17 +66,7 @@ class Line:
 
     def run_jobs(self, rounds=20):
         """Run queued tasks (retries included) until none is left."""
-        from phopy.jobs.setup import make_runner
-        runner = make_runner(self.app)
-        runner._pool_factory = lambda: self.app.extensions["phopy_test_pool"]
-        runner._engine_factory = lambda: self.app.extensions["phopy_engine"]
-        total = 0
-        for _ in range(rounds):
-            ran = runner.run_until_idle()
-            total += ran
-            if not ran:
-                break
-        return total
+        return run_jobs(self.app, rounds)
 
     def texts(self, kind=None, to=None):
         """Texts of the messages delivered (reply and push), in order."""

@@ -16,7 +16,7 @@ from phopy.data import get_database
 from phopy.extensions import get_storage
 from phopy.line.gallery_links import sign_gallery_token
 from phopy.sales import orders
-from tests.conftest import db_rows, make_test_config
+from tests.conftest import db_rows, make_test_config, run_jobs
 from tests.fakes.line_server import FakeLineServer
 from tests.fakes.stripe_server import SECRET_KEY, WEBHOOK_SECRET
 from tests.sales.conftest import Shop
@@ -55,18 +55,6 @@ def shop_with(tmp_path, stripe_server, **settings):
                                       STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
                                       STRIPE_API_BASE=stripe_server.url, **settings))
     return Shop(app, tmp_path)
-
-
-def run_jobs(app, rounds=10):
-    from phopy.jobs.setup import make_runner
-    runner = make_runner(app)
-    total = 0
-    for _ in range(rounds):
-        ran = runner.run_until_idle()
-        total += ran
-        if not ran:
-            break
-    return total
 
 
 def pay(shop, stripe_server, token):
@@ -238,3 +226,32 @@ def test_a_photo_deleted_after_the_sale_stays_downloadable_until_the_order_ends(
             conn.close()
         assert not get_storage(shop.app).exists(item["kept_key"])
     assert shop.buyer.get(f"/o/{token}/photos/{sold}").status_code in (403, 404)
+
+
+def test_a_sold_photo_kept_after_deletion_keeps_the_events_banner(shop, stripe_server):
+    """The buyer's kept copy is the photo as its downloads were: with the banner on it."""
+    from PIL import Image
+    logo = io.BytesIO()
+    Image.new("RGBA", (120, 40), (255, 0, 0, 255)).save(logo, "PNG")
+    done = shop.owner.post(f"/dashboard/events/{shop.event['id']}/banner",
+                           data={"banner": (io.BytesIO(logo.getvalue()), "logo.png"),
+                                 "banner_position": "bottom-right"},
+                           content_type="multipart/form-data")
+    assert done.status_code in (302, 303)
+    shop.set_prices(photo_price="100")
+    sold = shop.photo_ids[0]
+    token = shop.order_token(shop.buy(photos=[sold]))
+    pay(shop, stripe_server, token)
+    bannered = shop.buyer.get(f"/o/{token}/photos/{sold}").data
+    original = get_storage(shop.app).read(
+        db_rows(shop.app, "SELECT storage_key FROM photos WHERE id = ?", (sold,))[0]["storage_key"])
+    assert bannered != original
+    shop.owner.post(f"/dashboard/events/{shop.event['id']}/photos/{sold}/delete")
+    kept = shop.buyer.get(f"/o/{token}/photos/{sold}")
+    assert kept.status_code == 200 and kept.data != original
+    corner = Image.open(io.BytesIO(kept.data)).convert("RGB")
+    red = [p for p in corner.crop((corner.width - 200, corner.height - 120, corner.width,
+                                   corner.height)).get_flattened_data() if p[0] > 200 and p[1] < 60]
+    assert len(red) > 1000  # the red banner is in the kept copy's bottom-right corner
+    archive = zipfile.ZipFile(io.BytesIO(shop.buyer.get(f"/o/{token}/photos.zip").data))
+    assert archive.read(archive.namelist()[0]) == kept.data
