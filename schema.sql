@@ -483,6 +483,17 @@ CREATE TABLE IF NOT EXISTS bib_start_list (
     PRIMARY KEY (event_id, bib)
 );
 
+-- Bib numbers a LINE participant typed to the bot (to be told when photos of them are
+-- read later); deleted with the event's face data, the event, and "delete my data".
+CREATE TABLE IF NOT EXISTS line_bibs (
+    event_id        TEXT NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+    user_id         TEXT NOT NULL REFERENCES line_users(user_id) ON DELETE CASCADE,
+    bib             TEXT NOT NULL,
+    created_at      TEXT NOT NULL,
+    PRIMARY KEY (event_id, user_id, bib)
+);
+CREATE INDEX IF NOT EXISTS idx_line_bibs_user ON line_bibs(user_id);
+
 -- Named values about the database itself: the schema version this file creates
 -- (phopy.data.upgrade.SCHEMA_VERSION; init-db raises it after an upgrade) and
 -- the id of the data folder the file storage uses (data_dir_id).
@@ -490,4 +501,4 @@ CREATE TABLE IF NOT EXISTS schema_meta (
     name            TEXT PRIMARY KEY,
     value           TEXT NOT NULL
 );
-INSERT INTO schema_meta (name, value) VALUES ('schema_version', '7') ON CONFLICT (name) DO NOTHING;
+INSERT INTO schema_meta (name, value) VALUES ('schema_version', '8') ON CONFLICT (name) DO NOTHING;

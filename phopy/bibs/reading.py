@@ -26,6 +26,7 @@ from phopy.errors import PhopyError
 from phopy.faces.images import decode_image
 from phopy.jobs.queue import enqueue
 from phopy.jobs.registry import job
+from phopy.services.bib_hooks import bibs_read
 from phopy.services.indexing import after_indexing
 
 log = logging.getLogger(__name__)
@@ -209,6 +210,7 @@ def read_bibs(ctx, event_id):
             done += 1
             ctx.progress(done, total, photo["filename"])
     checks.flag_two_faces(conn, event_id, ctx.engine_settings)
+    bibs_read(conn, config, ctx.search, event_id)  # channels tell who was found (LINE)
     log.info("read bibs of event %s: %d photos, %d readings in %.1f s", event_id, done, found,
              time.monotonic() - started)
     return {"photos": done, "readings": found}

@@ -1,5 +1,6 @@
 """SQL for events."""
 from phopy.data import bibs as bibs_db
+from phopy.data import line_bibs
 from phopy.data import retention as retention_db
 from phopy.data.search_sessions import delete_event_sessions
 from phopy.data.timeutil import utc_now_iso
@@ -75,6 +76,7 @@ def delete(conn, event_id):
         delete_event_sessions(conn, event_id)
         user_ids = retention_db.participant_ids(conn, event_id)
         bibs_db.delete_event_bibs(conn, event_id)  # readings, fixes, the start list
+        line_bibs.delete_for_event(conn, event_id)  # bib numbers participants typed
         for table in ("faces", "photo_checkpoints", "tasks", "answer_totals",
                       "line_participants", "photos"):
             conn.execute(f"DELETE FROM {table} WHERE event_id = ?", (event_id,))

@@ -2,6 +2,7 @@
 import json
 from datetime import datetime, timezone
 
+from phopy.data import line_bibs
 from phopy.data.timeutil import unix_now, utc_now_iso
 
 
@@ -87,10 +88,11 @@ def set_face(conn, user_id, blob, engine=None):
 
 
 def delete_user_data(conn, user_id):
-    """Forget the user's face, participations, matches and the messages to them, sent
-    or not (the account row stays)."""
+    """Forget the user's face, participations, matches, the bib numbers they typed and
+    the messages to them, sent or not (the account row stays)."""
     with conn.transaction():
         conn.execute("DELETE FROM line_matches WHERE user_id = ?", (user_id,))
+        line_bibs.delete_for_user(conn, user_id)
         conn.execute("DELETE FROM line_participants WHERE user_id = ?", (user_id,))
         conn.execute("DELETE FROM line_outbox WHERE to_id = ?", (user_id,))
         set_face(conn, user_id, None)

@@ -1,5 +1,6 @@
 """SQL for closing events and purging their face data after the retention period."""
 from phopy.data import bibs as bibs_db
+from phopy.data import line_bibs
 from phopy.data.search_sessions import delete_event_sessions
 from phopy.data.timeutil import utc_now_iso
 
@@ -29,8 +30,8 @@ def closed_unpurged(conn):
 
 def purge_faces(conn, event_id):
     """Delete the event's face encodings (checkpoints stay: no re-indexing), its bib
-    readings, fixes and start list, and its participants, and mark it purged; the
-    caller holds the transaction.
+    readings, fixes and start list, and its participants with the bib numbers they
+    typed, and mark it purged; the caller holds the transaction.
 
     Its participants' selfie encodings go too unless they joined another event
     whose face data is still kept."""
@@ -38,6 +39,7 @@ def purge_faces(conn, event_id):
     conn.execute("DELETE FROM faces WHERE event_id = ?", (event_id,))
     bibs_db.delete_personal(conn, event_id)  # bib readings, fixes and the start list
     delete_event_sessions(conn, event_id)  # "is this you?" sessions hold selfie encodings
+    line_bibs.delete_for_event(conn, event_id)
     conn.execute("DELETE FROM line_participants WHERE event_id = ?", (event_id,))
     conn.execute("UPDATE events SET faces_purged_at = ?, faces_version = faces_version + 1, "
                  "faces_removed = faces_removed + 1 "

@@ -21,9 +21,10 @@ log = logging.getLogger(__name__)
 # 5: search_sessions, search_offers, search_answers, answer_totals ("is this you?");
 # 6: sales_pricing, sales_tiers, sales_orders, sales_order_items, sales_webhook_events
 #    (with the receipt, LINE buyer and kept-copy columns, added before 6 was released).
-# 7: bib_events, bib_scans, bib_readings, bib_fixes, bib_start_list (phopy/bibs);
-#    photos.claimed_by/claimed_at and tasks.parent_id (several workers index one event).
-SCHEMA_VERSION = 7
+# 7: bib_events, bib_scans, bib_readings, bib_fixes, bib_start_list (phopy/bibs), and
+#    line_bibs (bib numbers LINE participants typed), added before 7 was released.
+# 8: photos.claimed_by/claimed_at and tasks.parent_id (several workers index one event).
+SCHEMA_VERSION = 8
 
 
 class SchemaMismatch(RuntimeError):

@@ -7,23 +7,31 @@ running engine's faces and tolerance), and records what it found
 (``line_matches``) so the gallery outlives the face data. A selfie another
 engine made (the deployment switched ``FACE_ENGINE``) is not compared with
 anything: the attendee is asked for a new one.
+
+An attendee of a running event may type their bib number instead of (or as well
+as) sending a selfie: it is searched like the web's search by bib (through
+``phopy.services.bib_hooks``), its photos go into the same matches, and it is
+remembered (``line_bibs``) so that photos of it read later find them too.
 """
 import logging
 
 from phopy.data import events as events_db
 from phopy.data import line as line_db
+from phopy.data import line_bibs as line_bibs_db
 from phopy.data import search_sessions as sessions_db
 from phopy.data.timeutil import unix_now
 from phopy.errors import N_, NoFaceFound, PhopyError
 from phopy.faces.engine import engine_key
 from phopy.faces.search import decode_encoding, encode_encoding
 from phopy.faces.settings import PROFILES
+from phopy.services import bib_hooks
 from phopy.services.events import normalize_code
 from phopy.services.search import check_selfie, match_encodings
 
 log = logging.getLogger(__name__)
 # A second face at least this share of the largest one's area makes a selfie ambiguous.
 AMBIGUOUS_FACE_SHARE = 0.4
+MAX_BIBS = 5  # bibs remembered per attendee and event (the newest typed)
 
 
 class SeveralFaces(PhopyError):
@@ -140,14 +148,65 @@ def session_answers(conn, event_id, user_id):
     return ({p for p, a in answers if a == "me"}, {p for p, a in answers if a == "not_me"})
 
 
-def rematch_joined_events(conn, search, user_id):
+def takes_bibs(conn, config, event_id):
+    """Whether the event's attendees may search by bib number (a running event)."""
+    return bib_hooks.bib_search_on(conn, config, event_id)
+
+
+def bib_events(conn, config, user_id, text):
+    """[(event, bib)]: the events the user joined (face data kept, latest joined first)
+    where ``text`` is a bib number: bib search on and it fits the event's pattern."""
+    found = []
+    for event in reversed(line_db.joined_events_with_faces(conn, user_id)):
+        bib = bib_hooks.bib_of(conn, config, event["id"], text)
+        if bib is not None:
+            found.append((event, bib))
+    return found
+
+
+def remember_bib(conn, event_id, user_id, bib):
+    """Remember the bib the user typed for the event (their MAX_BIBS newest are kept)."""
+    line_bibs_db.remember(conn, event_id, user_id, bib, MAX_BIBS)
+
+
+def match_bib(conn, search, event, user_id, bib):
+    """Record the photos of the event found by the bib (the web's search by bib, less
+    the photos the user said "Not me" to); return ([(photo_id, found_by)], first_time)
+    like :func:`match_user`."""
+    _confirmed, rejected = session_answers(conn, event["id"], user_id)
+    found = [(photo_id, why) for photo_id, why in
+             bib_hooks.find_by_bib(conn, search, event, bib) if photo_id not in rejected]
+    if not found:
+        return [], False
+    line_db.add_matches(conn, event["id"], user_id, [photo_id for photo_id, _why in found])
+    return found, line_db.mark_found_notified(conn, event["id"], user_id)
+
+
+def match_remembered_bibs(conn, config, search, event, user_id):
+    """Match the bibs the user typed for the event again; True when they were found
+    for the first time. A bib the event no longer takes (bib search turned off, a new
+    pattern) finds nothing."""
+    first = False
+    for bib in line_bibs_db.bibs_of(conn, event["id"], user_id):
+        if bib_hooks.bib_of(conn, config, event["id"], bib) == bib:
+            first = match_bib(conn, search, event, user_id, bib)[1] or first
+    return first
+
+
+def participants_with_bibs(conn, event_id):
+    """{user_id: language} of the event's participants who typed a bib number."""
+    return {r["user_id"]: r["language"] for r in line_bibs_db.for_event(conn, event_id)}
+
+
+def rematch_joined_events(conn, search, user_id, config):
     """Match the user's current selfie again in every event they joined; return the
     open events where they are now found (to say so: a closed one's summary is out).
 
     A new selfie replaces the old one, so do its matches: photos only the old
     selfie matched (perhaps someone else's face) leave the user's gallery, and
     "found you" is said again for what the new one finds. Events whose face data
-    was deleted keep what was found while it existed.
+    was deleted keep what was found while it existed. The bibs the user typed find
+    their photos again too.
     """
     blob = usable_face(line_db.get_user(conn, user_id), search[1])
     if blob is None:
@@ -157,6 +216,7 @@ def rematch_joined_events(conn, search, user_id):
         with conn.transaction():
             line_db.reset_matches(conn, event["id"], user_id)
             _new, first = match_user(conn, search, event["id"], user_id, blob)
+            first = match_remembered_bibs(conn, config, search, event, user_id) or first
         if first and not event["closed_at"]:
             first_found.append(event)
     return first_found
@@ -183,8 +243,8 @@ def mark_summary_sent(conn, event_id, user_id):
 
 
 def delete_data(conn, user_id):
-    """Delete the user's face data, participations, matches and search sessions ("is
-    this you?": their selfie's encodings and answers)."""
+    """Delete the user's face data, participations, matches, the bib numbers they typed
+    and search sessions ("is this you?": their selfie's encodings and answers)."""
     with conn.transaction():
         line_db.delete_user_data(conn, user_id)
         sessions_db.delete_for_owner(conn, f"line:{user_id}")

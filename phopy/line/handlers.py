@@ -155,7 +155,38 @@ def attendee_help(lc, _arg):
     lc.reply(messages.attendee_help(lc.lang))
 
 
+def typed_bib(lc, text):
+    """A number typed by a user who joined an event searchable by bib is a bib number:
+    answer with its photos there (the web's search by bib) and remember it, so photos
+    read later find them. False when it is not one (then it is an event code)."""
+    if not lc.user_id:
+        return False
+    hits = attendees.bib_events(lc.conn, lc.config, lc.user_id, text)
+    if not hits:
+        return False
+    answer = []
+    with lc.conn.transaction():
+        for event, bib in hits[:4]:  # one reply holds five messages
+            attendees.remember_bib(lc.conn, event["id"], lc.user_id, bib)
+            found, _first = attendees.match_bib(lc.conn, lc.job.search, event, lc.user_id, bib)
+            if found:
+                answer += messages.bib_found(lc.lang, event, bib, found, gallery_links.gallery_url(
+                    lc.config, event["id"], lc.user_id))
+            else:
+                answer += messages.bib_not_found_yet(lc.lang, event, bib)
+        lc.reply(answer)
+    return True
+
+
+def unknown_text(lc, text):
+    """A short bib number ('7', '42') or help."""
+    if not typed_bib(lc, text):
+        attendee_help(lc, text)
+
+
 def join_event(lc, code):
+    if typed_bib(lc, code):
+        return
     if attendees.too_many_wrong_codes(lc.conn, lc.user_id, lc.config):
         return lc.reply(messages.too_many_codes(lc.lang))
     event = attendees.find_event(lc.conn, code)
@@ -169,6 +200,8 @@ def join_event(lc, code):
         answer = messages.joined(lc.lang, event) if new else messages.already_joined(
             lc.lang, event)
         face = attendees.usable_face(lc.user, lc.job.engine_settings)
+        if attendees.takes_bibs(lc.conn, lc.config, event["id"]):
+            answer += messages.bib_hint(lc.lang)
         if face is None:
             answer += messages.needs_selfie(lc.lang)
         else:  # check the photos already indexed now
@@ -187,7 +220,7 @@ DIRECT_COMMANDS = {
     "leave": leave,
     "delete_data": delete_data,
     "help": attendee_help,
-    "unknown": attendee_help,
+    "unknown": unknown_text,
     "group_help": lambda lc, _arg: lc.reply(messages.group_help(lc.lang)),
     "code": join_event,
 }
@@ -348,7 +381,7 @@ def selfie(lc, message_id):
     answer = messages.selfie_saved(lc.lang, lc.config.get("FACE_RETENTION_DAYS", 7))
     # Events already joined are searched again with the new selfie (one reply holds
     # five messages: the first four events where they are now found are named).
-    found = attendees.rematch_joined_events(lc.conn, lc.job.search, lc.user_id)
+    found = attendees.rematch_joined_events(lc.conn, lc.job.search, lc.user_id, lc.config)
     for event in found[:4]:
         answer += messages.found_you(lc.lang, event, gallery_links.gallery_url(
             lc.config, event["id"], lc.user_id))

@@ -6,6 +6,9 @@
 - ``auto_close`` (job ``line_auto_close``, every 5 minutes): close group events
   whose last photo is older than ``LINE_AUTO_CLOSE_MINUTES``, post the group
   summary and each found participant's Flex message.
+- ``match_event_bibs``: when a running event's photos were read for bibs (the end
+  of job ``read_bibs``, through ``phopy.services.bib_hooks``), the participants who
+  typed a bib number are matched and told "found you" once, as with faces.
 Every message is queued in the same transaction as the state that caused it.
 """
 import logging
@@ -20,6 +23,7 @@ from phopy.line.outbox import queue_message
 from phopy.line.settings import is_enabled
 from phopy.line.source import LineMessageSource
 from phopy.services import indexing, photos
+from phopy.services.bib_hooks import on_bibs_read
 from phopy.services.retention import retention_days
 
 log = logging.getLogger(__name__)
@@ -69,10 +73,32 @@ def match_event(conn, config, search, event_id):
             _new, first = attendees.match_user(conn, search, event_id, person["user_id"], face)
             if first:
                 first_found += 1
-                url = gallery_links.gallery_url(config, event_id, person["user_id"])
-                queue_message(conn, person["user_id"],
-                              messages.found_you(person["language"], event, url),
-                              purpose="found_you")
+                _tell_found(conn, config, event, person["user_id"], person["language"])
+    return first_found
+
+
+def _tell_found(conn, config, event, user_id, language):
+    """Queue "found you" with the user's gallery link (in the caller's transaction)."""
+    url = gallery_links.gallery_url(config, event["id"], user_id)
+    queue_message(conn, user_id, messages.found_you(language, event, url), purpose="found_you")
+
+
+@on_bibs_read
+def match_event_bibs(conn, config, search, event_id):
+    """Match the bibs participants typed against the event's readings; push "found
+    you" once each (not again to one already told). Returns how many were found for
+    the first time."""
+    if not is_enabled(config):
+        return 0
+    event = events_db.get(conn, event_id)
+    if not event or event.get("faces_purged_at"):
+        return 0
+    first_found = 0
+    for user_id, language in attendees.participants_with_bibs(conn, event_id).items():
+        with conn.transaction():
+            if attendees.match_remembered_bibs(conn, config, search, event, user_id):
+                first_found += 1
+                _tell_found(conn, config, event, user_id, language)
     return first_found
 
 

@@ -266,6 +266,40 @@ def photos_found_flex(lang, event, count, url):
     }}]
 
 
+# -- bib numbers (running events) ---------------------------------------------------
+def bib_hint(lang):
+    return [text(lang, N_("🏃 This is a running event: you can also type your bib number."))]
+
+
+BIB_REASONS = (("both", N_("• Your number and your face: %(n)d")),
+               ("bib", N_("• Your number: %(n)d")),
+               ("face", N_("• The face that wore your number: %(n)d")))
+
+
+def bib_found(lang, event, bib, found, url):
+    """The photos a typed bib found (``found``: [(photo_id, found_by)]): how many, why
+    each was found (number, face, both), and a button to the gallery page."""
+    title = tr(lang, N_("🏃 Bib %(bib)s in %(name)s: %(n)d photo") if len(found) == 1
+               else N_("🏃 Bib %(bib)s in %(name)s: %(n)d photos"),
+               bib=bib, name=event["name"][:80], n=len(found))
+    reasons = [tr(lang, template, n=sum(1 for _p, why in found if why == kind))
+               for kind, template in BIB_REASONS if any(why == kind for _p, why in found)]
+    return [{"type": "flex", "altText": title[:400], "contents": {
+        "type": "bubble",
+        "body": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": [
+            {"type": "text", "text": title, "weight": "bold", "wrap": True}] + [
+            {"type": "text", "text": line, "size": "sm", "wrap": True} for line in reasons]},
+        "footer": {"type": "box", "layout": "vertical", "contents": [
+            {"type": "button", "style": "primary", "action": {
+                "type": "uri", "label": tr(lang, N_("See your photos"))[:40], "uri": url}}]},
+    }}]
+
+
+def bib_not_found_yet(lang, event, bib):
+    return [text(lang, N_("🏃 No photos of bib %(bib)s in %(name)s yet. I will tell you when "
+                          "I find you."), bib=bib, name=event["name"])]
+
+
 # -- "is this you?" -------------------------------------------------------------
 def is_this_you(lang, event, session_id, faces, crop_url, prefix):
     """A text and a carousel of face crops, each with "This is me" / "Not me"."""

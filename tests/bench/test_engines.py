@@ -12,7 +12,7 @@ TINY = ["--photos", "3", "--attendees", "4", "--impostors", "4", "--seeds", "2",
         "--size", "1200,900", "--selfie-size", "600,800", "--processes", "1",
         "--baseline-photos", "1", "--baseline-queries", "1", "--cli-known", "1",
         "--vector-sizes", "100", "--vector-queries", "2",
-        "--skip", "baseline,cli,groups,vector,memory,http"]
+        "--skip", "baseline,cli,groups,vector,memory,http,limits,bibs"]
 
 
 @pytest.fixture(scope="module")

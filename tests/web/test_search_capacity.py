@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import psutil
 import pytest
 import requests
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from tests.conftest import make_event, make_photographer
 from tests.live_server import LiveServer
@@ -24,17 +24,6 @@ pytestmark = pytest.mark.slow
 def png(size, mode="L"):
     out = io.BytesIO()
     Image.new(mode, size).save(out, format="PNG", optimize=True)
-    return out.getvalue()
-
-
-def slow_selfie():
-    """A 4000 x 3000 photo with no face: the engine looks at it twice (~1 s of CPU)."""
-    img = Image.linear_gradient("L").resize((4000, 3000)).convert("RGB")
-    draw = ImageDraw.Draw(img)
-    for x in range(0, 4000, 37):
-        draw.line((x, 0, 4000 - x, 3000), fill=(x % 255, 90, 200), width=3)
-    out = io.BytesIO()
-    img.save(out, "JPEG", quality=90)
     return out.getvalue()
 
 
