@@ -87,13 +87,19 @@ def claim_unscanned(conn, event_id, holder, now, lease_seconds, limit):
         return conn.all(f"SELECT * FROM photos WHERE id IN ({marks}) ORDER BY id", ids)
 
 
-def renew_claims(conn, holder, photo_ids, now):
-    """Move the lease of ``holder``'s claims on ``photo_ids`` to ``now`` (still working)."""
-    ids = [int(i) for i in photo_ids]
-    if ids:
-        marks = ",".join("?" * len(ids))
-        conn.execute(f"UPDATE photos SET claimed_at = ? WHERE claimed_by = ? AND id IN ({marks})",
-                     [now, holder] + ids)
+def renew_claims(conn, holder, event_id, now):
+    """Move the lease of ``holder``'s claims on the event's unscanned photos to ``now``
+    (the holder is still working on them)."""
+    conn.execute("UPDATE photos SET claimed_at = ? WHERE claimed_by = ? AND event_id = ? "
+                 "AND NOT EXISTS (SELECT 1 FROM photo_checkpoints c WHERE c.photo_id = photos.id)",
+                 (now, holder, event_id))
+
+
+def release_claims(conn, holder, event_id):
+    """Give up ``holder``'s claims on the event's unscanned photos (a task that stops
+    lets the others take them at once, not when the lease ends)."""
+    conn.execute("UPDATE photos SET claimed_by = NULL, claimed_at = NULL "
+                 "WHERE claimed_by = ? AND event_id = ?", (holder, event_id))
 
 
 def count_unclaimed(conn, event_id, now, lease_seconds):
@@ -207,6 +213,8 @@ def reset_scans(conn, event_id):
     with conn.transaction():
         conn.execute("DELETE FROM faces WHERE event_id = ?", (event_id,))
         conn.execute("DELETE FROM photo_checkpoints WHERE event_id = ?", (event_id,))
+        conn.execute("UPDATE photos SET claimed_by = NULL, claimed_at = NULL "
+                     "WHERE event_id = ?", (event_id,))
         conn.execute("UPDATE events SET faces_version = faces_version + 1, "
                      "faces_removed = faces_removed + 1 WHERE id = ?", (event_id,))
 
