@@ -44,7 +44,7 @@ CREATE TABLE IF NOT EXISTS photos (
     source        TEXT NOT NULL DEFAULT 'upload',
     source_ref    TEXT,
     created_at    TEXT NOT NULL,
-    claimed_by    TEXT,  -- the indexing task holding it (phopy.services.indexing)
+    claimed_by    TEXT,  -- the indexing task holding it (phopy.services.index_share)
     claimed_at    DOUBLE PRECISION,  -- database time of the claim: taken again after the lease
     UNIQUE (event_id, content_hash)
 );

@@ -190,11 +190,11 @@ def index_event(ctx, event_id):
     log.info("indexing event %s (task %s, resuming at %d)", event_id, task_id,
              ctx.task["progress"] or 0)
     with _claims(ctx, event_id) as claims:
-        wait = min(1.0, claims.lease / 4)
+        wait, first = min(0.25, claims.lease / 4), True
         while True:
             index_share.queue_helpers(conn, ctx.config, claims, task_id)
-            workers = index_share.workers_on(conn, task_id) if claims.sharing else 1
-            batch = claims.claim(workers)
+            workers = index_share.workers_on(conn, task_id, first) if claims.sharing else 1
+            batch, first = claims.claim(workers), False
             tally = _event_tally(conn, event_id, task_id)
             if batch:
                 _scan_claimed(ctx, event_id, batch, tally)
