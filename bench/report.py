@@ -363,7 +363,8 @@ KEPT_SECTIONS = (("<!-- drive:start -->", "<!-- drive:end -->"),
                  ("<!-- distributed -->", "<!-- /distributed -->"),
                  ("<!-- engines:start -->", "<!-- engines:end -->"),
                  ("<!-- confirm:start -->", "<!-- confirm:end -->"),
-                 ("<!-- memory-limits:start -->", "<!-- memory-limits:end -->"))
+                 ("<!-- memory-limits:start -->", "<!-- memory-limits:end -->"),
+                 ("<!-- storage:start -->", "<!-- storage:end -->"))
 
 
 def put_section(path, start_mark, end_mark, section):
