@@ -17,6 +17,7 @@ Needs ``PHOPY_TEST_PG_ADMIN_URL``, ``PHOPY_TEST_REDIS_URL`` and
 ``bench/RESULTS.md``.
 """
 import argparse
+import hashlib
 import json
 import os
 import statistics
@@ -45,8 +46,14 @@ def pick_photos(faces_dir, count, warm):
         photos += sorted((faces_dir / folder).glob("*.jpg"))
     lfw = [p for d in sorted((faces_dir / "lfw_4plus").iterdir()) if d.is_dir()
            for p in sorted(d.glob("*.jpg"))[:3]]
-    photos = (photos + lfw)[:count]
-    return photos, [p for p in lfw if p not in photos][:warm]
+    unique, seen = [], set()
+    for path in photos + lfw:  # an event keeps one copy of identical files
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if digest not in seen:
+            seen.add(digest)
+            unique.append(path)
+    photos = unique[:count]
+    return photos, [p for p in unique[count:] if p in lfw][:warm]
 
 
 def storage_settings(backend):
