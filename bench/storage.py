@@ -327,7 +327,7 @@ def render(results):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--photos", type=int, default=60, help="photos in the timed event")
+    parser.add_argument("--photos", type=int, default=200, help="photos in the timed event")
     parser.add_argument("--workers", type=int, default=2, help="workers of the shared run")
     parser.add_argument("--face-processes", type=int, default=1,
                         help="INDEX_WORKERS of each worker")

@@ -61,9 +61,10 @@ def list_unscanned(conn, event_id, limit):
         (event_id, limit))
 
 
-def claim_unscanned(conn, event_id, holder, now, lease_seconds, limit):
+def claim_unscanned(conn, event_id, holder, now, lease_seconds, limit, biggest_first=False):
     """Claim up to ``limit`` unscanned photos of the event for ``holder``; return them,
-    oldest first.
+    oldest first (``biggest_first``: the largest files first, so that workers sharing
+    the event do not end waiting for one that drew the heavy photos last).
 
     Claimable: no checkpoint yet and not claimed, or claimed by ``holder`` itself (a
     task resumed), or claimed more than ``lease_seconds`` before ``now`` (a worker that
@@ -72,19 +73,20 @@ def claim_unscanned(conn, event_id, holder, now, lease_seconds, limit):
     transaction (BEGIN IMMEDIATE) lets one claimer in at a time.
     """
     lock = " FOR UPDATE OF p SKIP LOCKED" if conn.dialect == "postgresql" else ""
+    order = "p.size_bytes DESC, p.id" if biggest_first else "p.id"
     with conn.transaction():
         ids = [row["id"] for row in conn.all(
             "SELECT p.id FROM photos p WHERE p.event_id = ? AND NOT EXISTS ("
             " SELECT 1 FROM photo_checkpoints c WHERE c.photo_id = p.id) AND ("
             " p.claimed_by IS NULL OR p.claimed_by = ? OR p.claimed_at IS NULL"
-            f" OR p.claimed_at < ?) ORDER BY p.id LIMIT ?{lock}",
+            f" OR p.claimed_at < ?) ORDER BY {order} LIMIT ?{lock}",
             (event_id, holder, now - lease_seconds, int(limit)))]
         if not ids:
             return []
         marks = ",".join("?" * len(ids))
         conn.execute(f"UPDATE photos SET claimed_by = ?, claimed_at = ? WHERE id IN ({marks})",
                      [holder, now] + ids)
-        return conn.all(f"SELECT * FROM photos WHERE id IN ({marks}) ORDER BY id", ids)
+        return conn.all(f"SELECT * FROM photos p WHERE id IN ({marks}) ORDER BY {order}", ids)
 
 
 def renew_claims(conn, holder, event_id, now):

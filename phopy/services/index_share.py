@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 INDEX_PART = "index_part"
 DEFAULT_CELERY_HELPERS = 3
+CLAIM_SECONDS = 2.0  # shared: a claim holds about this much work
 
 
 def lease_seconds(config):
@@ -62,6 +63,7 @@ class Claims:
         self.min_batch = max(1, min(int(min_batch), self.batch_size))
         self.keep_on = keep_on
         self.sharing = helpers_wanted(config) > 0
+        self.per_photo = None  # seconds a photo took in the last batch
         self._done = threading.Event()
         self._thread = None
 
@@ -103,23 +105,33 @@ class Claims:
         """Unscanned photos of the event that no live claim holds."""
         return photos_db.count_unclaimed(self.conn, self.event_id, self.now(), self.lease)
 
+    def timed(self, seconds, photos):
+        """The last batch took ``seconds`` for ``photos``: size the next claims by it."""
+        if photos:
+            self.per_photo = seconds / photos
+
     def batch_limit(self, workers):
-        """Photos to claim now: the whole batch alone; shared, small enough that the
-        workers end together (about two claims each of what is left)."""
+        """Photos to claim now: alone, the whole batch. Shared, small enough that the
+        workers end together: about CLAIM_SECONDS of work (by the last batch's pace; the
+        first claim is one photo per face process) and at most half a share of what is
+        left."""
         if not self.sharing or workers <= 1:
             return self.batch_size
         share = math.ceil(self.unclaimed() / (2 * workers))
-        return max(self.min_batch, min(self.batch_size, share))
+        timed = math.ceil(CLAIM_SECONDS / self.per_photo) if self.per_photo else self.min_batch
+        return max(self.min_batch, min(self.batch_size, share, timed))
 
     def claim(self, workers=1):
-        """The next batch of photos for this holder (oldest first); [] when none is free."""
+        """The next batch of photos for this holder; [] when none is free. Shared, the
+        largest files go first (the heavy photos are not left for the end)."""
         return photos_db.claim_unscanned(self.conn, self.event_id, self.holder, self.now(),
-                                         self.lease, self.batch_limit(workers))
+                                         self.lease, self.batch_limit(workers),
+                                         biggest_first=self.sharing)
 
 
 def workers_on(conn, parent_id):
-    """How many tasks are scanning the event now: the parent and its running helpers."""
-    return 1 + len(tasks_db.children(conn, parent_id, ("running",)))
+    """How many tasks scan the event or are queued to: the parent and its helpers."""
+    return 1 + len(tasks_db.children(conn, parent_id, ("pending", "running")))
 
 
 def queue_helpers(conn, config, claims, parent_id):

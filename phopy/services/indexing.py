@@ -138,9 +138,11 @@ def _claims(ctx, event_id):
                               min_batch=processes, keep_on=(TaskLost,))
 
 
-def _scan_claimed(ctx, event_id, batch, tally):
-    """Scan a claimed batch, storing each photo's faces with its checkpoint."""
+def _scan_claimed(ctx, event_id, batch, tally, claims):
+    """Scan a claimed batch, storing each photo's faces with its checkpoint (its pace
+    sizes the next claims)."""
     conn, task_id = ctx.conn, ctx.task_id
+    started = time.monotonic()
     if _faces_purged(conn, event_id):
         skipped = _skip_purged(conn, batch, task_id)
         log.info("event %s: %d photos not indexed, its face data was deleted",
@@ -160,6 +162,7 @@ def _scan_claimed(ctx, event_id, batch, tally):
         if not _deleted_meanwhile(conn, batch, exc.details.get("key")):
             raise
         log.info("photo %s was deleted while it was indexed", exc.details["key"])
+    claims.timed(time.monotonic() - started, len(batch))
 
 
 def _event_tally(conn, event_id, task_id):
@@ -190,14 +193,13 @@ def index_event(ctx, event_id):
     log.info("indexing event %s (task %s, resuming at %d)", event_id, task_id,
              ctx.task["progress"] or 0)
     with _claims(ctx, event_id) as claims:
-        wait, first = min(0.25, claims.lease / 4), True
+        wait = min(0.25, claims.lease / 4)
         while True:
             index_share.queue_helpers(conn, ctx.config, claims, task_id)
-            workers = index_share.workers_on(conn, task_id, first) if claims.sharing else 1
-            batch, first = claims.claim(workers), False
+            batch = claims.claim(index_share.workers_on(conn, task_id) if claims.sharing else 1)
             tally = _event_tally(conn, event_id, task_id)
             if batch:
-                _scan_claimed(ctx, event_id, batch, tally)
+                _scan_claimed(ctx, event_id, batch, tally, claims)
                 continue
             if tally.progress >= tally.total:
                 break
@@ -227,7 +229,7 @@ def index_part(ctx, event_id, parent_id):
             if not batch:
                 break
             tally.total += len(batch)
-            _scan_claimed(ctx, event_id, batch, tally)
+            _scan_claimed(ctx, event_id, batch, tally, claims)
     log.info("helper %s of %s: %d photos of event %s, %d faces", ctx.task_id, parent_id,
              tally.progress, event_id, tally.faces)
     return {"photos": tally.progress, "faces": tally.faces}

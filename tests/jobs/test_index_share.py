@@ -245,3 +245,29 @@ def test_two_celery_workers_index_one_event_together_exactly_once(celery_env, fa
     faces = one(app, "SELECT COUNT(*) AS n FROM faces WHERE event_id = ?", (event["id"],))["n"]
     assert json.loads(parent["result"]) == {"photos": len(photos), "faces": faces}
     assert hooks.read_text().split()[::2] == [str(event["id"])]  # the follow-up ran once
+
+
+def test_shared_claims_take_the_largest_photos_first_in_claims_sized_by_pace(
+        app, event_of_photos):
+    event_id = event_of_photos["id"]
+    sizes = {r["id"]: r["size_bytes"] for r in db_rows(
+        app, "SELECT id, size_bytes FROM photos WHERE event_id = ?", (event_id,))}
+    conn = get_database(app).connect()
+    try:
+        config = {"INDEX_HELPERS": 1, "TASK_STALE_SECONDS": 60}
+        claims = index_share.Claims(get_database(app), conn, config, event_id, "h",
+                                    batch_size=16, min_batch=1)
+        assert claims.batch_limit(1) == 16  # alone: whole batches, as before
+        assert claims.batch_limit(2) == 1  # shared, pace unknown: one photo per process
+        claims.timed(1.0, 10)  # 0.1 s a photo: about CLAIM_SECONDS of work ...
+        assert claims.batch_limit(2) == min(16, int(index_share.CLAIM_SECONDS / 0.1),
+                                            -(-len(sizes) // 4))  # ... and half a share
+        first = claims.claim(2)
+        assert [p["size_bytes"] for p in first] == sorted(sizes.values(), reverse=True)[
+            :len(first)]
+        alone = index_share.Claims(get_database(app), conn, {"INDEX_HELPERS": 0}, event_id,
+                                   "g", batch_size=3)
+        assert [p["id"] for p in alone.claim()] == sorted(set(sizes) - {
+            p["id"] for p in first})[:3]  # one worker per event: oldest first
+    finally:
+        conn.close()
