@@ -6,6 +6,9 @@ it *claims* a batch at a time (``photos.claimed_by`` = the task's id,
 LOCKED``), so claimers at once each get other photos. While more photos are
 unclaimed than one batch it queues ``index_part`` helper tasks (``parent_id``)
 that idle workers run: they claim batches of the same event until none is left.
+Shared, a claim takes the largest files first and about ``CLAIM_SECONDS`` of
+work (by the pace of the holder's last batch), shrinking as the event nears its
+end, so that no worker is left at the end with the heavy photos.
 
 A thread renews the holder's claims every third of the lease; a worker that
 dies stops renewing and its photos are claimed again once the lease has run out
