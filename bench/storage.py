@@ -234,10 +234,11 @@ def run_indexing(backend, workers, photos, warm, tmp, n, args):
 
 def render(results):
     k = results["workers"]
+    command = ("bench/storage.sh " + results["args"]).strip()
     lines = [START, "## Many machines (issue 20: `bench/storage.sh`)", "",
              f"Run {results['when']} on {results['cpu']} ({results['cores']} cores, shared with "
              f"other work; load average {results['load']['before']} before, "
-             f"{results['load']['after']} after). `bench/storage.sh {results['args']}`; "
+             f"{results['load']['after']} after). `{command}`; "
              "figures in `bench/results_storage.json`.", "",
              f"Indexing one event of {results['photos']} photos on PostgreSQL + Redis, Celery "
              f"workers (solo pool, {results['face_processes']} face process each), each worker "
