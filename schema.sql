@@ -20,7 +20,7 @@ CREATE TABLE IF NOT EXISTS events (
     description   TEXT,
     is_listed     INTEGER NOT NULL DEFAULT 0,
     auto_index    INTEGER NOT NULL DEFAULT 1,
-    faces_version INTEGER NOT NULL DEFAULT 0,  -- bumped whenever faces change
+    faces_version INTEGER NOT NULL DEFAULT 0,  -- bumped whenever faces, photos or checkpoints change
     faces_removed INTEGER NOT NULL DEFAULT 0,  -- bumped whenever faces are removed
     closed_at     TEXT,                 -- set when the event is closed
     face_retention_days INTEGER,        -- NULL: FACE_RETENTION_DAYS

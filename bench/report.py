@@ -364,6 +364,8 @@ KEPT_SECTIONS = (("<!-- drive:start -->", "<!-- drive:end -->"),
                  ("<!-- engines:start -->", "<!-- engines:end -->"),
                  ("<!-- confirm:start -->", "<!-- confirm:end -->"),
                  ("<!-- memory-limits:start -->", "<!-- memory-limits:end -->"),
+                 ("<!-- bibs:start -->", "<!-- bibs:end -->"),
+                 ("<!-- cache:start -->", "<!-- cache:end -->"),
                  ("<!-- storage:start -->", "<!-- storage:end -->"))
 
 

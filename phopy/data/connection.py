@@ -4,6 +4,7 @@ Every SQL statement lives in ``phopy.data``; callers use :class:`Connection`
 and never see the driver. Statements use ``?`` placeholders; the PostgreSQL
 dialect rewrites them to ``%s``.
 """
+import io
 import logging
 import os
 import sqlite3
@@ -39,8 +40,11 @@ class _PgPool:
                                            cursor_factory=psycopg2.extras.RealDictCursor)
         self.slots = threading.BoundedSemaphore(maxconn)
 
-    def get(self):
-        if not self.slots.acquire(timeout=self.timeout):
+    def get(self, wait=True):
+        """A connection; with ``wait=False`` None at once when every one is in use."""
+        if not self.slots.acquire(timeout=self.timeout if wait else 0):
+            if not wait:
+                return None
             raise PoolTimeout(f"no free database connection after {self.timeout:.0f}s "
                               "(raise DB_POOL_MAX?)")
         try:
@@ -59,8 +63,8 @@ class _PgPool:
         close = bool(raw.closed)
         if not close and raw.get_transaction_status() != \
                 psycopg2.extensions.TRANSACTION_STATUS_IDLE:
-            try:
-                raw.rollback()
+            try:  # autocommit: psycopg2's rollback() would not end a BEGIN we sent
+                raw.cursor().execute("ROLLBACK")
             except Exception:
                 close = True
         try:
@@ -103,7 +107,13 @@ class Database:
             raw.execute("PRAGMA synchronous = NORMAL")
             return Connection(raw, "sqlite")
         pool = self._get_pool()
-        return Connection(pool.get(), "postgresql", release=pool.put)
+        return Connection(pool.get(), "postgresql", release=pool.put, spare=self._spare)
+
+    def _spare(self):
+        """A second pooled connection if one is free now, else None (never waits)."""
+        pool = self._get_pool()
+        raw = pool.get(wait=False)
+        return Connection(raw, "postgresql", release=pool.put) if raw is not None else None
 
     def _get_pool(self):
         pool = self._pool
@@ -175,10 +185,11 @@ def make_private(path):
 class Connection:
     """A thin wrapper: execute, fetch rows as dicts, and explicit transactions."""
 
-    def __init__(self, raw, dialect, release=None):
+    def __init__(self, raw, dialect, release=None, spare=None):
         self.raw = raw
         self.dialect = dialect
         self._release = release
+        self._spare = spare
         self._depth = 0
         self._after_commit = []
         self.integrity_errors = (sqlite3.IntegrityError,)
@@ -224,6 +235,48 @@ class Connection:
             cur = self.raw.cursor(cursor_factory=psycopg2.extensions.cursor)
         cur.execute(self._sql(sql), tuple(params))
         return cur.fetchall()
+
+    def copy_binary(self, sql, params=()):
+        """PostgreSQL: a query's rows in COPY's binary format (a memoryview), read in one
+        stream with no Python object per row (the search cache's loader parses it)."""
+        if self.dialect != "postgresql":
+            raise NotImplementedError("COPY is PostgreSQL's")
+        cur = self.raw.cursor()
+        query = cur.mogrify(self._sql(sql), tuple(params)).decode()
+        out = io.BytesIO()
+        cur.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT binary)", out)
+        return out.getbuffer()
+
+    @contextmanager
+    def split_read(self):
+        """PostgreSQL, outside a transaction: a second pooled connection reading the same
+        snapshot as this one (REPEATABLE READ, ``pg_export_snapshot``, as ``pg_dump
+        --jobs`` does), so one big read may be split across two server processes; None
+        when no connection is free now, inside a transaction, or on SQLite."""
+        if self.dialect != "postgresql" or self._depth or self._spare is None:
+            yield None
+            return
+        other = self._spare()
+        if other is None:
+            yield None
+            return
+        mine = self.raw.cursor()
+        try:
+            mine.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            mine.execute("SELECT pg_export_snapshot() AS snapshot")
+            snapshot = mine.fetchone()["snapshot"]
+            theirs = other.raw.cursor()
+            theirs.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            theirs.execute("SET TRANSACTION SNAPSHOT %s", (snapshot,))
+            self._depth = other._depth = 1  # a transaction is open on both
+            yield other
+        finally:
+            self._depth = other._depth = 0
+            try:
+                if not self.raw.closed:
+                    self.raw.cursor().execute("ROLLBACK")
+            finally:
+                other.close()  # the pool ends its transaction
 
     def one(self, sql, params=()):
         """The first row as a dict, or None."""

@@ -64,11 +64,6 @@ def faces_version(conn, event_id):
     return conn.scalar("SELECT faces_version FROM events WHERE id = ?", (event_id,))
 
 
-def bump_faces_version(conn, event_id):
-    """Mark the event's faces as changed, so search caches reload."""
-    conn.execute("UPDATE events SET faces_version = faces_version + 1 WHERE id = ?", (event_id,))
-
-
 def delete(conn, event_id):
     """Delete an event; photos, faces, checkpoints, tasks and LINE registrations go with
     it, and so do its participants' selfie encodings when no other event needs them."""

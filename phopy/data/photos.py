@@ -12,6 +12,9 @@ def insert(conn, photo):
     """Store a photo row and return its id (None if the content is already there)."""
     try:
         with conn.transaction():
+            # the search cache keeps the event's photo counts per faces_version
+            conn.execute("UPDATE events SET faces_version = faces_version + 1 WHERE id = ?",
+                         (photo["event_id"],))
             return conn.scalar(
                 "INSERT INTO photos (event_id, filename, content_hash, storage_key, thumb_key, "
                 "width, height, size_bytes, source, source_ref, created_at) "
@@ -68,11 +71,12 @@ def claim_unscanned(conn, event_id, holder, now, lease_seconds, limit, biggest_f
 
     Claimable: no checkpoint yet and not claimed, or claimed by ``holder`` itself (a
     task resumed), or claimed more than ``lease_seconds`` before ``now`` (a worker that
-    died). ``now`` is the database's clock. On PostgreSQL the rows are read ``FOR UPDATE
-    SKIP LOCKED``, so workers claiming at once each get other photos; SQLite's write
-    transaction (BEGIN IMMEDIATE) lets one claimer in at a time.
+    died). ``now`` is the database's clock. On PostgreSQL the rows are read ``FOR NO
+    KEY UPDATE SKIP LOCKED``, so workers claiming at once each get other photos;
+    SQLite's write transaction (BEGIN IMMEDIATE) lets one claimer in at a time.
     """
-    lock = " FOR UPDATE OF p SKIP LOCKED" if conn.dialect == "postgresql" else ""
+    # NO KEY UPDATE: a checkpoint insert (its foreign key) is not made to wait
+    lock = " FOR NO KEY UPDATE OF p SKIP LOCKED" if conn.dialect == "postgresql" else ""
     order = "p.size_bytes DESC, p.id" if biggest_first else "p.id"
     with conn.transaction():
         ids = [row["id"] for row in conn.all(
@@ -165,9 +169,11 @@ def list_errors(conn, event_id, limit=50):
 def delete(conn, photo_id):
     """Delete one photo with its faces and checkpoint."""
     with conn.transaction():
-        conn.execute("UPDATE events SET faces_removed = faces_removed + 1 WHERE id = "
-                     "(SELECT event_id FROM photos WHERE id = ?) AND EXISTS "
-                     "(SELECT 1 FROM faces WHERE photo_id = ?)", (photo_id, photo_id))
+        conn.execute("UPDATE events SET faces_version = faces_version + 1, "
+                     "faces_removed = faces_removed + CASE WHEN EXISTS "
+                     "(SELECT 1 FROM faces WHERE photo_id = ?) THEN 1 ELSE 0 END "
+                     "WHERE id = (SELECT event_id FROM photos WHERE id = ?)",
+                     (photo_id, photo_id))
         conn.execute("DELETE FROM faces WHERE photo_id = ?", (photo_id,))
         conn.execute("DELETE FROM photo_checkpoints WHERE photo_id = ?", (photo_id,))
         conn.execute("DELETE FROM photos WHERE id = ?", (photo_id,))
@@ -185,13 +191,14 @@ def record_scan(conn, photo, task_id, status, faces, error=None,
     """
     try:
         with conn.transaction():
-            if faces and not conn.execute(
-                    # The event's row first: its lock makes faces of one event get their
-                    # ids in commit order, so the search cache may read "ids above the
-                    # last"; and a purged event takes no new faces.
-                    "UPDATE events SET faces_version = faces_version + 1 "
-                    "WHERE id = ? AND faces_purged_at IS NULL",
-                    (photo["event_id"],)).rowcount:
+            # The event's row first, with or without faces (the search cache keeps the
+            # checkpoint counts per faces_version): its lock makes faces of one event get
+            # their ids in commit order, so the search cache may read "ids above the
+            # last"; and a purged event takes no new faces.
+            if not conn.execute(
+                    "UPDATE events SET faces_version = faces_version + 1 WHERE id = ?"
+                    + (" AND faces_purged_at IS NULL" if faces else ""),
+                    (photo["event_id"],)).rowcount and faces:
                 return False
             conn.execute(
                 "INSERT INTO photo_checkpoints (photo_id, event_id, task_id, status, "

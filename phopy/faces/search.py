@@ -23,9 +23,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from phopy.faces.rows import GrowingRows
 from phopy.faces.settings import profile_for
 
 ENCODING_SIZE = 128
+# queries that share one pass over the index in FaceIndex.within_many
+QUERY_BLOCK = 16
 PREFILTER_MIN_FACES = 50_000
 PREFILTER_DIMS = 32
 # float32 rounding slack on the squared lower bound, so the filter never drops a match
@@ -38,26 +41,42 @@ class FaceIndex:
     ``engine``: the engine that made them, by name or ``EngineProfile``; it gives
     the size, the metric ("euclidean": dlib; "cosine": unit vectors, SFace and
     MobileFaceNet) and the confident distance ``match_photos`` uses.
+
+    The arrays are views of the first ``len(index)`` rows of buffers with room to
+    grow (``spare`` rows at first, then an eighth more at every growth), so that
+    :meth:`extended` writes a new photo's faces in place instead of copying the
+    whole event (``python -m bench.cache``).
     """
 
-    def __init__(self, face_ids, photo_ids, encodings, *, engine):
+    def __init__(self, face_ids, photo_ids, encodings, *, engine, spare=0):
         self.profile = profile_for(engine)
         self.metric = self.profile.metric
         self.size = self.profile.size
-        self.face_ids = np.asarray(face_ids, dtype=np.int64).reshape(-1)
-        self.photo_ids = np.asarray(photo_ids, dtype=np.int64).reshape(-1)
-        if len(self.face_ids) == 0:
+        face_ids = np.asarray(face_ids, dtype=np.int64).reshape(-1)
+        photo_ids = np.asarray(photo_ids, dtype=np.int64).reshape(-1)
+        if len(face_ids) == 0:
             matrix = np.zeros((0, self.size), dtype=np.float32)
         else:
-            matrix = np.ascontiguousarray(np.asarray(encodings, dtype=np.float32))
+            matrix = np.asarray(encodings, dtype=np.float32)
         if matrix.ndim != 2 or matrix.shape[1] != self.size:
             raise ValueError(f"encodings must be (n, {self.size}), got {matrix.shape}")
-        if not len(self.face_ids) == len(self.photo_ids) == len(matrix):
-            raise ValueError(f"{len(self.face_ids)} face ids, {len(self.photo_ids)} photo ids "
+        if not len(face_ids) == len(photo_ids) == len(matrix):
+            raise ValueError(f"{len(face_ids)} face ids, {len(photo_ids)} photo ids "
                              f"and {len(matrix)} encodings do not line up")
-        self.encodings = matrix
-        self.sq_norms = np.einsum("ij,ij->i", matrix, matrix)
+        self._rows = GrowingRows(len(face_ids), len(face_ids) + int(spare))
+        for name, values in (("face_ids", face_ids), ("photo_ids", photo_ids),
+                             ("encodings", matrix)):
+            self._rows.add(name, values)
+        matrix = self._rows.columns["encodings"][:len(face_ids)]  # contiguous, whatever came
+        self._rows.add("sq_norms", np.einsum("ij,ij->i", matrix, matrix))
         self._prefilter = None
+        self._view(len(face_ids))
+
+    def _view(self, n):
+        rows = self._rows.columns
+        self.face_ids, self.photo_ids = rows["face_ids"][:n], rows["photo_ids"][:n]
+        self.encodings, self.sq_norms = rows["encodings"][:n], rows["sq_norms"][:n]
+        self.ids_sorted = n < 2 or bool(self._rows.sorted_upto >= n)
 
     @classmethod
     def from_rows(cls, rows, *, engine):
@@ -69,24 +88,54 @@ class FaceIndex:
 
     def extended(self, face_ids, photo_ids, encodings):
         """A new index with more faces appended; what is computed per face (norms, the
-        prefilter's projections) is computed for the new faces only."""
+        prefilter's projections) is computed for the new faces only.
+
+        The new faces go into the buffers' spare rows when this index is the last one
+        made from them (the rows this index reads are never written); otherwise, or
+        when the spare rows are used up, into new buffers an eighth larger than needed.
+        """
         more = FaceIndex(face_ids, photo_ids, encodings, engine=self.profile)
         if not len(more):
             return self
+        n, total = len(self), len(self) + len(more)
+        added = {"face_ids": more.face_ids, "photo_ids": more.photo_ids,
+                 "encodings": more.encodings, "sq_norms": more.sq_norms}
+        if self._prefilter is not None:  # any orthonormal basis keeps the bound exact
+            mean, basis, _projected, _projected_sq = self._prefilter
+            projected = np.ascontiguousarray((more.encodings - mean) @ basis)
+            added["projected"] = projected
+            added["projected_sq"] = np.einsum("ij,ij->i", projected, projected)
+        rows = self._rows
+        if ((self._prefilter is not None and "projected" not in rows.columns)
+                or not rows.claim(n, total)):
+            rows = rows.grown(self, total)
         index = FaceIndex.__new__(FaceIndex)
         index.profile, index.metric, index.size = self.profile, self.metric, self.size
-        index.face_ids = np.concatenate([self.face_ids, more.face_ids])
-        index.photo_ids = np.concatenate([self.photo_ids, more.photo_ids])
-        index.encodings = np.concatenate([self.encodings, more.encodings])
-        index.sq_norms = np.concatenate([self.sq_norms, more.sq_norms])
+        index._rows = rows
+        rows.write(n, added, sorted_after=self.ids_sorted
+                   and (n == 0 or more.face_ids[0] > self.face_ids[-1]) and more.ids_sorted)
         index._prefilter = None
-        if self._prefilter is not None:  # any orthonormal basis keeps the bound exact
-            mean, basis, projected, projected_sq = self._prefilter
-            added = np.ascontiguousarray((more.encodings - mean) @ basis)
-            index._prefilter = (mean, basis, np.concatenate([projected, added]),
-                                np.concatenate([projected_sq,
-                                                np.einsum("ij,ij->i", added, added)]))
+        if self._prefilter is not None:
+            index._prefilter = (self._prefilter[0], self._prefilter[1],
+                                rows.columns["projected"][:total],
+                                rows.columns["projected_sq"][:total])
+        index._view(total)
         return index
+
+    def rows_of(self, face_ids):
+        """The rows of these face ids (those in the index), ascending.
+
+        Ids in ascending order (as the search cache loads and appends them) are found
+        by bisection, not by a pass over every face per id (``np.isin``)."""
+        wanted = np.unique(np.asarray(face_ids, dtype=np.int64).reshape(-1))
+        if not len(wanted) or not len(self):
+            return np.zeros(0, dtype=np.int64)
+        if not self.ids_sorted:
+            return np.flatnonzero(np.isin(self.face_ids, wanted))
+        at = np.searchsorted(self.face_ids, wanted)
+        inside = at < len(self)
+        at, wanted = at[inside], wanted[inside]
+        return at[self.face_ids[at] == wanted]
 
     def squared_limit(self, tolerance):
         """The squared-Euclidean limit that a tolerance in this metric means."""
@@ -103,26 +152,51 @@ class FaceIndex:
 
     @property
     def nbytes(self):
-        """Return the memory held by the encodings (and their projections), in bytes."""
-        extra = sum(a.nbytes for a in self._prefilter) if self._prefilter else 0
-        return self.encodings.nbytes + extra
+        """Return the memory held by the index's buffers (spare rows included), in bytes."""
+        held = self._rows.nbytes
+        if self._prefilter is not None and "projected" not in self._rows.columns:
+            held += self._prefilter[2].nbytes + self._prefilter[3].nbytes
+        return held
 
     def within(self, query, tolerance):
         """Return (rows, distances) of the faces within tolerance of one query."""
-        query = np.asarray(query, dtype=np.float32).reshape(self.size)
+        return self.within_many(np.asarray(query).reshape(1, self.size), tolerance)[0]
+
+    def within_many(self, queries, tolerance):
+        """[(rows, distances)] of the faces within tolerance of each query.
+
+        ``QUERY_BLOCK`` queries share one pass over the index (a matrix product, not one
+        product per query): "is this you?" asks about the faces near every selfie and
+        every face matched, 40 queries and more. When the prefilter lets most faces
+        through (vectors spread over all axes alike), the exact distances of the block
+        are one product over every face too, instead of copying the rows that passed.
+        """
+        queries = np.asarray(queries, dtype=np.float32).reshape(-1, self.size)
         limit = self.squared_limit(tolerance)
-        if len(self) < PREFILTER_MIN_FACES:
-            rows = np.arange(len(self))
-            squared = self.sq_norms - 2.0 * (self.encodings @ query) + float(query @ query)
-        else:
-            mean, basis, projected, projected_sq = self._projection()
-            y = (query - mean) @ basis
-            lower = projected_sq - 2.0 * (projected @ y) + float(y @ y)
-            rows = np.flatnonzero(lower <= limit + PREFILTER_SLACK)
-            squared = (self.sq_norms[rows] - 2.0 * (self.encodings[rows] @ query)
-                       + float(query @ query))
-        keep = squared <= limit
-        return rows[keep], self.from_squared(squared[keep])
+        found = []
+        for start in range(0, len(queries), QUERY_BLOCK):
+            block = queries[start:start + QUERY_BLOCK]
+            block_sq = np.einsum("ij,ij->i", block, block)
+            passed = None
+            if len(self) >= PREFILTER_MIN_FACES:
+                mean, basis, projected, projected_sq = self._projection()
+                y = (block - mean) @ basis
+                lower = (projected_sq - 2.0 * (y @ projected.T)
+                         + np.einsum("ij,ij->i", y, y)[:, np.newaxis])
+                passed = [np.flatnonzero(row <= limit + PREFILTER_SLACK) for row in lower]
+            if passed is None or sum(map(len, passed)) > len(self) * len(block) // 4:
+                squared = (self.sq_norms - 2.0 * (block @ self.encodings.T)
+                           + block_sq[:, np.newaxis])
+                for row in squared:
+                    rows = np.flatnonzero(row <= limit)
+                    found.append((rows, self.from_squared(row[rows])))
+                continue
+            for query, query_sq, rows in zip(block, block_sq, passed):
+                squared = (self.sq_norms[rows] - 2.0 * (self.encodings[rows] @ query)
+                           + float(query_sq))
+                keep = squared <= limit
+                found.append((rows[keep], self.from_squared(squared[keep])))
+        return found
 
     def _projection(self):
         """Principal axes and projected encodings, built on first large search."""
@@ -135,8 +209,12 @@ class FaceIndex:
             basis = np.ascontiguousarray(vectors[:, ::-1][:, :PREFILTER_DIMS], dtype=np.float32)
             mean = mean.astype(np.float32)
             projected = np.ascontiguousarray((self.encodings - mean) @ basis)
-            self._prefilter = (mean, basis, projected,
-                               np.einsum("ij,ij->i", projected, projected))
+            projected_sq = np.einsum("ij,ij->i", projected, projected)
+            if self._rows.add_if_last(len(self), {"projected": projected,
+                                                  "projected_sq": projected_sq}):
+                projected = self._rows.columns["projected"][:len(self)]
+                projected_sq = self._rows.columns["projected_sq"][:len(self)]
+            self._prefilter = (mean, basis, projected, projected_sq)
         return self._prefilter
 
     def distances(self, query):
@@ -198,7 +276,7 @@ def match_photos(index, selfie_encodings, tolerance, confident=None):
             found = [index.within(mean, _cosine_mean_tolerance(tolerance, n))]
         else:
             found = [index.within(mean, tolerance * np.sqrt((1 + 1 / n) / 2))]
-        each = [index.within(selfie, tolerance) for selfie in selfies]
+        each = index.within_many(selfies, tolerance)
         votes = np.unique(np.concatenate([rows for rows, _ in each]), return_counts=True)
         seconded = votes[0][votes[1] >= 2]
         for rows, distances in each:
@@ -228,8 +306,7 @@ def nearby_faces(index, queries, limit):
     if len(index) == 0 or len(queries) == 0:
         return []
     best = {}
-    for query in queries:
-        rows, distances = index.within(query, limit)
+    for rows, distances in index.within_many(np.asarray(queries), limit):
         for row, distance in zip(rows.tolist(), distances.tolist()):
             photo = int(index.photo_ids[row])
             if photo not in best or distance < best[photo][0]:
@@ -264,7 +341,7 @@ def two_tiers(index, queries, tolerance, borderline, answers, max_asked):
     asked = {m.photo_id: m for m in nearby_faces(index, queries, borderline)
              if m.photo_id not in shown and m.photo_id not in answers}
     unconfirmed = [m.face_id for p, m in found.items() if p not in confirmed]
-    matched = index.encodings[np.isin(index.face_ids, unconfirmed)] if unconfirmed else []
+    matched = index.encodings[index.rows_of(unconfirmed)] if unconfirmed else []
     for m in nearby_faces(index, matched, tolerance):
         if m.photo_id not in shown and m.photo_id not in answers and (
                 m.photo_id not in asked or m.distance < asked[m.photo_id].distance):

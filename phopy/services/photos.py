@@ -5,7 +5,6 @@ import time
 from dataclasses import dataclass, field
 
 from phopy import storage as keys
-from phopy.data import events as events_db
 from phopy.data import photos as photos_db
 from phopy.errors import N_, FileTooLarge, ImageDecodeError, Message, NotFound, UnsupportedFile
 from phopy.faces.images import (DEFAULT_MAX_PIXELS, check_dimensions, image_size,
@@ -154,7 +153,6 @@ def delete_photo(conn, storage, event_id, photo_id, config=None):
     for hook in BEFORE_DELETE:
         hook(conn, storage, config or {}, photo)
     photos_db.delete(conn, photo_id)
-    events_db.bump_faces_version(conn, event_id)
     if not photos_db.find_by_hash(conn, event_id, photo["content_hash"]):
         storage.delete(photo["storage_key"])
         storage.delete(photo["thumb_key"])

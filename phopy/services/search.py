@@ -2,8 +2,9 @@
 
 Each process keeps a float32 matrix of each searched event's encodings
 (:class:`SearchCache`). When the event's ``faces_version`` (stored in the
-database, bumped with every face change) differs, new faces are appended and
-removals reload the event, so it stays right with several web processes.
+database, bumped with every change to its faces, photos or checkpoints) differs,
+new faces are appended and removals reload the event, so it stays right with
+several web processes.
 Selfies are decoded in memory and never written to disk.
 
 Only faces made by the running engine and model version are ever compared
@@ -17,14 +18,13 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from phopy.data import faces as faces_db
 from phopy.data import photos as photos_db
 from phopy.errors import N_, Message, NeedsReindex, NoFaceFound, PhopyError, ValidationError
 from phopy.faces import EngineSettings, FaceIndex, match_photos
 from phopy.faces.engine import engine_key
 from phopy.faces.images import DEFAULT_MAX_PIXELS, check_dimensions
+from phopy.faces.rows import MIN_SPARE
 from phopy.services import analytics
 from phopy.services.photos import check_image_bytes
 
@@ -45,69 +45,92 @@ class _Cached:
     last_id: int        # the largest face id loaded
     removed: int        # the event's faces_removed counter when loaded
     other_engines: int  # faces of another engine, at this version
+    summary: dict = None  # photos_db.checkpoint_summary at this version, once asked
 
 
 class SearchCache:
     """Per event: the FaceIndex of the running engine's faces, safe across threads.
 
-    - A faces_version change with faces only added (the event's faces_removed counter
-      unchanged) loads just the faces with an id above the largest loaded (faces of one
-      event get their ids in commit order, ``phopy.data.photos.record_scan``); a
-      removal, a re-index or a purge reloads the event.
-    - At most ``max_mb`` megabytes of matrices are kept (SEARCH_CACHE_MAX_MB, 0: no
-      limit): the least recently searched events go first.
-    - Events deleted or whose face data was purged are dropped at the first look-up
-      after ``sweep_seconds``, whichever event is searched.
+    The event's ``faces_version`` moves with every change to its faces, photos and
+    checkpoints; what is kept for a version is kept until it moves:
+
+    - with faces only added (the event's faces_removed counter unchanged) just the
+      faces with an id above the largest loaded are read and written into the index's
+      spare rows (faces of one event get their ids in commit order,
+      ``phopy.data.photos.record_scan``); a removal, a re-index or a purge reloads it;
+    - how many faces another engine made, and the checkpoint summary a search shows,
+      are counted once per version, not at every search.
+
+    At most ``max_mb`` megabytes of indexes are kept (SEARCH_CACHE_MAX_MB, 0: no
+    limit): the least recently searched events go first. Events deleted or whose face
+    data was purged are dropped at the next look-up of any event (the same query that
+    reads the searched event's version).
     """
 
-    def __init__(self, max_mb=0, sweep_seconds=30.0):
+    def __init__(self, max_mb=0):
         self.max_bytes = int(float(max_mb or 0) * 1024 * 1024)
-        self.sweep_seconds = sweep_seconds
         self._items = OrderedDict()
-        self._lock = threading.Lock()
-        self._swept = time.monotonic()
+        self._lock = threading.Lock()       # the dict of entries (held briefly)
+        self._load_lock = threading.Lock()  # one load or refresh at a time
         self.loads = {"full": 0, "incremental": 0}
 
     def get_index(self, conn, event_id, settings=None):
         """The event's FaceIndex of the faces ``settings``' engine made, kept up to date."""
-        return self._entry(conn, event_id, settings).index
+        return self.lookup(conn, event_id, settings).index
 
     def other_engine_faces(self, conn, event_id, settings=None):
         """How many of the event's faces another engine made (cached per faces version)."""
-        return self._entry(conn, event_id, settings).other_engines
+        return self.lookup(conn, event_id, settings).other_engines
 
-    def _entry(self, conn, event_id, settings):
+    def summary(self, conn, event_id, settings=None):
+        """The event's checkpoint summary (photos_db.checkpoint_summary), per version."""
+        return self.summary_of(conn, event_id, self.lookup(conn, event_id, settings))
 
+    @staticmethod
+    def summary_of(conn, event_id, entry):
+        """The checkpoint summary of a looked-up entry, counted once for its version."""
+        if entry.summary is None:
+            entry.summary = photos_db.checkpoint_summary(conn, event_id)
+        return dict(entry.summary)
+
+    def lookup(self, conn, event_id, settings=None):
+        """The event's entry (index, other engines' faces, summary) at its version now."""
         settings = settings or EngineSettings()
         key = engine_key(settings)
-        faces_version, removed = faces_db.change_stamp(conn, event_id)
+        cached_ids = list(self._items)
+        stamps = faces_db.change_stamps(conn, [event_id, *cached_ids])
+        for gone in set(cached_ids) - set(stamps):
+            self.drop(gone)
+        if event_id not in stamps:  # deleted or purged: nothing to search, nothing kept
+            return _Cached((None, key), FaceIndex([], [], [], engine=settings.profile),
+                           0, 0, 0, photos_db.checkpoint_summary(conn, event_id))
+        faces_version, removed = stamps[event_id]
         version = (faces_version, key)
-        self._sweep(conn)
         cached = self._items.get(event_id)
         if cached and cached.version == version:
             self._touch(event_id)
             return cached
-        with self._lock:
+        with self._load_lock:  # a search of another, cached event does not wait for it
             cached = self._items.get(event_id)
             if cached and cached.version == version:
                 return cached
-            entry = None
             if cached and cached.version[1] == key and cached.removed == removed:
                 entry = self._refresh(conn, event_id, cached, version)
-            if entry is None:
+            else:
                 entry = self._load(conn, event_id, settings, version, removed)
-            self._items[event_id] = entry
-            self._items.move_to_end(event_id)
-            self._evict(keep=event_id)
+            with self._lock:
+                self._items[event_id] = entry
+                self._items.move_to_end(event_id)
+                self._evict(keep=event_id)
             return entry
 
     def _load(self, conn, event_id, settings, version, removed):
         profile = settings.profile
-        face_ids, photo_ids, blobs = faces_db.load_event_encodings(conn, event_id, *version[1])
-        index = FaceIndex(np.asarray(face_ids, dtype=np.int64),
-                          np.asarray(photo_ids, dtype=np.int64),
-                          _matrix(blobs, profile.size), engine=profile)
-        last_id = int(face_ids[-1]) if face_ids else 0
+        face_ids, photo_ids, matrix = faces_db.event_matrix(conn, event_id, *version[1],
+                                                            profile.size)
+        index = FaceIndex(face_ids, photo_ids, matrix, engine=profile,
+                          spare=max(MIN_SPARE, len(face_ids) // 8))
+        last_id = int(face_ids[-1]) if len(face_ids) else 0
         self.loads["full"] += 1
         log.debug("loaded %d faces of event %s (version %s)", len(face_ids), event_id, version)
         return _Cached(version, index, last_id, removed,
@@ -117,14 +140,13 @@ class SearchCache:
         """The cached entry with the faces added since."""
         other = cached.other_engines + faces_db.count_other_engines(
             conn, event_id, *version[1], after_id=cached.last_id)
-        face_ids, photo_ids, blobs = faces_db.load_event_encodings(
-            conn, event_id, *version[1], after_id=cached.last_id)
-        index = cached.index.extended(face_ids, photo_ids,
-                                      _matrix(blobs, cached.index.size))
-        added = len(face_ids)
-        last_id = int(face_ids[-1]) if face_ids else cached.last_id
+        face_ids, photo_ids, matrix = faces_db.event_matrix(
+            conn, event_id, *version[1], cached.index.size, after_id=cached.last_id)
+        index = cached.index.extended(face_ids, photo_ids, matrix)
+        last_id = int(face_ids[-1]) if len(face_ids) else cached.last_id
         self.loads["incremental"] += 1
-        log.debug("added %d faces to event %s (version %s)", added, event_id, version)
+        log.debug("added %d faces to event %s (version %s)", len(face_ids), event_id,
+                  version)
         return _Cached(version, index, last_id, cached.removed, other)
 
     def _touch(self, event_id):
@@ -144,16 +166,8 @@ class SearchCache:
                 log.info("search cache: evicted event %s (limit %d MB)", event_id,
                          self.max_bytes // (1024 * 1024))
 
-    def _sweep(self, conn):
-        """Drop deleted and purged events (at most once per sweep_seconds)."""
-        if time.monotonic() - self._swept < self.sweep_seconds or not self._items:
-            return
-        self._swept = time.monotonic()
-        for event_id in faces_db.events_without_face_search(conn, list(self._items)):
-            self.drop(event_id)
-
     def drop(self, event_id):
-        """Forget an event's matrix."""
+        """Forget an event's index."""
         with self._lock:
             self._items.pop(event_id, None)
 
@@ -162,14 +176,8 @@ class SearchCache:
 
     @property
     def nbytes(self):
-        """The memory the cached matrices hold."""
+        """The memory the cached indexes hold."""
         return sum(entry.index.nbytes for entry in list(self._items.values()))
-
-
-def _matrix(blobs, size):
-    if not blobs:
-        return np.zeros((0, size), dtype=np.float32)
-    return np.frombuffer(b"".join(blobs), dtype="<f4").reshape(-1, size)
 
 
 @dataclass
@@ -236,15 +244,18 @@ def read_selfies(engine, selfies, max_bytes, max_selfies=3, max_pixels=DEFAULT_M
     return encodings, counts, notices
 
 
+REINDEX_MESSAGE = N_("This event's photos were indexed with a different face engine. "
+                     "Searching is paused until the photographer re-indexes them; please try "
+                     "again later.")
+
+
 def check_engine(conn, event_id, settings, cache=None):
     """Raise NeedsReindex when the event holds faces another engine or model made
     (counted once per faces version when a cache is given)."""
     other = (cache.other_engine_faces(conn, event_id, settings) if cache is not None
              else faces_db.count_other_engines(conn, event_id, *engine_key(settings)))
     if other:
-        raise NeedsReindex(N_("This event's photos were indexed with a different face "
-                              "engine. Searching is paused until the photographer re-indexes "
-                              "them; please try again later."))
+        raise NeedsReindex(REINDEX_MESSAGE)
 
 
 def search_event(conn, engine, cache, event, selfies, *, tolerance, max_bytes, max_selfies=3,
@@ -258,7 +269,9 @@ def search_event(conn, engine, cache, event, selfies, *, tolerance, max_bytes, m
         cache.drop(event["id"])
         raise SearchEnded(N_("Face search for this event has ended: its face data was "
                              "deleted after the event."))
-    check_engine(conn, event["id"], engine.settings, cache)
+    entry = cache.lookup(conn, event["id"], engine.settings)
+    if entry.other_engines:
+        raise NeedsReindex(REINDEX_MESSAGE)
     started = time.monotonic()
     try:
         encodings, counts, notices = read_selfies(engine, selfies, max_bytes, max_selfies,
@@ -266,9 +279,10 @@ def search_event(conn, engine, cache, event, selfies, *, tolerance, max_bytes, m
     except NoFaceFound:
         analytics.record_search(conn, event["id"], len(selfies), 0, [], started)
         raise
-    matches = match_encodings(conn, cache, engine.settings, event["id"], encodings, tolerance)
+    matches = match_photos(entry.index, encodings, engine.settings.tolerance
+                           if tolerance is None else tolerance)
     photos = photos_db.get_many(conn, [m.photo_id for m in matches])
-    summary = photos_db.checkpoint_summary(conn, event["id"])
+    summary = cache.summary_of(conn, event["id"], entry)
     complete = summary["remaining"] == 0
     if not complete:
         notices.append({"code": "still_indexing", "indexed": summary["scanned"],

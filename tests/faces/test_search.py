@@ -41,7 +41,10 @@ def test_empty_index():
 
 def test_size_and_memory():
     index = FaceIndex([1, 2], [10, 10], np.zeros((2, 128)), engine="dlib")
-    assert len(index) == 2 and index.nbytes == 2 * 128 * 4
+    row = 128 * 4 + 8 + 8 + 4  # its encoding, face and photo ids, squared norm
+    assert len(index) == 2 and index.nbytes == 2 * row
+    roomy = FaceIndex([1, 2], [10, 10], np.zeros((2, 128)), engine="dlib", spare=3)
+    assert len(roomy) == 2 and roomy.nbytes == 5 * row  # spare rows are held memory
 
 
 def test_misaligned_inputs_are_rejected():
@@ -269,3 +272,77 @@ def test_faces_like_a_confident_match_are_asked_never_shown():
     # confirmed, photo 1's face is a query itself: nothing new is shown from it alone
     yours, asked = two_tiers(index, [selfie, encodings[0]], 0.5, 0.6, {1: (11, "me")}, 1)
     assert {p for p, *_ in yours} == {1} and len(asked) == 1
+
+
+def test_a_new_photos_faces_go_into_the_spare_rows_and_older_indexes_never_change():
+    rng = np.random.default_rng(11)
+    encodings = rng.normal(0, 0.1, size=(30, 128)).astype(np.float32)
+    base = FaceIndex(np.arange(20), np.arange(20) // 2, encodings[:20], engine="dlib", spare=8)
+    grown = base.extended(np.arange(20, 25), [50] * 5, encodings[20:25])
+    assert np.shares_memory(grown.encodings, base.encodings)  # written in place, no copy
+    assert len(base) == 20 and len(grown) == 25 and grown.nbytes == base.nbytes
+    assert 22 in match_photos_ids(grown, encodings[22]) and 22 not in match_photos_ids(
+        base, encodings[22])  # the older index reads its own 20 rows only
+    # extending the older index again must not overwrite the rows ``grown`` reads
+    other = base.extended(np.arange(100, 103), [60] * 3, encodings[25:28])
+    assert not np.shares_memory(other.encodings, base.encodings)
+    assert np.array_equal(grown.encodings[20:], encodings[20:25])
+    assert np.array_equal(other.encodings[20:], encodings[25:28])
+    # past the spare rows: new buffers an eighth (at least MIN_SPARE rows) larger
+    bigger = grown.extended(np.arange(25, 30), [70] * 5, encodings[25:30])
+    assert not np.shares_memory(bigger.encodings, grown.encodings)
+    fresh = FaceIndex(np.arange(30), [*(np.arange(20) // 2), *[50] * 5, *[70] * 5],
+                      encodings, engine="dlib")
+    assert bigger.face_ids.tolist() == fresh.face_ids.tolist()
+    assert bigger.photo_ids.tolist() == fresh.photo_ids.tolist()
+    assert np.array_equal(bigger.encodings, fresh.encodings)
+    assert np.allclose(bigger.sq_norms, fresh.sq_norms)
+
+
+def match_photos_ids(index, query):
+    return [m.face_id for m in match_photos(index, [query], 0.01)]
+
+
+def test_rows_of_finds_the_same_rows_sorted_or_not():
+    rng = np.random.default_rng(12)
+    ids = np.sort(rng.choice(10_000, size=500, replace=False))
+    encodings = rng.normal(size=(500, 128))
+    ordered = FaceIndex(ids, ids, encodings, engine="dlib")
+    shuffled_order = rng.permutation(500)
+    shuffled = FaceIndex(ids[shuffled_order], ids[shuffled_order], encodings[shuffled_order],
+                         engine="dlib")
+    assert ordered.ids_sorted and not shuffled.ids_sorted
+    wanted = [int(ids[3]), int(ids[499]), int(ids[250]), 10_001, -5, int(ids[3])]
+    for index in (ordered, shuffled):
+        rows = index.rows_of(wanted)
+        assert rows.tolist() == np.flatnonzero(np.isin(index.face_ids, wanted)).tolist()
+        assert sorted(index.face_ids[rows].tolist()) == sorted({int(ids[3]), int(ids[499]),
+                                                                int(ids[250])})
+    appended = ordered.extended([-1], [5], rng.normal(size=(1, 128)))  # an id out of order
+    assert not appended.ids_sorted and appended.rows_of([-1]).tolist() == [500]
+
+
+@pytest.mark.parametrize("engine,tolerance,prefilter", [
+    ("dlib", 0.6, True), ("dlib", 0.6, False),   # a prefilter that keeps few faces
+    ("mobilefacenet", 0.55, True),               # 512 random values: it keeps most
+])
+def test_many_queries_at_once_find_what_each_finds_alone(monkeypatch, engine, tolerance,
+                                                         prefilter):
+    from phopy.faces import search
+    if prefilter:
+        monkeypatch.setattr(search, "PREFILTER_MIN_FACES", 100)
+    rng = np.random.default_rng(13)
+    index = (random_index(rng, faces=3000, photos=700) if engine == "dlib"
+             else unit_index(rng, faces=3000, photos=700))
+    queries = index.encodings[:40] + rng.normal(0, 0.01, size=(40, index.size))  # > a block
+    if engine != "dlib":
+        queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    exact = (np.linalg.norm(index.encodings[None].astype(np.float64) - queries[:, None], axis=2)
+             if engine == "dlib" else 1.0 - queries @ index.encodings.T.astype(np.float64))
+    together = index.within_many(queries, tolerance)
+    assert len(together) == 40
+    for query, expected, (rows, distances) in zip(queries, exact, together):
+        assert set(rows.tolist()) == set(np.flatnonzero(expected <= tolerance).tolist())
+        assert np.allclose(distances, expected[rows], atol=1e-4)
+        alone_rows, alone_distances = index.within(query, tolerance)
+        assert alone_rows.tolist() == rows.tolist()
