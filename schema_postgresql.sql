@@ -44,6 +44,8 @@ CREATE TABLE IF NOT EXISTS photos (
     source        TEXT NOT NULL DEFAULT 'upload',
     source_ref    TEXT,
     created_at    TEXT NOT NULL,
+    claimed_by    TEXT,  -- the indexing task holding it (phopy.services.index_share)
+    claimed_at    DOUBLE PRECISION,  -- database time of the claim: taken again after the lease
     UNIQUE (event_id, content_hash)
 );
 CREATE INDEX IF NOT EXISTS idx_photos_event ON photos(event_id);
@@ -104,10 +106,12 @@ CREATE TABLE IF NOT EXISTS tasks (
     run_after      DOUBLE PRECISION NOT NULL DEFAULT 0,  -- unix time before which it is not claimed (retry backoff)
     result         TEXT,                -- JSON summary a finished job returned
     enqueued_at    DOUBLE PRECISION NOT NULL DEFAULT 0,  -- unix time queued: orders tasks queued in one second
+    parent_id      TEXT,                -- the task this one helps (an event's index_part)
     created_at     TEXT NOT NULL,
     started_at     TEXT,
     finished_at    TEXT
 );
+CREATE INDEX IF NOT EXISTS idx_tasks_parent ON tasks(parent_id);
 CREATE INDEX IF NOT EXISTS idx_tasks_status ON tasks(status);
 CREATE INDEX IF NOT EXISTS idx_tasks_event ON tasks(event_id, created_at);
 CREATE INDEX IF NOT EXISTS idx_tasks_lock ON tasks(lock_key, status);
@@ -501,4 +505,4 @@ CREATE TABLE IF NOT EXISTS schema_meta (
     name            TEXT PRIMARY KEY,
     value           TEXT NOT NULL
 );
-INSERT INTO schema_meta (name, value) VALUES ('schema_version', '7') ON CONFLICT (name) DO NOTHING;
+INSERT INTO schema_meta (name, value) VALUES ('schema_version', '8') ON CONFLICT (name) DO NOTHING;

@@ -365,7 +365,8 @@ KEPT_SECTIONS = (("<!-- drive:start -->", "<!-- drive:end -->"),
                  ("<!-- confirm:start -->", "<!-- confirm:end -->"),
                  ("<!-- memory-limits:start -->", "<!-- memory-limits:end -->"),
                  ("<!-- bibs:start -->", "<!-- bibs:end -->"),
-                 ("<!-- cache:start -->", "<!-- cache:end -->"))
+                 ("<!-- cache:start -->", "<!-- cache:end -->"),
+                 ("<!-- storage:start -->", "<!-- storage:end -->"))
 
 
 def put_section(path, start_mark, end_mark, section):

@@ -118,6 +118,9 @@ class Config:
     CELERY_QUEUE = os.environ.get("CELERY_QUEUE", "phopy")
     INDEX_WORKERS = _int("INDEX_WORKERS", 0)  # 0: one per CPU core
     INDEX_BATCH_SIZE = _int("INDEX_BATCH_SIZE", 32)
+    # Helper tasks an event's indexing queues so other workers scan its photos too
+    # (phopy.services.index_share); -1: 3 under Celery, none with the in-process runner.
+    INDEX_HELPERS = _int("INDEX_HELPERS", -1)
     AUTO_INDEX = _bool("AUTO_INDEX", True)
     TASK_POLL_SECONDS = float(os.environ.get("TASK_POLL_SECONDS", "1.0"))
     TASK_STALE_SECONDS = float(os.environ.get("TASK_STALE_SECONDS", "60"))

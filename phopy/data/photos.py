@@ -64,6 +64,69 @@ def list_unscanned(conn, event_id, limit):
         (event_id, limit))
 
 
+def claim_unscanned(conn, event_id, holder, now, lease_seconds, limit, biggest_first=False):
+    """Claim up to ``limit`` unscanned photos of the event for ``holder``; return them,
+    oldest first (``biggest_first``: the largest files first, so that workers sharing
+    the event do not end waiting for one that drew the heavy photos last).
+
+    Claimable: no checkpoint yet and not claimed, or claimed by ``holder`` itself (a
+    task resumed), or claimed more than ``lease_seconds`` before ``now`` (a worker that
+    died). ``now`` is the database's clock. On PostgreSQL the rows are read ``FOR NO
+    KEY UPDATE SKIP LOCKED``, so workers claiming at once each get other photos;
+    SQLite's write transaction (BEGIN IMMEDIATE) lets one claimer in at a time.
+    """
+    # NO KEY UPDATE: a checkpoint insert (its foreign key) is not made to wait
+    lock = " FOR NO KEY UPDATE OF p SKIP LOCKED" if conn.dialect == "postgresql" else ""
+    order = "p.size_bytes DESC, p.id" if biggest_first else "p.id"
+    with conn.transaction():
+        ids = [row["id"] for row in conn.all(
+            "SELECT p.id FROM photos p WHERE p.event_id = ? AND NOT EXISTS ("
+            " SELECT 1 FROM photo_checkpoints c WHERE c.photo_id = p.id) AND ("
+            " p.claimed_by IS NULL OR p.claimed_by = ? OR p.claimed_at IS NULL"
+            f" OR p.claimed_at < ?) ORDER BY {order} LIMIT ?{lock}",
+            (event_id, holder, now - lease_seconds, int(limit)))]
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        conn.execute(f"UPDATE photos SET claimed_by = ?, claimed_at = ? WHERE id IN ({marks})",
+                     [holder, now] + ids)
+        return conn.all(f"SELECT * FROM photos p WHERE id IN ({marks}) ORDER BY {order}", ids)
+
+
+def renew_claims(conn, holder, event_id, now):
+    """Move the lease of ``holder``'s claims on the event's unscanned photos to ``now``
+    (the holder is still working on them)."""
+    conn.execute("UPDATE photos SET claimed_at = ? WHERE claimed_by = ? AND event_id = ? "
+                 "AND NOT EXISTS (SELECT 1 FROM photo_checkpoints c WHERE c.photo_id = photos.id)",
+                 (now, holder, event_id))
+
+
+def release_claims(conn, holder, event_id):
+    """Give up ``holder``'s claims on the event's unscanned photos (a task that stops
+    lets the others take them at once, not when the lease ends)."""
+    conn.execute("UPDATE photos SET claimed_by = NULL, claimed_at = NULL "
+                 "WHERE claimed_by = ? AND event_id = ?", (holder, event_id))
+
+
+def count_unclaimed(conn, event_id, now, lease_seconds):
+    """How many unscanned photos of the event no live claim holds."""
+    return conn.scalar(
+        "SELECT COUNT(*) FROM photos p WHERE p.event_id = ? AND NOT EXISTS ("
+        " SELECT 1 FROM photo_checkpoints c WHERE c.photo_id = p.id) AND ("
+        " p.claimed_by IS NULL OR p.claimed_at IS NULL OR p.claimed_at < ?)",
+        (event_id, now - lease_seconds))
+
+
+def faces_found_by(conn, event_id, task_ids):
+    """Faces the checkpoints written by ``task_ids`` found in the event."""
+    ids = list(task_ids)
+    if not ids:
+        return 0
+    marks = ",".join("?" * len(ids))
+    return conn.scalar("SELECT COALESCE(SUM(faces_count), 0) FROM photo_checkpoints "
+                       f"WHERE event_id = ? AND task_id IN ({marks})", [event_id] + ids) or 0
+
+
 def count_unscanned(conn, event_id):
     """How many photos of the event are still to be scanned."""
     return conn.scalar(
@@ -159,6 +222,8 @@ def reset_scans(conn, event_id):
     with conn.transaction():
         conn.execute("DELETE FROM faces WHERE event_id = ?", (event_id,))
         conn.execute("DELETE FROM photo_checkpoints WHERE event_id = ?", (event_id,))
+        conn.execute("UPDATE photos SET claimed_by = NULL, claimed_at = NULL "
+                     "WHERE event_id = ?", (event_id,))
         conn.execute("UPDATE events SET faces_version = faces_version + 1, "
                      "faces_removed = faces_removed + 1 WHERE id = ?", (event_id,))
 

@@ -13,13 +13,13 @@ from phopy.data.timeutil import unix_now, utc_now_iso
 
 
 def insert(conn, task_id, event_id, kind="index", total=0, *, args=None, lock_key=None,
-           max_attempts=5, run_after=0.0):
-    """Create a pending task."""
+           max_attempts=5, run_after=0.0, parent_id=None):
+    """Create a pending task (``parent_id``: the task it helps)."""
     conn.execute("INSERT INTO tasks (id, event_id, kind, args, lock_key, status, total, "
-                 "max_attempts, run_after, created_at, enqueued_at) "
-                 "VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)",
+                 "max_attempts, run_after, parent_id, created_at, enqueued_at) "
+                 "VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?)",
                  (task_id, event_id, kind, json.dumps(args or {}, sort_keys=True), lock_key,
-                  total, max_attempts, run_after, utc_now_iso(), unix_now()))
+                  total, max_attempts, run_after, parent_id, utc_now_iso(), unix_now()))
 
 
 def get(conn, task_id):
@@ -46,6 +46,16 @@ def pending_with_lock(conn, kind, lock_key):
     """A queued task of ``kind`` holding ``lock_key``, or None (to avoid queueing twice)."""
     return conn.one("SELECT * FROM tasks WHERE kind = ? AND lock_key = ? AND status = 'pending' "
                     "ORDER BY created_at, enqueued_at LIMIT 1", (kind, lock_key))
+
+
+def children(conn, parent_id, statuses=None):
+    """The tasks queued to help ``parent_id`` (of these statuses when given)."""
+    where, params = "parent_id = ?", [parent_id]
+    if statuses:
+        where += f" AND status IN ({', '.join('?' * len(statuses))})"
+        params += list(statuses)
+    return conn.all(f"SELECT * FROM tasks WHERE {where} ORDER BY created_at, enqueued_at",
+                    params)
 
 
 def list_running(conn):
@@ -211,13 +221,14 @@ def decode_args(task):
 
 
 def prune_finished(conn, before_unix):
-    """Delete tasks finished before ``before_unix``, except each event's latest; return count."""
+    """Delete tasks finished before ``before_unix``, except each event's latest of each kind
+    (an index task's helpers are queued after it); return count."""
     from datetime import datetime, timezone
     cutoff = datetime.fromtimestamp(before_unix, timezone.utc).replace(microsecond=0).isoformat()
     cur = conn.execute(
         "DELETE FROM tasks WHERE status IN ('completed', 'failed') AND finished_at < ? "
         "AND (event_id IS NULL OR created_at < (SELECT MAX(t2.created_at) FROM tasks t2 "
-        "WHERE t2.event_id = tasks.event_id))", (cutoff,))
+        "WHERE t2.event_id = tasks.event_id AND t2.kind = tasks.kind))", (cutoff,))
     return cur.rowcount
 def events_needing_index(conn):
     """Events that index after upload, have unscanned photos and no open task

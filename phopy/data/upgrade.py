@@ -23,7 +23,8 @@ log = logging.getLogger(__name__)
 #    (with the receipt, LINE buyer and kept-copy columns, added before 6 was released).
 # 7: bib_events, bib_scans, bib_readings, bib_fixes, bib_start_list (phopy/bibs), and
 #    line_bibs (bib numbers LINE participants typed), added before 7 was released.
-SCHEMA_VERSION = 7
+# 8: photos.claimed_by/claimed_at and tasks.parent_id (several workers index one event).
+SCHEMA_VERSION = 8
 
 
 class SchemaMismatch(RuntimeError):
@@ -70,6 +71,10 @@ COLUMNS = {
         ("banner_position", "TEXT"),
         ("faces_removed", "INTEGER NOT NULL DEFAULT 0"),
     ],
+    "photos": [
+        ("claimed_by", "TEXT"),
+        ("claimed_at", "REAL"),
+    ],
     "faces": [
         ("engine", "TEXT NOT NULL DEFAULT 'dlib'"),
         ("model_version", "TEXT NOT NULL DEFAULT 'resnet_v1'"),
@@ -101,6 +106,7 @@ COLUMNS = {
         ("run_after", "REAL NOT NULL DEFAULT 0"),
         ("result", "TEXT"),
         ("enqueued_at", "REAL NOT NULL DEFAULT 0"),
+        ("parent_id", "TEXT"),
     ],
 }
 
@@ -147,6 +153,7 @@ def upgrade_before_schema(conn):
             conn.execute("DROP INDEX IF EXISTS idx_tasks_status")
             conn.execute("DROP INDEX IF EXISTS idx_tasks_event")
             conn.execute("DROP INDEX IF EXISTS idx_tasks_lock")
+            conn.execute("DROP INDEX IF EXISTS idx_tasks_parent")
             rebuild.append("tasks")
     return rebuild
 

@@ -22,7 +22,7 @@ import signal
 import threading
 import time
 from collections import deque
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 
@@ -129,11 +129,26 @@ class FacePool:
         if self._engine is None:
             from phopy.faces.engine import FaceEngine
             self._engine = FaceEngine(self.settings)
-        for key, source in items:
-            if storage is not None:
-                source = read_stored(storage, source)
-            analysis, error = self._task(self._engine, source)
-            yield key, analysis, error
+        if storage is None:
+            for key, source in items:
+                analysis, error = self._task(self._engine, source)
+                yield key, analysis, error
+            return
+        # Read the next photo from storage while this one is analysed: a network
+        # store (S3) costs its latency once per batch instead of once per photo.
+        items = iter(items)
+        with ThreadPoolExecutor(1, thread_name_prefix="phopy-read-ahead") as reader:
+            following = next(items, None)
+            reading = following and (following[0], reader.submit(read_stored, storage,
+                                                                 following[1]))
+            while reading:
+                key, future = reading
+                following = next(items, None)
+                source = future.result()  # StorageUnavailable as when read here
+                reading = following and (following[0], reader.submit(read_stored, storage,
+                                                                     following[1]))
+                analysis, error = self._task(self._engine, source)
+                yield key, analysis, error
 
     def _analyze_in_workers(self, items, storage):
         pending = {}  # future -> (key, source, ran alone)

@@ -43,12 +43,13 @@ def dispatch(task, countdown=0.0):
 
 
 def enqueue(conn, kind, args=None, *, event_id=None, lock_key=None, reuse_pending=False,
-            total=0, delay=0.0):
+            total=0, delay=0.0, parent_id=None):
     """Queue the job ``kind`` with keyword ``args``; return the task row.
 
     ``lock_key``: tasks with the same key never run at once. ``reuse_pending``:
     return the queued (not yet started) task of this kind and key if there is
     one, instead of queueing a second. ``delay``: seconds before it may start.
+    ``parent_id``: the task this one helps (``tasks_db.children``).
     """
     job = get_kind(kind)
     with conn.transaction():
@@ -59,7 +60,8 @@ def enqueue(conn, kind, args=None, *, event_id=None, lock_key=None, reuse_pendin
         task_id = str(uuid.uuid4())
         tasks_db.insert(conn, task_id, event_id, kind, total, args=args, lock_key=lock_key,
                         max_attempts=job.max_attempts,
-                        run_after=unix_now() + delay if delay else 0.0)
+                        run_after=unix_now() + delay if delay else 0.0,
+                        parent_id=parent_id)
         task = tasks_db.get(conn, task_id)
         conn.after_commit(lambda: dispatch(task, delay))
     return task

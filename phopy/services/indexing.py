@@ -5,13 +5,17 @@ faces, so an interrupted task resumes exactly where it stopped: no photo is
 indexed twice and none is missed.
 """
 import logging
+import os
+import time
 
 import numpy as np
 
 from phopy.data import events as events_db
 from phopy.data import photos as photos_db
 from phopy.data import tasks as tasks_db
+from phopy.services import index_share
 from phopy.errors import StorageUnavailable
+from phopy.jobs.context import TaskLost
 from phopy.jobs.queue import enqueue
 from phopy.jobs.registry import job, on_recover
 
@@ -119,49 +123,113 @@ def _record(conn, task_id, photo, analysis, error):
     return stored, len(faces) if stored else 0
 
 
+class _Tally:
+    """What a task reports while it scans: progress of total, faces found."""
+
+    def __init__(self, progress=0, total=0, faces=0):
+        self.progress, self.total, self.faces = progress, total, faces
+
+
+def _claims(ctx, event_id):
+    """This task's claims on the event's photos (index_share.Claims)."""
+    processes = int(ctx.config.get("INDEX_WORKERS") or 0) or os.cpu_count() or 1
+    return index_share.Claims(ctx.database, ctx.conn, ctx.config, event_id, ctx.task_id,
+                              batch_size=int(ctx.config.get("INDEX_BATCH_SIZE") or 32),
+                              min_batch=processes, keep_on=(TaskLost,))
+
+
+def _scan_claimed(ctx, event_id, batch, tally, claims):
+    """Scan a claimed batch, storing each photo's faces with its checkpoint (its pace
+    sizes the next claims)."""
+    conn, task_id = ctx.conn, ctx.task_id
+    started = time.monotonic()
+    if _faces_purged(conn, event_id):
+        skipped = _skip_purged(conn, batch, task_id)
+        log.info("event %s: %d photos not indexed, its face data was deleted",
+                 event_id, skipped)
+        return
+    # keys, not paths: each face process reads the bytes from storage itself
+    items = ((photo, photo["storage_key"]) for photo in batch)
+    try:
+        for photo, analysis, error in ctx.pool.analyze(items, storage=ctx.storage):
+            stored, found = _record(conn, task_id, photo, analysis, error)
+            tally.progress += 1 if stored else 0
+            tally.faces += found
+            ctx.progress(tally.progress, tally.total, photo["filename"], tally.faces)
+            if ctx.on_photo:
+                ctx.on_photo(photo, analysis, error)
+    except StorageUnavailable as exc:
+        if not _deleted_meanwhile(conn, batch, exc.details.get("key")):
+            raise
+        log.info("photo %s was deleted while it was indexed", exc.details["key"])
+    claims.timed(time.monotonic() - started, len(batch))
+
+
+def _event_tally(conn, event_id, task_id):
+    """The event's scanned photos of all, and the faces this task and its helpers found."""
+    scanned = photos_db.count_scanned(conn, event_id)
+    return _Tally(scanned, scanned + photos_db.count_unscanned(conn, event_id),
+                  index_share.faces_by_family(conn, event_id, task_id))
+
+
 @job("index", needs_pool=True, max_attempts=5)
 def index_event(ctx, event_id):
     """Job ``index``: scan every unscanned photo of the event with the face pool.
 
+    Photos are claimed a batch at a time (``phopy.services.index_share``); while
+    more are unclaimed, helper tasks (``index_part``) let other workers claim
+    batches too, and this task ends once every photo is scanned, waiting for the
+    batches its helpers hold (or taking them again when a helper's worker died).
     ``ctx.pool.analyze(items, storage=...)`` reads each photo from storage and
     yields ``(photo, analysis, error)``; each photo's faces are stored with its
-    checkpoint. Returns ``{photos, faces}``. Stops early (TaskLost) when the task
-    is deleted or taken over. A photo not in storage, storage unreachable
-    (StorageUnavailable: retried) or an engine without its model files
-    (EngineUnavailable: the task fails) raise: a fault of the machine is never
-    recorded as the photo's.
+    checkpoint. Returns ``{photos, faces}`` (faces: found by this task and its
+    helpers); the ``after_indexing`` follow-ups run once, here. Stops early
+    (TaskLost) when the task is deleted or taken over. A photo not in storage,
+    storage unreachable (StorageUnavailable: retried) or an engine without its
+    model files (EngineUnavailable: the task fails) raise: a fault of the machine
+    is never recorded as the photo's.
     """
-    conn, storage, task_id = ctx.conn, ctx.storage, ctx.task_id
-    batch_size = int(ctx.config.get("INDEX_BATCH_SIZE") or 32)
-    progress, faces_found = ctx.task["progress"] or 0, ctx.task["faces_found"] or 0
-    log.info("indexing event %s (task %s, resuming at %d)", event_id, task_id, progress)
-    while True:
-        batch = photos_db.list_unscanned(conn, event_id, batch_size)
-        if not batch:
-            break
-        if _faces_purged(conn, event_id):
-            skipped = _skip_purged(conn, batch, task_id)
-            log.info("event %s: %d photos not indexed, its face data was deleted",
-                     event_id, skipped)
-            continue
-        scanned = photos_db.count_scanned(conn, event_id)
-        total = scanned + photos_db.count_unscanned(conn, event_id)
-        progress = scanned
-        # keys, not paths: each face process reads the bytes from storage itself
-        items = ((photo, photo["storage_key"]) for photo in batch)
-        try:
-            for photo, analysis, error in ctx.pool.analyze(items, storage=storage):
-                stored, found = _record(conn, task_id, photo, analysis, error)
-                progress += 1 if stored else 0
-                faces_found += found
-                ctx.progress(progress, total, photo["filename"], faces_found)
-                if ctx.on_photo:
-                    ctx.on_photo(photo, analysis, error)
-        except StorageUnavailable as exc:
-            if not _deleted_meanwhile(conn, batch, exc.details.get("key")):
-                raise
-            log.info("photo %s was deleted while it was indexed", exc.details["key"])
-    log.info("indexing event %s done: %d photos, %d faces", event_id, progress, faces_found)
+    conn, task_id = ctx.conn, ctx.task_id
+    log.info("indexing event %s (task %s, resuming at %d)", event_id, task_id,
+             ctx.task["progress"] or 0)
+    with _claims(ctx, event_id) as claims:
+        wait = min(0.25, claims.lease / 4)
+        while True:
+            index_share.queue_helpers(conn, ctx.config, claims, task_id)
+            batch = claims.claim(index_share.workers_on(conn, task_id) if claims.sharing else 1)
+            tally = _event_tally(conn, event_id, task_id)
+            if batch:
+                _scan_claimed(ctx, event_id, batch, tally, claims)
+                continue
+            if tally.progress >= tally.total:
+                break
+            # The rest is claimed by helpers at work, or by a dead worker until its
+            # lease runs out: wait, saying how far the event has come.
+            ctx.progress(tally.progress, tally.total, None, tally.faces)
+            time.sleep(wait)
+    tally = _event_tally(conn, event_id, task_id)
+    ctx.progress(tally.progress, tally.total, None, tally.faces)
+    log.info("indexing event %s done: %d photos, %d faces", event_id, tally.progress,
+             tally.faces)
     for follow_up in list(_AFTER_INDEXING.values()):
         follow_up(conn, ctx.config, event_id)
-    return {"photos": progress, "faces": faces_found}
+    return {"photos": tally.progress, "faces": tally.faces}
+
+
+@job(index_share.INDEX_PART, needs_pool=True, max_attempts=5)
+def index_part(ctx, event_id, parent_id):
+    """Job ``index_part``: help the task ``parent_id`` index the event, claiming and
+    scanning batches of its photos until none is free. Returns ``{photos, faces}``
+    this helper stored; the parent reports the event's progress and runs the
+    follow-ups."""
+    tally = _Tally()
+    with _claims(ctx, event_id) as claims:
+        while True:
+            batch = claims.claim(index_share.workers_on(ctx.conn, parent_id))
+            if not batch:
+                break
+            tally.total += len(batch)
+            _scan_claimed(ctx, event_id, batch, tally, claims)
+    log.info("helper %s of %s: %d photos of event %s, %d faces", ctx.task_id, parent_id,
+             tally.progress, event_id, tally.faces)
+    return {"photos": tally.progress, "faces": tally.faces}

@@ -20,13 +20,15 @@ def test_every_built_in_job_is_declared_by_the_module_that_runs_it(app):
     from phopy.google import sync
     from phopy.line import handlers, intake, outbox
     from phopy.services import indexing, maintenance, retention
-    owners = {"index": indexing.index_event, "prune_tasks": maintenance.prune_tasks,
+    owners = {"index": indexing.index_event, "index_part": indexing.index_part,
+              "prune_tasks": maintenance.prune_tasks,
               "purge_faces": retention.purge_faces_job, "drive_sync": sync.sync_event,
               "drive_sync_all": sync.sync_all, "line_event": handlers.handle_event,
               "line_send": outbox.send_message, "line_intake": intake.intake_image,
               "line_auto_close": intake.auto_close}
     assert {name: registry.get_kind(name).func for name in owners} == owners
     assert registry.get_kind("index").needs_pool and registry.get_kind("line_intake").needs_pool
+    assert registry.get_kind("index_part").needs_pool  # helpers run on the indexing queue
     assert registry.get_kind("line_send").max_attempts == 8
 
 
