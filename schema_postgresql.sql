@@ -75,10 +75,6 @@ CREATE TABLE IF NOT EXISTS faces (
     engine        TEXT NOT NULL DEFAULT 'dlib',       -- engine that made the encoding
     model_version TEXT NOT NULL DEFAULT 'resnet_v1'   -- its model: re-index when it changes
 );
--- A 512-value encoding (2 KB) is just over TOAST's threshold: kept in the row itself
--- (MAIN, not moved out of line), a big event's cold load reads one relation, not two
--- (bench/cache.py). Only rows written from then on; harmless to repeat.
-ALTER TABLE faces ALTER COLUMN encoding SET STORAGE MAIN;
 CREATE INDEX IF NOT EXISTS idx_faces_event ON faces(event_id);
 -- The search cache loads the faces added since its last load (id > N) and counts
 -- the older ones to notice removals: both from this index alone.

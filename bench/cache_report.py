@@ -72,7 +72,7 @@ def render(results):
               "parsed by NumPy — two halves of the ids over two connections in one "
               "exported snapshot —, index, other engines' count) against the same read "
               "as one COPY and the rows loader it replaced (tuples joined into a matrix), "
-              "alternated; 512-value encodings are stored in the row (STORAGE MAIN). A new photo: its 5 faces "
+              "alternated. A new photo: its 5 faces "
               "stored by `record_scan`, then the look-up that writes them into the index's "
               "spare rows, against appending by copying every array (the old `extended`) "
               "and a full reload. Search DB time: every statement and fetch of "
