@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.distributed import pg_database
+
 REPO = Path(__file__).resolve().parent.parent
 PEOPLE = 3             # planted people, each in PEOPLE_PHOTOS photos
 PEOPLE_PHOTOS = 40
@@ -45,13 +47,7 @@ def postgres():
 def fresh_database(admin_url, name):
     """A new database holding Phopy's schema; its URL."""
     import psycopg2
-    raw = psycopg2.connect(admin_url)
-    raw.autocommit = True
-    with raw.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        cur.execute(f"CREATE DATABASE {name}")
-    raw.close()
-    url = admin_url.rsplit("/", 1)[0] + "/" + name
+    url = pg_database(admin_url, name)
     raw = psycopg2.connect(url)
     raw.autocommit = True
     with raw.cursor() as cur:

@@ -38,8 +38,8 @@ def get_reader(threads=2):
 
 
 class TextReader:
-    """Text in images: ``detect`` finds text boxes, ``recognize`` reads crops of them,
-    ``read`` does both on one image -> [(text, score, (l, t, r, b))]."""
+    """Text in images: ``detect`` finds text boxes, ``recognize`` reads crops of them
+    (``phopy.bibs.reading`` decides where to look and at what size)."""
 
     def __init__(self, threads=2):
         try:
@@ -100,27 +100,6 @@ class TextReader:
             except Exception as exc:
                 raise PhopyError(f"OCR failed: {exc}") from None
         return [(str(t), float(s)) for t, s in zip(out.txts, out.scores)]
-
-    def read(self, image):
-        """Text lines found in an RGB image (PIL image or HxWx3 uint8 array)."""
-        array = _rgb(image)
-        if array is None:
-            return []
-        bgr = array[:, :, ::-1].copy()  # RapidOCR works on OpenCV's BGR order
-        with self._lock:
-            try:
-                result = self._engine(bgr)
-            except Exception as exc:
-                raise PhopyError(f"OCR failed: {exc}") from None
-        if result is None or getattr(result, "txts", None) is None:
-            return []
-        lines = []
-        for text, score, box in zip(result.txts, result.scores, result.boxes):
-            points = np.asarray(box, dtype=np.float32).reshape(-1, 2)
-            lines.append((str(text), float(score),
-                          (float(points[:, 0].min()), float(points[:, 1].min()),
-                           float(points[:, 0].max()), float(points[:, 1].max()))))
-        return lines
 
 
 def _reading_order(boxes, line_gap=10):

@@ -55,14 +55,16 @@ def event_matrix(conn, event_id, engine, model_version, size, after_id=None,
         sql += " AND id > ?"
         params.append(after_id)
         return _fixed_rows(conn.copy_binary(sql + " ORDER BY id", params), size)
+    low, high = conn.tuples("SELECT min(id), max(id) FROM faces WHERE event_id = ?",
+                            (event_id,))[0]
+    if low is None or high - low < split_from:
+        return _fixed_rows(conn.copy_binary(sql + " ORDER BY id", params), size)
     with conn.split_read() as other:
-        span = conn.tuples("SELECT min(id), max(id) FROM faces WHERE event_id = ?",
-                           (event_id,))[0] if other is not None else (None, None)
-        if span[0] is None or span[1] - span[0] < split_from:
+        if other is None:  # no second connection free now: one piece
             return _fixed_rows(conn.copy_binary(sql + " ORDER BY id", params), size)
         # Two halves of the id range, read by two server processes at once in one
         # snapshot: the server's reading and sending is most of a big event's load.
-        middle = (span[0] + span[1]) // 2
+        middle = (low + high) // 2
         second = {}
         reader = threading.Thread(target=_read_into, args=(
             other, sql + " AND id > ? ORDER BY id", params + [middle], size, second))
