@@ -145,8 +145,12 @@ class SharedPool:
     def __init__(self, pool):
         self.pool = pool
 
-    def analyze(self, items, storage=None):
-        return self.pool.analyze(items, storage=storage)
+    def analyze(self, items, storage=None, task=None):
+        return self.pool.analyze(items, storage=storage, task=task)
+
+    @property
+    def processes(self):
+        return self.pool.processes
 
     def close(self):
         pass

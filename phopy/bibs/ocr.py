@@ -52,39 +52,45 @@ class TextReader:
                 "Global.use_cls": False,  # bibs are upright (±15°): no 180° classifier
                 # never enlarge: the callers hand over crops and reduced copies already
                 "Det.limit_type": "max", "Det.limit_side_len": 2000,
-                # a batch of crops is padded to its widest, not to at least 320 px
-                "Rec.rec_img_shape": [3, 48, REC_MIN_WIDTH],
+                # each crop at its own width (a batch is padded to its widest)
+                "Rec.rec_img_shape": [3, 48, REC_MIN_WIDTH], "Rec.rec_batch_num": 1,
                 "EngineConfig.onnxruntime.intra_op_num_threads": int(threads),
                 "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+                "EngineConfig.onnxruntime.enable_cpu_mem_arena": True,  # many input sizes
             })
             for load in (self._engine._load_det_model, self._engine._load_rec_model):
-                _share_cores(load().session, int(threads))
+                session = load().session
+                if int(threads) > 1:  # one thread has no pool of threads to spin
+                    _share_cores(session, int(threads))
         except Exception as exc:
             raise OcrUnavailable(f"the OCR models could not be loaded: {exc}") from None
         self._lock = threading.Lock()  # one inference at a time per reader
         log.info("OCR ready (RapidOCR, %d threads)", threads)
 
-    def detect(self, image):
+    def detect(self, image, with_map=False):
         """Text boxes in an RGB image, as it is (no resizing but to a multiple of 32):
-        [(4x2 float32 corner points, score)]."""
+        [(4x2 float32 corner points, score)]; with ``with_map``, also the detector's
+        text probability map (float32, the image's size rounded to multiples of 32)."""
         array = _rgb(image)
         if array is None:
-            return []
+            return ([], None) if with_map else []
         height, width = array.shape[:2]
-        size = (max(32, int(round(width / 32)) * 32), max(32, int(round(height / 32)) * 32))
+        size = detect_size(width, height)
         if size != (width, height):
             array = cv2.resize(array, size)
-        # RapidOCR's own preprocessing, in float32: BGR, (v / 255 - 0.5) / 0.5, NCHW
-        tensor = (array[:, :, ::-1].astype(np.float32) - 127.5) / 127.5
-        tensor = np.ascontiguousarray(tensor.transpose(2, 0, 1)[np.newaxis])
+        # RapidOCR's own preprocessing in one pass: BGR, (v / 255 - 0.5) / 0.5, NCHW
+        tensor = cv2.dnn.blobFromImage(array, 1 / 127.5, mean=(127.5, 127.5, 127.5),
+                                       swapRB=True)
         with self._lock:
             try:
                 model = self._engine._load_det_model()
-                boxes, scores = model.postprocess_op(model.session(tensor), (height, width))
+                pred = np.asarray(model.session(tensor))
+                boxes, scores = model.postprocess_op(pred, (height, width))
             except Exception as exc:
                 raise PhopyError(f"OCR failed: {exc}") from None
-        return [(np.asarray(boxes[i], np.float32).reshape(4, 2), float(scores[i]))
-                for i in _reading_order(boxes)]
+        found = [(np.asarray(boxes[i], np.float32).reshape(4, 2), float(scores[i]))
+                 for i in _reading_order(boxes)]
+        return (found, pred[0, 0]) if with_map else found
 
     def recognize(self, crops):
         """The text and score of each RGB crop (one text line each), batched."""
@@ -102,6 +108,12 @@ class TextReader:
         return [(str(t), float(s)) for t, s in zip(out.txts, out.scores)]
 
 
+def detect_size(width, height):
+    """The size ``detect`` runs an image of this size at: multiples of 32 (the
+    detector's stride), at least 32."""
+    return (max(32, int(round(width / 32)) * 32), max(32, int(round(height / 32)) * 32))
+
+
 def _reading_order(boxes, line_gap=10):
     """Box indices top to bottom, then left to right on each line (RapidOCR's order:
     a new line where the top-left corners' heights step by ``line_gap`` or more)."""
@@ -116,8 +128,8 @@ def _reading_order(boxes, line_gap=10):
 
 def _share_cores(infer, threads):
     """Reopen a model's onnxruntime session for a machine whose cores are shared (with
-    face indexing, the web workers): threads that sleep when idle instead of spinning,
-    and a memory arena (crops come in many sizes). Twice as fast on a loaded machine."""
+    face indexing, the web workers): threads that sleep when idle instead of spinning
+    (RapidOCR's settings have no such option). Twice as fast on a loaded machine."""
     import onnxruntime as ort
     path = getattr(infer.session, "_model_path", None)
     if not path:  # pragma: no cover - onnxruntime keeps the path it was opened with

@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 
 from phopy.bibs import checks
-from phopy.bibs.ocr import get_reader
+from phopy.bibs.ocr import OcrUnavailable, detect_size, get_reader
 from phopy.bibs.settings import event_settings, match_bib
 from phopy.data import bibs as bibs_db
 from phopy.data import events as events_db
@@ -40,7 +40,11 @@ from phopy.services.indexing import after_indexing
 
 log = logging.getLogger(__name__)
 
-WHOLE_MAX_SIDE = 800      # the whole-photo pass finds text on a copy this large
+LOOK_MAX_SIDE = 350       # the first look at the whole photo is at this size: text
+LOOK_THRESHOLD = 0.1      # ... where the detector's map is over this is looked at again
+LOOK_CELL = 8             # ... in cells of this many map pixels
+LOOK_MARGIN = 24          # ... and this many pixels around them (at the scale below)
+WHOLE_MAX_SIDE = 800      # ... at the scale of a copy this large
 TORSO_FACE_PX = 64        # ... a torso crop, scaled down so its face is this tall
 MIN_TEXT_PX = 12          # text lower than this (photo pixels) is not read
 MIN_CONFIDENCE = 0.95     # a line read with less confidence is not searchable (blurred
@@ -56,7 +60,7 @@ SMALL_RATIO = 0.55        # digits under this share of the height of a number th
 NEAR = 1.5                # ... this many of its heights beside or below go
 FACE_RATIO = (0.3, 2.0)   # a bib's line is this many times as tall as its runner's face
 MAX_CHIN = 3.0            # ... and at most this many face heights from the chin
-BATCH = 16
+BATCH = 32
 
 
 def enqueue_reading(conn, event_id):
@@ -119,17 +123,84 @@ def _detect(reader, array, region, scale):
     {quad, height, aabb} in the array's pixels."""
     left, top, right, bottom = (int(round(v)) for v in region)
     crop = array[top:bottom, left:right]
-    if scale < 1.0:
-        size = (max(1, int(crop.shape[1] * scale)), max(1, int(crop.shape[0] * scale)))
-        scale = size[0] / float(max(1, crop.shape[1]))
-        crop = cv2.resize(crop, size, interpolation=cv2.INTER_CUBIC)
-    else:
-        scale = 1.0
+    height, width = crop.shape[:2]
+    scale = min(scale, 1.0)
+    # straight to the size the detector runs at (one resize, not two)
+    size = detect_size(max(1, int(width * scale)), max(1, int(height * scale)))
+    if size != (width, height):
+        crop = cv2.resize(crop, size, interpolation=cv2.INTER_CUBIC if scale < 1.0
+                          else cv2.INTER_LINEAR)
+    ratio = np.array((size[0] / float(max(1, width)), size[1] / float(max(1, height))),
+                     np.float32)
     boxes = []
     for quad, _score in reader.detect(crop):
-        quad = quad / scale + np.array((left, top), np.float32)
+        quad = quad / ratio + np.array((left, top), np.float32)
         boxes.append({"quad": quad, "height": _quad_height(quad), "aabb": _aabb(quad)})
     return boxes
+
+
+def _shrink(array):
+    """The whole factor by which the first look shrinks a photo (1: not at all)."""
+    return int(round(max(array.shape[:2]) / float(LOOK_MAX_SIDE)))
+
+
+def _look(reader, array, covered, shrink):
+    """Text boxes of the whole photo outside the torso regions (``covered``): a first
+    look at ``LOOK_MAX_SIDE`` says where there may be text (large bibs of runners whose
+    face was not found are plain at that size, small print is a faint trace on the
+    detector's map), and only there is text found at ``WHOLE_MAX_SIDE``'s scale: a
+    photo is mostly crowd, road and sky."""
+    height, width = array.shape[:2]
+    if shrink <= 1:
+        return _detect(reader, array, (0, 0, width, height), 1.0)
+    small = cv2.resize(array, None, fx=1.0 / shrink, fy=1.0 / shrink,
+                       interpolation=cv2.INTER_AREA)
+    _boxes, text = reader.detect(small, with_map=True)
+    if text is None:
+        return []
+    rows, cols = text.shape[0] // LOOK_CELL, text.shape[1] // LOOK_CELL
+    cells = text[:rows * LOOK_CELL, :cols * LOOK_CELL].reshape(
+        rows, LOOK_CELL, cols, LOOK_CELL).max(axis=(1, 3)) > LOOK_THRESHOLD
+    cell_w, cell_h = width / (text.shape[1] / LOOK_CELL), height / (text.shape[0] / LOOK_CELL)
+    for left, top, right, bottom in covered:  # cells wholly inside a torso region
+        c0, r0 = int(np.ceil(left / cell_w)), int(np.ceil(top / cell_h))
+        c1, r1 = int(right // cell_w), int(bottom // cell_h)
+        cells[r0:r1, c0:c1] = False
+    if not cells.any():
+        return []
+    count, _labels, stats, _ = cv2.connectedComponentsWithStats(
+        cv2.dilate(cells.astype(np.uint8), np.ones((3, 3), np.uint8)), connectivity=8)
+    scale = WHOLE_MAX_SIDE / float(max(height, width))
+    margin = LOOK_MARGIN / scale  # text needs some context around it
+    places = []
+    for x, y, w, h, _area in stats[1:count]:
+        places.append((max(0.0, x * cell_w - margin), max(0.0, y * cell_h - margin),
+                       min(float(width), (x + w) * cell_w + margin),
+                       min(float(height), (y + h) * cell_h + margin)))
+    boxes = []
+    for place in _merge_places(places):
+        boxes += _detect(reader, array, place, scale)
+    return boxes
+
+
+def _merge_places(places):
+    """Rectangles merged until none overlap."""
+    places = list(places)
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(places)):
+            for j in range(i + 1, len(places)):
+                a, b = places[i], places[j]
+                if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]:
+                    places[i] = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]),
+                                 max(a[3], b[3]))
+                    del places[j]
+                    merged = True
+                    break
+            if merged:
+                break
+    return places
 
 
 def _quad_height(quad):
@@ -274,14 +345,15 @@ def read_image(reader, image, full_size, faces, pattern):
         if region is not None:
             regions[face["id"]] = region
     array = np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
-    torso = []
+    shrink = _shrink(array)
+    torso, covered = [], []
     for face in faces:
         if face["id"] in regions:
             face_h = (float(face["box_bottom"]) - float(face["box_top"])) * scale
-            torso += _detect(reader, array, tuple(v * scale for v in regions[face["id"]]),
-                             TORSO_FACE_PX / max(face_h, 1.0))
-    whole = _detect(reader, array, (0, 0, image.width, image.height),
-                    WHOLE_MAX_SIDE / float(max(image.size)))
+            region = tuple(v * scale for v in regions[face["id"]])
+            torso += _detect(reader, array, region, TORSO_FACE_PX / max(face_h, 1.0))
+            covered.append(region)
+    whole = _look(reader, array, covered, shrink)
     boxes = _candidates(torso, whole, MIN_TEXT_PX * scale)
     texts = reader.recognize([_crop_quad(array, b["quad"]) for b in boxes])
     tokens, numbers = _tokens(texts, boxes, pattern, scale)
@@ -289,25 +361,38 @@ def read_image(reader, image, full_size, faces, pattern):
                          {face["id"]: face for face in faces})
 
 
-def read_photo(conn, storage, reader, photo, pattern, max_pixels):
-    """Decode one stored photo and read its bibs (tokens as :func:`read_image`)."""
-    with storage.open(photo["storage_key"]) as fh:
-        image, full_size = decode_image(fh.read(), DECODE_MAX_SIDE, max_pixels)
-    return read_image(reader, image, full_size, bibs_db.photo_faces(conn, photo["id"]), pattern)
+def read_task(_engine, source, faces, pattern, threads, max_pixels):
+    """Read one photo's bibs in a face-pool process (``FacePool.analyze``'s task):
+    (tokens as :func:`read_image`, None), or (None, why) when the photo cannot be
+    decoded. ``source``: the photo's bytes or path; ``faces``: its face boxes (dicts).
+    A fault of this machine (OCR models that do not load) raises."""
+    reader = get_reader(threads)  # OcrUnavailable: the job fails and says so
+    try:
+        image, full_size = decode_image(source, DECODE_MAX_SIDE, max_pixels)
+        return read_image(reader, image, full_size, faces, pattern), None
+    except OcrUnavailable:
+        raise
+    except PhopyError as exc:
+        return None, exc.message
 
 
 @job("read_bibs", max_attempts=3, needs_pool=True)
 def read_bibs(ctx, event_id):
     """Job ``read_bibs``: read every photo of the event not read yet.
 
-    Runs in the heavy lane beside indexing (it is CPU work, though it needs no face
-    pool). Returns ``{photos, readings}``."""
+    Runs in the heavy lane beside indexing, on the face pool's processes (one photo
+    each, as indexing: OCR on one thread a process scales with the cores where one
+    reader's threads do not). Returns ``{photos, readings}``."""
     conn, config = ctx.conn, ctx.config
     event = events_db.get(conn, event_id)
     if event is None or not event_settings(conn, config, event_id)["running"]:
         return {"photos": 0, "readings": 0, "skipped": "not a running event"}
     settings = event_settings(conn, config, event_id)
-    reader = get_reader(int(config.get("BIB_OCR_THREADS") or 2))
+    # the face pool's processes read one photo each, one OCR thread apiece; in one
+    # process (the embedded runner) the reader has BIB_OCR_THREADS
+    threads = (int(config.get("BIB_OCR_THREADS") or 2)
+               if getattr(ctx.pool, "processes", 1) == 1 else 1)
+    extra = (settings["pattern"], threads, int(config.get("MAX_PHOTO_PIXELS") or 120_000_000))
     rules = checks.Rules.for_event(conn, config, event_id)
     done, found = ctx.task["progress"] or 0, 0
     started = time.monotonic()
@@ -316,13 +401,14 @@ def read_bibs(ctx, event_id):
         if not batch:
             break
         total = done + bibs_db.count_to_read(conn, event_id)
-        for photo in batch:
-            try:
-                tokens = read_photo(conn, ctx.storage, reader, photo, settings["pattern"],
-                                    int(config.get("MAX_PHOTO_PIXELS") or 120_000_000))
-            except PhopyError as exc:
-                log.warning("bibs of photo %s not read: %s", photo["id"], exc)
-                bibs_db.record_read(conn, photo, [], "error", str(exc)[:500])
+        items = [(photo, photo["storage_key"],
+                  ([dict(f) for f in bibs_db.photo_faces(conn, photo["id"])],) + extra)
+                 for photo in batch]
+        for photo, tokens, error in ctx.pool.analyze(items, storage=ctx.storage,
+                                                     task=read_task):
+            if tokens is None:
+                log.warning("bibs of photo %s not read: %s", photo["id"], error)
+                bibs_db.record_read(conn, photo, [], "error", str(error)[:500])
             else:
                 readings = rules.apply(tokens, bibs_db.photo_fixes(conn, photo["id"]))
                 if bibs_db.record_read(conn, photo, readings):

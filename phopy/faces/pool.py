@@ -108,16 +108,22 @@ class FacePool:
     def __exit__(self, *exc_info):
         self.close()
 
-    def analyze(self, items, storage=None):
+    def analyze(self, items, storage=None, task=None):
         """Yield (key, PhotoAnalysis | None, error | None) for (key, source) items, as done.
 
         With ``storage``, each source is a storage key whose bytes the analysing
         process reads itself; otherwise sources are bytes or local paths.
+        ``task`` (a module-level function, default the pool's: face analysis) is
+        called as ``task(engine, source, *extra)`` for items (key, source, extra),
+        and returns (result, error): other photo work (bib reading) shares the
+        pool's processes and its crash and storage handling.
         """
+        task = task or self._task
+        items = ((i[0], i[1], tuple(i[2]) if len(i) > 2 else ()) for i in items)
         if self.processes == 1:
-            yield from self._analyze_here(items, storage)
+            yield from self._analyze_here(items, storage, task)
         else:
-            yield from self._analyze_in_workers(items, storage)
+            yield from self._analyze_in_workers(items, storage, task)
 
     def close(self):
         """Stop the worker processes (pending work is cancelled)."""
@@ -125,13 +131,13 @@ class FacePool:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
 
-    def _analyze_here(self, items, storage):
+    def _analyze_here(self, items, storage, task):
         if self._engine is None:
             from phopy.faces.engine import FaceEngine
             self._engine = FaceEngine(self.settings)
         if storage is None:
-            for key, source in items:
-                analysis, error = self._task(self._engine, source)
+            for key, source, extra in items:
+                analysis, error = task(self._engine, source, *extra)
                 yield key, analysis, error
             return
         # Read the next photo from storage while this one is analysed: a network
@@ -139,71 +145,72 @@ class FacePool:
         items = iter(items)
         with ThreadPoolExecutor(1, thread_name_prefix="phopy-read-ahead") as reader:
             following = next(items, None)
-            reading = following and (following[0], reader.submit(read_stored, storage,
-                                                                 following[1]))
+            reading = following and (following, reader.submit(read_stored, storage,
+                                                              following[1]))
             while reading:
-                key, future = reading
+                (key, _key, extra), future = reading
                 following = next(items, None)
                 source = future.result()  # StorageUnavailable as when read here
-                reading = following and (following[0], reader.submit(read_stored, storage,
-                                                                     following[1]))
-                analysis, error = self._task(self._engine, source)
+                reading = following and (following, reader.submit(read_stored, storage,
+                                                                  following[1]))
+                analysis, error = task(self._engine, source, *extra)
                 yield key, analysis, error
 
-    def _analyze_in_workers(self, items, storage):
-        pending = {}  # future -> (key, source, ran alone)
+    def _analyze_in_workers(self, items, storage, task):
+        pending = {}  # future -> ((key, source, extra), ran alone)
         self._storage_settings = storage.settings() if storage is not None else None
         try:
-            yield from self._drive(iter(items), pending)
+            yield from self._drive(iter(items), pending, task)
         finally:  # the caller stopped early: drop work nobody will read
             for future in pending:
                 future.cancel()
 
-    def _drive(self, items, pending):
+    def _drive(self, items, pending, task):
         suspects = deque()  # items that were in flight when a worker crashed
         exhausted = False
         while True:
             # Suspects run one at a time, so a second crash names the culprit.
-            isolating = suspects or any(alone for _, _, alone in pending.values())
+            isolating = suspects or any(alone for _, alone in pending.values())
             while not isolating and not exhausted and len(pending) < self.max_in_flight:
                 try:
-                    key, source = next(items)
+                    item = next(items)
                 except StopIteration:
                     exhausted = True
                     break
-                pending[self._submit(source)] = (key, source, False)
+                pending[self._submit(task, item)] = (item, False)
             if suspects and not pending:
-                key, source = suspects.popleft()
-                pending[self._submit(source)] = (key, source, True)
+                item = suspects.popleft()
+                pending[self._submit(task, item)] = (item, True)
             if not pending:
                 return
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             crashed = False
             for future in done:
-                key, source, alone = pending.pop(future)
+                item, alone = pending.pop(future)
                 try:
                     analysis, error = future.result()
                 except BrokenProcessPool:
                     crashed = True
                     if alone:
-                        yield key, None, "analysis failed: the worker process crashed"
+                        yield item[0], None, "analysis failed: the worker process crashed"
                     else:
-                        suspects.append((key, source))
+                        suspects.append(item)
                     continue
-                yield key, analysis, error
+                yield item[0], analysis, error
             if crashed:
                 log.warning("a face worker crashed; restarting the pool")
-                suspects.extend((key, source) for key, source, _ in pending.values())
+                suspects.extend(item for item, _ in pending.values())
                 pending.clear()
                 self._executor.shutdown(wait=False, cancel_futures=True)
                 self._executor = None
 
-    def _submit(self, source):
+    def _submit(self, task, item):
         if self._executor is None:
             self._executor = ProcessPoolExecutor(
                 max_workers=self.processes, mp_context=get_context("spawn"),
                 initializer=_init_worker, initargs=(self.settings, os.getpid()))
-        return self._executor.submit(_run_task, self._task, source, self._storage_settings)
+        _key, source, extra = item
+        return self._executor.submit(_run_task, task, source, self._storage_settings, extra)
 
 
 def _init_worker(settings, parent_pid):
@@ -224,7 +231,7 @@ def _watch_parent(parent_pid, interval=1.0):
         time.sleep(interval)
 
 
-def _run_task(task, source, storage_settings=None):
+def _run_task(task, source, storage_settings=None, extra=()):
     if storage_settings is not None:
         source = read_stored(_worker_storage(storage_settings), source)
-    return task(_engine, source)
+    return task(_engine, source, *extra)
