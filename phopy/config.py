@@ -166,7 +166,7 @@ class Config:
     # Running events (phopy/bibs): race bib numbers read with OCR; off unless an event is
     # marked "running event", or BIB_SEARCH=1 for every event of this deployment.
     BIB_SEARCH = _bool("BIB_SEARCH")
-    BIB_OCR_THREADS = _int("BIB_OCR_THREADS", 2)  # onnxruntime threads of the OCR
+    BIB_OCR_THREADS = _int("BIB_OCR_THREADS", 2)  # OCR threads where one process reads
     BIB_REVIEW_CONFIDENCE = float(os.environ.get("BIB_REVIEW_CONFIDENCE", "0.8"))
 
     # Rate limits (Flask-Limiter syntax, moving window). Memory storage is per
