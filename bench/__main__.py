@@ -89,8 +89,9 @@ def main(argv=None):
         engines.write(found, args.report_dir)
         print(f"wrote the engines section of {Path(args.report_dir) / 'RESULTS.md'}")
     if not args.report_only and "limits" not in options.skip:
-        memory_limits.main([])  # bounded memory (issue 19): its own section and json
-        print(f"wrote the bounded-memory section of {memory_limits.RESULTS}")
+        memory_limits.main(["--report-dir", args.report_dir])  # issue 19: own section, json
+        print("wrote the bounded-memory section of "
+              f"{Path(args.report_dir) / memory_limits.RESULTS.name}")
     if args.report_only:
         if (Path(args.report_dir) / "results_bibs.json").is_file():
             bibs.main(["--report-only", "--report-dir", args.report_dir])

@@ -375,19 +375,23 @@ def section(r):
     return "\n".join(lines)
 
 
-def write(result):
-    OUT.write_text(json.dumps(result, indent=1))
-    put_section(RESULTS, START, END, section(result))
+def write(result, report_dir=None):
+    """Write the json and the section (into ``report_dir``, default ``bench/``)."""
+    report_dir = Path(report_dir) if report_dir else RESULTS.parent
+    (report_dir / OUT.name).write_text(json.dumps(result, indent=1))
+    put_section(report_dir / RESULTS.name, START, END, section(result))
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--zip-photos", type=int, default=8)
     parser.add_argument("--report-only", action="store_true")
+    parser.add_argument("--report-dir", default=str(RESULTS.parent))
     args = parser.parse_args(argv)
-    result = (json.loads(OUT.read_text()) if args.report_only
+    out = Path(args.report_dir) / OUT.name
+    result = (json.loads(out.read_text()) if args.report_only
               else run(args.zip_photos, log=lambda line: print(line, flush=True)))
-    write(result)
+    write(result, args.report_dir)
     for label, today, now, ratio, limit, met in targets(result):
         print(f"  {'met' if met else 'MISSED':7} {label}: +{now} MB (today {today}, {limit})")
     return 0

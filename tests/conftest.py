@@ -8,7 +8,6 @@ each test has a SQLite file in its data folder.
 import io
 import itertools
 import os
-import shutil
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
