@@ -6,6 +6,10 @@ when the parent dies, so a ``kill -9`` of the server leaves nothing behind.
 A photo that fails yields an error string; a worker that crashes (a decoder
 segfault) is replaced and its photos retried alone, so only the culprit fails.
 
+Other work on a photo runs on the same processes with its own task
+(``analyze(items, task=...)``: bib reading), keeping the crash and storage
+handling below.
+
 Indexing passes storage keys (``analyze(items, storage=...)``): each worker
 process builds its own storage from ``storage.settings()`` and reads the bytes
 itself, so no path of a stored photo leaves ``phopy.storage``.
