@@ -54,26 +54,29 @@ def event_matrix(conn, event_id, engine, model_version, size, after_id=None,
     if after_id is not None:
         sql += " AND id > ?"
         params.append(after_id)
-        return _fixed_rows(conn.copy_binary(sql + " ORDER BY id", params), size)
-    low, high = conn.tuples("SELECT min(id), max(id) FROM faces WHERE event_id = ?",
-                            (event_id,))[0]
-    if low is None or high - low < split_from:
-        return _fixed_rows(conn.copy_binary(sql + " ORDER BY id", params), size)
-    with conn.split_read() as other:
-        if other is None:  # no second connection free now: one piece
-            return _fixed_rows(conn.copy_binary(sql + " ORDER BY id", params), size)
-        # Two halves of the id range, read by two server processes at once in one
-        # snapshot: the server's reading and sending is most of a big event's load.
-        middle = (low + high) // 2
-        second = {}
-        reader = threading.Thread(target=_read_into, args=(
-            other, sql + " AND id > ? ORDER BY id", params + [middle], size, second))
-        reader.start()
-        try:
-            first = _fixed_rows(conn.copy_binary(sql + " AND id <= ? ORDER BY id",
-                                                 params + [middle]), size)
-        finally:
-            reader.join()
+    else:
+        low, high = conn.tuples("SELECT min(id), max(id) FROM faces WHERE event_id = ?",
+                                (event_id,))[0]
+        if low is not None and high - low >= split_from:
+            with conn.split_read() as other:
+                if other is not None:  # else no second connection is free now: one piece
+                    return _two_halves(conn, other, sql, params, size, (low + high) // 2)
+    return _fixed_rows(conn.copy_binary(sql + " ORDER BY id", params), size)
+
+
+def _two_halves(conn, other, sql, params, size, middle):
+    """The rows in two halves of the id range, read by two server processes at once in
+    one snapshot (``other``: the second connection): the server's reading and sending is
+    most of a big event's load."""
+    second = {}
+    reader = threading.Thread(target=_read_into, args=(
+        other, sql + " AND id > ? ORDER BY id", params + [middle], size, second))
+    reader.start()
+    try:
+        first = _fixed_rows(conn.copy_binary(sql + " AND id <= ? ORDER BY id",
+                                             params + [middle]), size)
+    finally:
+        reader.join()
     if "error" in second:
         raise second["error"]
     return tuple(np.concatenate(pair) for pair in zip(first, second["rows"]))

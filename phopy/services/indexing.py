@@ -5,7 +5,6 @@ faces, so an interrupted task resumes exactly where it stopped: no photo is
 indexed twice and none is missed.
 """
 import logging
-import os
 import time
 
 import numpy as np
@@ -132,10 +131,9 @@ class _Tally:
 
 def _claims(ctx, event_id):
     """This task's claims on the event's photos (index_share.Claims)."""
-    processes = int(ctx.config.get("INDEX_WORKERS") or 0) or os.cpu_count() or 1
     return index_share.Claims(ctx.database, ctx.conn, ctx.config, event_id, ctx.task_id,
                               batch_size=int(ctx.config.get("INDEX_BATCH_SIZE") or 32),
-                              min_batch=processes, keep_on=(TaskLost,))
+                              min_batch=getattr(ctx.pool, "processes", 1), keep_on=(TaskLost,))
 
 
 def _scan_claimed(ctx, event_id, batch, tally, claims):

@@ -201,14 +201,15 @@ def check_selfie(data, max_bytes, max_pixels=DEFAULT_MAX_PIXELS, name="selfie"):
     check_dimensions(data, max_pixels, name)
 
 
-def match_encodings(conn, cache, settings, event_id, encodings, tolerance=None):
+def match_encodings(conn, cache, settings, event_id, encodings, tolerance=None, entry=None):
     """The event's photos whose faces match these selfie encodings, best first.
 
     The one place a search meets the face index, whoever asks (the web page, the
     API, the CLI, the LINE bot): the process's ``cache``, the faces the running
-    engine (``settings``) made, and its tolerance unless one is given.
+    engine (``settings``) made, and its tolerance unless one is given. ``entry``:
+    the event's cache entry when the caller looked it up already.
     """
-    index = cache.get_index(conn, event_id, settings)
+    index = (entry or cache.lookup(conn, event_id, settings)).index
     return match_photos(index, encodings,
                         settings.tolerance if tolerance is None else tolerance)
 
@@ -244,18 +245,19 @@ def read_selfies(engine, selfies, max_bytes, max_selfies=3, max_pixels=DEFAULT_M
     return encodings, counts, notices
 
 
-REINDEX_MESSAGE = N_("This event's photos were indexed with a different face engine. "
-                     "Searching is paused until the photographer re-indexes them; please try "
-                     "again later.")
-
-
-def check_engine(conn, event_id, settings, cache=None):
+def check_engine(conn, event_id, settings, cache=None, entry=None):
     """Raise NeedsReindex when the event holds faces another engine or model made
-    (counted once per faces version when a cache is given)."""
-    other = (cache.other_engine_faces(conn, event_id, settings) if cache is not None
-             else faces_db.count_other_engines(conn, event_id, *engine_key(settings)))
+    (counted once per faces version when a cache or its looked-up ``entry`` is given)."""
+    if entry is not None:
+        other = entry.other_engines
+    elif cache is not None:
+        other = cache.other_engine_faces(conn, event_id, settings)
+    else:
+        other = faces_db.count_other_engines(conn, event_id, *engine_key(settings))
     if other:
-        raise NeedsReindex(REINDEX_MESSAGE)
+        raise NeedsReindex(N_("This event's photos were indexed with a different face "
+                              "engine. Searching is paused until the photographer re-indexes "
+                              "them; please try again later."))
 
 
 def search_event(conn, engine, cache, event, selfies, *, tolerance, max_bytes, max_selfies=3,
@@ -269,9 +271,8 @@ def search_event(conn, engine, cache, event, selfies, *, tolerance, max_bytes, m
         cache.drop(event["id"])
         raise SearchEnded(N_("Face search for this event has ended: its face data was "
                              "deleted after the event."))
-    entry = cache.lookup(conn, event["id"], engine.settings)
-    if entry.other_engines:
-        raise NeedsReindex(REINDEX_MESSAGE)
+    entry = cache.lookup(conn, event["id"], engine.settings)  # one look-up for the search
+    check_engine(conn, event["id"], engine.settings, entry=entry)
     started = time.monotonic()
     try:
         encodings, counts, notices = read_selfies(engine, selfies, max_bytes, max_selfies,
@@ -279,8 +280,8 @@ def search_event(conn, engine, cache, event, selfies, *, tolerance, max_bytes, m
     except NoFaceFound:
         analytics.record_search(conn, event["id"], len(selfies), 0, [], started)
         raise
-    matches = match_photos(entry.index, encodings, engine.settings.tolerance
-                           if tolerance is None else tolerance)
+    matches = match_encodings(conn, cache, engine.settings, event["id"], encodings, tolerance,
+                              entry=entry)
     photos = photos_db.get_many(conn, [m.photo_id for m in matches])
     summary = cache.summary_of(conn, event["id"], entry)
     complete = summary["remaining"] == 0
