@@ -26,16 +26,34 @@ def _fail(template, **params):
     raise ValidationError(Message(template, **params), field="start_list")
 
 
+def _decode(data):
+    """The CSV's text: UTF-8 (with or without Excel's BOM), or else Windows-874, what
+    Excel on a Thai Windows saves "CSV (Comma delimited)" in. Bytes that neither
+    decodes (Windows-874 leaves a few undefined) are not a text file."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("cp874")
+    except UnicodeDecodeError:
+        text = None
+    # Thai words are mostly consonants; Latin-1's accented letters would decode as
+    # vowel marks and tone marks: some other encoding's text, not read as Thai
+    others = [ch for ch in (text or "")[:20000] if ord(ch) > 127]
+    consonants = sum("\u0e01" <= ch <= "\u0e2e" for ch in others)
+    if not others or consonants < 0.4 * len(others):
+        _fail(N_("The start list is not a CSV file (save it as “CSV UTF-8”)."))
+    return text
+
+
 def parse(data, pattern):
     """Entries (dicts) of a start-list CSV; ValidationError naming the row otherwise."""
     if not data:
         _fail(N_("The start list is empty."))
     if len(data) > MAX_BYTES or b"\x00" in data[:4096]:
         _fail(N_("The start list is not a CSV file."))
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        _fail(N_("The start list is not a CSV file (it must be UTF-8 text)."))
+    text = _decode(data)
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:

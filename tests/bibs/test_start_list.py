@@ -24,7 +24,19 @@ def test_a_start_list_with_the_usual_columns_is_read():
         {"bib": "12", "name": "สมชาย", "category": None, "email": None, "line_id": None}]
 
 
+def test_a_start_list_excel_saved_on_a_thai_windows_is_read():
+    # Excel's plain "CSV (Comma delimited)" on a Thai Windows is Windows-874, not UTF-8
+    data = "เลขบิบ,ชื่อ-นามสกุล,ระยะ\n101,สมชาย ใจดี,10K\n".encode("cp874")
+    assert start_list.parse(data, PATTERN) == [
+        {"bib": "101", "name": "สมชาย ใจดี", "category": "10K", "email": None,
+         "line_id": None}]
+
+
 @pytest.mark.parametrize("data, message", [
+    # Latin-1 accents decode in Windows-874 too, as Thai vowel marks: not taken for Thai
+    ("bib,name\n7,Renée Lefèvre\n".encode("latin-1"), "The start list is not a CSV file"),
+    (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\n\xff\xfe",
+     "The start list is not a CSV file"),
     (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "The start list is not a CSV file."),
     ("name,category\nBarack,42K\n".encode(), "The start list has no bib column"),
     (b"bib,name\n4271,Barack\n18,Joe\n4271,Kit\n", "Row 4: bib 4271 is already on row 2."),
