@@ -5,15 +5,21 @@ with ``BIB_SEARCH=1``; off otherwise, and then nothing of ``phopy.bibs`` runs
 (no OCR model is loaded, no job is queued). Nothing here imports Flask.
 """
 import re
+import unicodedata
 
 from phopy.data import bibs as bibs_db
 from phopy.errors import N_, ValidationError
 
 DEFAULT_PATTERN = r"[A-Z]?\d{1,6}"
 MAX_PATTERN_LENGTH = 100
-# Words on every race photo that a bib pattern must not match ("could match everything").
-_NOT_BIBS = ("", "RUN", "FINISH", "MARATHON", "BANGKOK", "START", "KM", "WATER", "HELLO")
+# Words on every race photo that a bib pattern must not match ("could match everything"):
+# one of each length a bib may have.
+_NOT_BIBS = ("", "X", "KM", "RUN", "ROAD", "START", "FINISH", "RUNNING", "MARATHON",
+             "MARATHONS", "BANGKOKRUN", "SUPERSPORTS", "HALFMARATHON", "WATER", "HELLO")
 _STRIP = re.compile(r"[\s#.\-_:]+")
+# Bibs are ASCII (a Thai phone keyboard types ๔๒๗๑, a Japanese one ４２７１): a pattern's
+# \d means 0-9 and its letters either case, as everything is compared upper case.
+_FLAGS = re.ASCII | re.IGNORECASE
 
 
 def event_settings(conn, config, event_id):
@@ -39,7 +45,7 @@ def check_pattern(text):
     if len(text) > MAX_PATTERN_LENGTH:
         raise ValidationError(N_("The bib pattern is too long."), field="bib_pattern")
     try:
-        compiled = re.compile(text)
+        compiled = re.compile(text, _FLAGS)
     except re.error:
         raise ValidationError(N_("The bib pattern is not a valid regular expression."),
                               field="bib_pattern") from None
@@ -51,13 +57,17 @@ def check_pattern(text):
 
 
 def normalize(text):
-    """Text as a bib: upper case, without spaces, '#', dots and dashes."""
-    return _STRIP.sub("", str(text or "")).upper()
+    """Text as a bib: upper case, without spaces, '#', dots and dashes; any script's
+    digits (Thai, Arabic-Indic, full-width) as 0-9, full-width letters as A-Z."""
+    text = unicodedata.normalize("NFKC", str(text or ""))
+    text = "".join(str(unicodedata.decimal(ch)) if unicodedata.decimal(ch, None) is not None
+                   and not ch.isascii() else ch for ch in text)
+    return _STRIP.sub("", text).upper()
 
 
 def match_bib(pattern, text):
     """The bib in ``text`` when all of it fits the pattern, else None."""
     value = normalize(text)
-    if value and len(value) <= 12 and re.fullmatch(pattern, value):
+    if value and len(value) <= 12 and re.fullmatch(pattern, value, _FLAGS):
         return value
     return None

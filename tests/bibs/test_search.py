@@ -30,6 +30,10 @@ def test_a_bib_finds_where_it_was_read_and_where_its_runner_s_face_appears(face_
     # typed as a runner might: lower case, a '#' and spaces
     assert found(api_search(face_app.test_client(), race["event"], bib=" a 318 ").get_json()) \
         == {"b_biden_A318.jpg": "both"}
+    # typed on a Thai phone keyboard (Thai digits) or a full-width one
+    for typed in ("๔๒๗๑", "４２７１"):
+        assert found(api_search(face_app.test_client(), race["event"], bib=typed).get_json()) \
+            == found(body), typed
 
 
 def test_a_selfie_also_finds_the_photos_of_the_bib_its_runner_wore(face_app, race, faces_dir):

@@ -1,6 +1,7 @@
 """The running-event card's settings: a bad bib pattern is a clear form error."""
 import pytest
 
+from phopy.bibs.settings import check_pattern, match_bib
 from tests.conftest import db_rows, login, make_event, make_photographer
 
 
@@ -10,6 +11,8 @@ from tests.conftest import db_rows, login, make_event, make_photographer
     (".*", "The bib pattern matches words that are not bib numbers", None),
     (r"\d*", "The bib pattern matches words that are not bib numbers", None),
     ("9" * 101, "The bib pattern is too long.", None),
+    ("....", "The bib pattern matches words that are not bib numbers", None),  # ROAD
+    (r"[A-Z]{1,2}\d{0,4}", "The bib pattern matches words that are not bib numbers", None),
 ])
 def test_a_bib_pattern_that_is_invalid_or_matches_everything_is_a_form_error(
         app, client, pattern, english, thai):
@@ -28,3 +31,16 @@ def test_a_bib_pattern_that_is_invalid_or_matches_everything_is_a_form_error(
                            "bib_search": "1"})
     assert db_rows(app, "SELECT is_running_event, bib_pattern FROM bib_events") == [
         {"is_running_event": 1, "bib_pattern": r"[A-Z]\d{3,5}"}]
+
+
+@pytest.mark.parametrize("pattern, typed, bib", [
+    (r"[A-Z]?\d{1,6}", "๔๒๗๑", "4271"),     # Thai digits: a Thai phone keyboard
+    (r"[A-Z]?\d{1,6}", "Ａ３１８", "A318"),   # full-width letters and digits
+    (r"[A-Z]?\d{1,6}", "a 318", "A318"),
+    (r"b\d{3}", "B123", "B123"),            # a pattern in lower case still matches
+    (r"\d{3,5}", "ก123", None),              # a Thai letter is not a bib's prefix
+    (r"[A-Z]?\d{1,6}", "๔๒๗๑๒๓๔", None),   # seven Thai digits: seven digits
+])
+def test_a_bib_is_compared_as_ascii_whatever_keyboard_typed_it(pattern, typed, bib):
+    assert check_pattern(pattern) in (pattern, None)
+    assert match_bib(pattern, typed) == bib
