@@ -80,6 +80,10 @@ def test_a_typed_bib_answers_with_its_photos_and_why_each_was_found(line, race_p
     typed(line, "a318")
     assert last_reply(line)[0]["altText"] == f"🏃 Bib A318 in {event['name']}: 1 photo"
     assert bib_rows(line) == [(event["id"], "4271"), (event["id"], "A318")]
+    # typed on a Thai keyboard's digits: the same runner, not a new number
+    typed(line, "๔๒๗๑")
+    assert last_reply(line)[0]["altText"] == f"🏃 Bib 4271 in {event['name']}: 3 photos"
+    assert bib_rows(line) == [(event["id"], "4271"), (event["id"], "A318")]
     # a bib never read is "not yet", remembered for later; a short number is a bib too
     typed(line, "42")
     assert [m["text"] for m in last_reply(line)] == [
