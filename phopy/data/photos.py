@@ -56,14 +56,6 @@ def set_thumbnail(conn, photo_id, thumb_key, width, height):
                  (thumb_key, width, height, photo_id))
 
 
-def list_unscanned(conn, event_id, limit):
-    """Photos of the event that have no checkpoint yet, oldest first."""
-    return conn.all(
-        "SELECT p.* FROM photos p LEFT JOIN photo_checkpoints c ON c.photo_id = p.id "
-        "WHERE p.event_id = ? AND c.photo_id IS NULL ORDER BY p.id LIMIT ?",
-        (event_id, limit))
-
-
 def claim_unscanned(conn, event_id, holder, now, lease_seconds, limit, biggest_first=False):
     """Claim up to ``limit`` unscanned photos of the event for ``holder``; return them,
     oldest first (``biggest_first``: the largest files first, so that workers sharing

@@ -38,7 +38,9 @@ def test_backfill_marks_photos_with_faces_once(app, tmp_path):
                  " encoding) VALUES (?, ?, 1, 2, 3, 0, ?)", (photo_a["id"], event["id"], b"\0" * 512))
     assert backfill_checkpoints(conn) == 1
     assert backfill_checkpoints(conn) == 0
-    assert [p["filename"] for p in photos_db.list_unscanned(conn, event["id"], 10)] == ["b.jpg"]
+    assert photos_db.count_unscanned(conn, event["id"]) == 1
+    assert conn.all("SELECT p.filename FROM photos p WHERE NOT EXISTS (SELECT 1 FROM "
+                    "photo_checkpoints c WHERE c.photo_id = p.id)") == [{"filename": "b.jpg"}]
     conn.close()
 
 
