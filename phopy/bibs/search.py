@@ -51,6 +51,24 @@ def bib_search_on(conn, config, event):
     return event_settings(conn, config, event["id"])["search"]
 
 
+# a number with a letter in it, one of each shape a pattern may allow
+_LETTERED = ("A1", "A12", "A123", "A1234", "A12345", "1A", "12A", "123A", "AB12", "AB123")
+
+
+def digits_only(conn, config, event):
+    """Whether the event's bibs are digits only, so a phone may show its number pad:
+    the start list says so when there is one, else the pattern when it takes no
+    letters, else the numbers read so far (none yet: letters may come)."""
+    pattern = event_settings(conn, config, event["id"])["pattern"]
+    listed, listed_letters, read, read_letters = bibs_db.numbers_have_letters(
+        conn, event["id"])
+    if listed:
+        return not listed_letters
+    if not any(match_bib(pattern, sample) for sample in _LETTERED):
+        return True
+    return bool(read) and not read_letters
+
+
 def check_query(conn, config, event, query):
     """The bib asked for, or NoRunner for text that is not a bib (BibSearchOff when off)."""
     settings = event_settings(conn, config, event["id"])

@@ -31,13 +31,18 @@ bp = Blueprint("bibs", __name__, template_folder="templates")
 
 @bp.app_context_processor
 def bib_globals():
-    """``bib_search_on(event)`` and ``bib_summary(event_id)`` for templates."""
+    """``bib_search_on(event)``, ``bib_summary(event_id)`` and ``bib_digits_only(event)``
+    (the number pad on phones) for templates."""
     def bib_search_on(event):
         return search.bib_search_on(get_db(), current_app.config, event)
 
     def bib_summary(event_id):
         return service.summary(get_db(), current_app.config, event_id)
-    return {"bib_search_on": bib_search_on, "bib_summary": bib_summary}
+
+    def bib_digits_only(event):
+        return search.digits_only(get_db(), current_app.config, event)
+    return {"bib_search_on": bib_search_on, "bib_summary": bib_summary,
+            "bib_digits_only": bib_digits_only}
 
 
 # -- searching ----------------------------------------------------------------

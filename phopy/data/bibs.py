@@ -119,6 +119,20 @@ def count_readings(conn, event_id):
     return row["readings"], row["bibs"], row["review"] or 0
 
 
+def numbers_have_letters(conn, event_id):
+    """(start list entries, whether any has a letter; searchable readings, whether
+    any has a letter) of the event: a letter is a character whose cases differ."""
+    row = conn.one(
+        "SELECT (SELECT COUNT(*) FROM bib_start_list WHERE event_id = ?) AS listed, "
+        "(SELECT COUNT(*) FROM bib_start_list WHERE event_id = ? AND UPPER(bib) <> "
+        "LOWER(bib)) AS listed_letters, "
+        "(SELECT COUNT(*) FROM bib_readings WHERE event_id = ? AND searchable = 1) AS read, "
+        "(SELECT COUNT(*) FROM bib_readings WHERE event_id = ? AND searchable = 1 AND "
+        "UPPER(bib) <> LOWER(bib)) AS read_letters", (event_id,) * 4)
+    return (row["listed"], bool(row["listed_letters"]), row["read"],
+            bool(row["read_letters"]))
+
+
 # -- review -------------------------------------------------------------------
 def review_queue(conn, event_id, limit=200):
     """Readings the photographer should look at, with their photo's file name."""

@@ -1,4 +1,7 @@
-"""The running-event card's settings: a bad bib pattern is a clear form error."""
+"""The running-event card's settings: a bad bib pattern is a clear form error; what
+the pattern and the start list make of a typed bib and of a phone's keyboard."""
+import re
+
 import pytest
 
 from phopy.bibs.settings import check_pattern, match_bib
@@ -44,3 +47,30 @@ def test_a_bib_pattern_that_is_invalid_or_matches_everything_is_a_form_error(
 def test_a_bib_is_compared_as_ascii_whatever_keyboard_typed_it(pattern, typed, bib):
     assert check_pattern(pattern) in (pattern, None)
     assert match_bib(pattern, typed) == bib
+
+
+def test_a_phone_gets_the_number_pad_where_the_event_s_bibs_are_digits(app):
+    """The bib field's keyboard: the start list decides when there is one, else a
+    pattern that takes no letters; the default pattern allows a letter prefix."""
+    from phopy.bibs import start_list
+    from tests.bibs.conftest import conn_of, mark_running
+    event = make_event(app, make_photographer(app)["id"])
+    client = app.test_client()
+
+    def keyboard():
+        page = client.get(f"/e/{event['code']}").get_data(as_text=True)
+        return re.search(r'<input[^>]*id="bib"[^>]*inputmode="(\w+)"', page).group(1)
+
+    mark_running(app, event["id"])
+    assert keyboard() == "text"  # A318 is a bib of the default pattern
+    conn = conn_of(app)
+    try:
+        start_list.import_start_list(conn, app.config, event["id"], b"bib,name\n7,Ann\n42,Bo\n")
+        assert keyboard() == "numeric"
+        start_list.import_start_list(conn, app.config, event["id"], b"bib,name\n7,Ann\nA4,Bo\n")
+        assert keyboard() == "text"
+        conn.execute("DELETE FROM bib_start_list")
+    finally:
+        conn.close()
+    mark_running(app, event["id"], pattern=r"\d{3,5}")
+    assert keyboard() == "numeric"
