@@ -224,9 +224,9 @@ def read_bibs(ctx, event_id):
     reader's threads do not). Returns ``{photos, readings}``."""
     conn, config = ctx.conn, ctx.config
     event = events_db.get(conn, event_id)
-    if event is None or not event_settings(conn, config, event_id)["running"]:
-        return {"photos": 0, "readings": 0, "skipped": "not a running event"}
     settings = event_settings(conn, config, event_id)
+    if event is None or not settings["running"]:
+        return {"photos": 0, "readings": 0, "skipped": "not a running event"}
     # the face pool's processes read one photo each, one OCR thread apiece; in one
     # process (the embedded runner) the reader has BIB_OCR_THREADS
     threads = (int(config.get("BIB_OCR_THREADS") or 2)

@@ -60,8 +60,7 @@ def normalize(text):
     """Text as a bib: upper case, without spaces, '#', dots and dashes; any script's
     digits (Thai, Arabic-Indic, full-width) as 0-9, full-width letters as A-Z."""
     text = unicodedata.normalize("NFKC", str(text or ""))
-    text = "".join(str(unicodedata.decimal(ch)) if unicodedata.decimal(ch, None) is not None
-                   and not ch.isascii() else ch for ch in text)
+    text = "".join(str(unicodedata.decimal(ch, ch)) for ch in text)
     return _STRIP.sub("", text).upper()
 
 
